@@ -1,0 +1,1 @@
+"""Registration of the adain architecture (no torch imported here)."""

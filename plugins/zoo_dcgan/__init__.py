@@ -1,0 +1,1 @@
+"""Registration of the dcgan architecture (no torch imported here)."""

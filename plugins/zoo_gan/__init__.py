@@ -1,0 +1,1 @@
+"""Registration of the gan architecture (no torch imported here)."""

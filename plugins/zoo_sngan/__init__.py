@@ -1,0 +1,1 @@
+"""Registration of the sngan architecture (no torch imported here)."""

@@ -1,0 +1,1 @@
+"""Registration of the wgan architecture (no torch imported here)."""

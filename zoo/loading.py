@@ -1,0 +1,116 @@
+"""Building models and loading their weights.
+
+``build`` imports the architecture's builder and calls it with a validated
+config. ``load`` builds on the meta device (no random initialisation paid),
+then assigns the tensors of the memory-mapped safetensors file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+
+from .errors import PluginError, StateDictError, WeightsNotFoundError, ZooError
+from .hub import find_file
+from .plugins import get_host
+from .registry import Architecture, Weights
+
+
+def import_builder(arch: Architecture) -> Callable[..., torch.nn.Module]:
+    module_name, _, attr = arch.builder.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except Exception as e:
+        raise PluginError(arch.plugin or "?", f"cannot import builder {arch.builder!r} of {arch.name!r}: {e}") from e
+    return obj
+
+
+def build(arch: str, /, **config: Any) -> torch.nn.Module:
+    """An untrained model of architecture ``arch`` (a name such as ``"dcgan"``)."""
+    host = get_host()
+    name = arch.strip().lower().split(".", 1)[0] if isinstance(arch, str) else arch
+    record = host.registry.architectures.get(name)
+    if record is None:
+        raise host.registry.unknown(arch)
+    return _build(record, config)
+
+
+def _build(record: Architecture, config: dict[str, Any]) -> torch.nn.Module:
+    cfg = record.validate_config(config)
+    model = import_builder(record)(**cfg)
+    if not isinstance(model, torch.nn.Module):
+        raise PluginError(record.plugin, f"builder of {record.name!r} returned {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+def load_state(model: torch.nn.Module, path: str, *, name: str) -> torch.nn.Module:
+    """Assign the tensors of a safetensors file to a (meta) model; keys must match exactly."""
+    try:
+        state = load_file(path)
+    except Exception as e:
+        raise StateDictError(f"{name}: {path} is not a readable safetensors file ({e}). Delete it and download again.") from e
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise StateDictError(
+            f"{name}: weights file {path} does not fit the model built from its config: "
+            f"missing keys {missing[:8]}{'...' if len(missing) > 8 else ''}, "
+            f"unexpected keys {unexpected[:8]}{'...' if len(unexpected) > 8 else ''}. "
+            "The config or the file is wrong; convert upstream checkpoints with `zoo convert`."
+        )
+    bad = [k for k, v in expected.items() if tuple(v.shape) != tuple(state[k].shape)]
+    if bad:
+        k = bad[0]
+        raise StateDictError(
+            f"{name}: tensor {k!r} has shape {tuple(state[k].shape)} in {path}, the model expects "
+            f"{tuple(expected[k].shape)} ({len(bad)} mismatched tensors)"
+        )
+    model.load_state_dict(state, strict=True, assign=True)
+    leftover = [n for n, t in list(model.named_parameters()) + list(model.named_buffers()) if t.is_meta]
+    if leftover:
+        raise StateDictError(f"{name}: tensors left uninitialised after loading: {leftover[:8]}")
+    return model
+
+
+def load(
+    name: str,
+    *,
+    revision: str | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.nn.Module:
+    """The model ``name`` with its published weights, in eval mode."""
+    host = get_host()
+    info = host.registry.info(name)
+    weights: Weights | None = info.weights
+    if weights is None:
+        raise WeightsNotFoundError(
+            f"{info.name!r} has no published weights. Use zoo.build({info.architecture.name!r}) for an "
+            f"untrained model, or one of: {host.registry.list(info.architecture.name + '.*', pretrained=True)}"
+        )
+    pinned = revision is None or revision == weights.revision
+    found = find_file(
+        weights.repo_id,
+        weights.filename,
+        revision or weights.revision,
+        sha256=weights.sha256 if pinned else None,
+        settings=host.settings,
+    )
+    with torch.device("meta"):
+        model = _build(info.architecture, dict(weights.config))
+    load_state(model, str(found.path), name=info.name)
+    if dtype is not None or device is not None:
+        model = model.to(device=device, dtype=dtype)
+    model.eval()
+    model.zoo_name = info.name  # type: ignore[attr-defined]
+    return model
+
+
+__all__ = ["build", "load", "load_state", "import_builder", "ZooError"]

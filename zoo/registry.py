@@ -1,0 +1,327 @@
+"""Architecture and Weights records, model names, lookup and listing.
+
+Nothing here imports torch: a record names its builder by import path, and the
+builder is imported only when a model is built.
+
+Names: a model is ``architecture.tag`` (``dcgan.mnist``); the bare architecture
+name means its default tag. Names are lower case.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from .errors import ConfigError, DuplicateNameError, InvalidRecordError, UnknownModelError
+
+_ARCH_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+_IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (float, int),
+    "bool": (bool,),
+    "str": (str,),
+    "list": (list, tuple),
+    "dict": (dict,),
+}
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of an architecture's config: its type, default and allowed values."""
+
+    type: str
+    default: Any = None
+    choices: tuple[Any, ...] | None = None
+    help: str = ""
+    min: float | None = None
+    max: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in _TYPES:
+            raise InvalidRecordError(f"field type {self.type!r} is not one of {sorted(_TYPES)}")
+
+    def check(self, key: str, value: Any) -> Any:
+        """Return ``value`` if valid for this field, else raise :class:`ConfigError`."""
+        allowed = _TYPES[self.type]
+        if value is None and self.default is None:
+            return value
+        if isinstance(value, bool) and self.type in ("int", "float"):
+            raise ConfigError(f"config key {key!r} must be {self.type}, got bool {value!r}")
+        if not isinstance(value, allowed):
+            raise ConfigError(
+                f"config key {key!r} must be {self.type}, got {type(value).__name__} {value!r}"
+            )
+        if self.choices is not None and value not in self.choices:
+            raise ConfigError(f"config key {key!r} must be one of {list(self.choices)}, got {value!r}")
+        if self.min is not None and value < self.min:
+            raise ConfigError(f"config key {key!r} must be >= {self.min}, got {value!r}")
+        if self.max is not None and value > self.max:
+            raise ConfigError(f"config key {key!r} must be <= {self.max}, got {value!r}")
+        if self.type == "float":
+            value = float(value)
+        return value
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """An architecture a plugin provides: how to build it and where it comes from."""
+
+    name: str
+    builder: str  # "package.module:function", imported only when building
+    schema: Mapping[str, Field]
+    default_tag: str
+    paper: str
+    reference_code: str
+    task: str = "image-generation"  # or "style-transfer"
+    description: str = ""
+    converters: Mapping[str, str] = field(default_factory=dict)  # layout -> "module:function"
+    # other parts a trainer needs, e.g. {"discriminator": "pkg.model:build_discriminator"};
+    # each is called with the same validated config as the builder
+    components: Mapping[str, str] = field(default_factory=dict)
+    # named training recipes (loss, optimiser, n_critic, ...) and the default one
+    recipes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    default_recipe: str = ""
+    plugin: str = ""  # filled in by the host
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "schema", _frozen(self.schema))
+        object.__setattr__(self, "converters", _frozen(self.converters))
+        object.__setattr__(self, "components", _frozen(self.components))
+        object.__setattr__(self, "recipes", _frozen({k: _frozen(v) for k, v in dict(self.recipes).items()}))
+        if not isinstance(self.name, str) or not _ARCH_RE.match(self.name):
+            raise InvalidRecordError(
+                f"architecture name {self.name!r} must be lower case letters, digits, '-' or '_', "
+                "starting with a letter, and contain no dot"
+            )
+        if not isinstance(self.builder, str) or not _IMPORT_PATH_RE.match(self.builder):
+            raise InvalidRecordError(
+                f"architecture {self.name!r}: builder {self.builder!r} must be an import path "
+                "'package.module:function'"
+            )
+        if not isinstance(self.default_tag, str) or not _TAG_RE.match(self.default_tag):
+            raise InvalidRecordError(f"architecture {self.name!r}: bad default tag {self.default_tag!r}")
+        for key, f in self.schema.items():
+            if not isinstance(f, Field):
+                raise InvalidRecordError(
+                    f"architecture {self.name!r}: schema[{key!r}] must be a zoo.registry.Field"
+                )
+        for kind, table in (("converter", self.converters), ("component", self.components)):
+            for key, path in table.items():
+                if not isinstance(path, str) or not _IMPORT_PATH_RE.match(path):
+                    raise InvalidRecordError(
+                        f"architecture {self.name!r}: {kind} {key!r} must be an import path"
+                    )
+        if self.recipes and self.default_recipe not in self.recipes:
+            raise InvalidRecordError(
+                f"architecture {self.name!r}: default_recipe {self.default_recipe!r} is not one of "
+                f"its recipes {sorted(self.recipes)}"
+            )
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {k: f.default for k, f in self.schema.items()}
+
+    def validate_config(self, config: Mapping[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+        """Merge ``config`` and ``overrides`` over the defaults and check every key."""
+        merged = self.defaults
+        given = dict(config or {})
+        given.update(overrides)
+        unknown = sorted(set(given) - set(self.schema))
+        if unknown:
+            raise ConfigError(
+                f"architecture {self.name!r} has no config key(s) {unknown}; "
+                f"valid keys: {sorted(self.schema)}"
+            )
+        for key, value in given.items():
+            merged[key] = self.schema[key].check(key, value)
+        return merged
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A published weights file for one architecture, pinned and checksummed."""
+
+    name: str  # "arch.tag"
+    repo_id: str  # "org/name" on the Hub (and in mirrors)
+    revision: str  # full commit sha of the Hub repo
+    sha256: str
+    size: int
+    config: Mapping[str, Any]  # the builder's arguments
+    license: str
+    dataset: str
+    filename: str = "model.safetensors"
+    card: str = "README.md"  # the card's file name in the repo
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    recipe: Mapping[str, Any] = field(default_factory=dict)  # the training recipe used, as run
+    source: str = "zoo"  # "zoo": trained and verified here; "upstream": converted from elsewhere
+    verified: bool = True  # False: not checked by this project (say why in notes)
+    notes: str = ""
+    plugin: str = ""  # filled in by the host
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config", _frozen(self.config))
+        object.__setattr__(self, "metrics", _frozen(self.metrics))
+        object.__setattr__(self, "recipe", _frozen(self.recipe))
+        arch, _, tag = (self.name or "").partition(".")
+        if not _ARCH_RE.match(arch) or not _TAG_RE.match(tag or ""):
+            raise InvalidRecordError(f"weights name {self.name!r} must be 'architecture.tag', lower case")
+        if not isinstance(self.repo_id, str) or self.repo_id.count("/") != 1:
+            raise InvalidRecordError(f"weights {self.name!r}: repo_id {self.repo_id!r} must be 'org/name'")
+        if not isinstance(self.revision, str) or not _COMMIT_RE.match(self.revision):
+            raise InvalidRecordError(
+                f"weights {self.name!r}: revision must be a full 40-character commit sha, "
+                f"got {self.revision!r}"
+            )
+        if not isinstance(self.sha256, str) or not _SHA256_RE.match(self.sha256):
+            raise InvalidRecordError(f"weights {self.name!r}: sha256 must be 64 lower-case hex digits")
+        if not isinstance(self.size, int) or self.size <= 0:
+            raise InvalidRecordError(f"weights {self.name!r}: size must be a positive int")
+        if not self.filename.endswith(".safetensors"):
+            raise InvalidRecordError(
+                f"weights {self.name!r}: only safetensors files are allowed, got {self.filename!r}; "
+                "convert pickles with `zoo convert`"
+            )
+        if self.source not in ("zoo", "upstream"):
+            raise InvalidRecordError(f"weights {self.name!r}: source must be 'zoo' or 'upstream'")
+
+    @property
+    def architecture(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def tag(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What `zoo.model_info` returns: the architecture and, if any, its weights."""
+
+    name: str
+    architecture: Architecture
+    weights: Weights | None
+
+    @property
+    def pretrained(self) -> bool:
+        return self.weights is not None
+
+
+class Registry:
+    """Holds the records registered by plugins and answers lookups by name."""
+
+    def __init__(self) -> None:
+        self.architectures: dict[str, Architecture] = {}
+        self.weights: dict[str, Weights] = {}
+        # names a broken plugin registered or claimed, to the plugin's name
+        self.broken_names: dict[str, str] = {}
+        # broken plugin -> its error message
+        self.plugin_errors: dict[str, str] = {}
+
+    # -- registration ------------------------------------------------------
+    def add(self, record: Architecture | Weights, plugin: str) -> Architecture | Weights:
+        if isinstance(record, Architecture):
+            table: dict[str, Any] = self.architectures
+        elif isinstance(record, Weights):
+            table = self.weights
+        else:
+            raise InvalidRecordError(
+                f"plugin {plugin!r} registered {type(record).__name__}; "
+                "register zoo.Architecture or zoo.Weights records"
+            )
+        if record.name in table:
+            raise DuplicateNameError(record.name, table[record.name].plugin, plugin)
+        stamped = _replace(record, plugin=plugin)
+        table[record.name] = stamped
+        return stamped
+
+    def check_consistency(self) -> list[tuple[str, str]]:
+        """Weights whose architecture is missing or whose config does not validate.
+
+        Returns (plugin, reason) pairs; the offending weights are dropped.
+        """
+        problems = []
+        for name, w in list(self.weights.items()):
+            arch = self.architectures.get(w.architecture)
+            if arch is None:
+                problems.append((w.plugin, f"weights {name!r} name architecture {w.architecture!r}, which no plugin registered"))
+                del self.weights[name]
+                continue
+            try:
+                arch.validate_config(w.config)
+            except ConfigError as e:
+                problems.append((w.plugin, f"weights {name!r}: {e}"))
+                del self.weights[name]
+        return problems
+
+    # -- lookup ------------------------------------------------------------
+    def all_names(self) -> list[str]:
+        names = set(self.weights)
+        names.update(self.architectures)
+        return sorted(names)
+
+    def resolve_name(self, name: str) -> str:
+        """Normalise ``name``: lower case, bare architecture -> ``arch.default_tag``."""
+        if not isinstance(name, str) or not name.strip():
+            raise UnknownModelError(str(name), [], sorted(self.plugin_errors))
+        name = name.strip().lower()
+        if "." not in name and name in self.architectures:
+            return f"{name}.{self.architectures[name].default_tag}"
+        return name
+
+    def info(self, name: str) -> ModelInfo:
+        full = self.resolve_name(name)
+        arch = self.architectures.get(full.split(".", 1)[0])
+        if arch is not None and full in self.weights:
+            return ModelInfo(full, arch, self.weights[full])
+        if arch is not None and "." not in name.strip():
+            return ModelInfo(full, arch, None)  # an architecture whose default tag has no weights
+        raise self.unknown(name)
+
+    def unknown(self, name: str) -> Exception:
+        """The error for a name nobody registered: the broken plugin's, or suggestions."""
+        from .errors import PluginError
+
+        key = str(name).strip().lower()
+        plugin = self.broken_names.get(key) or self.broken_names.get(key.split(".", 1)[0])
+        if plugin is not None and plugin in self.plugin_errors:
+            return PluginError(plugin, self.plugin_errors[plugin])
+        return UnknownModelError(str(name), self._suggest(key), sorted(self.plugin_errors))
+
+    def _suggest(self, name: str) -> list[str]:
+        candidates = self.all_names()
+        close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
+        if not close:
+            close = [c for c in candidates if name and (name in c or c.split(".")[0] in name)][:3]
+        return close
+
+    def list(self, pattern: str | Iterable[str] | None = None, *, pretrained: bool = False) -> list[str]:
+        """Names matching shell-style glob(s); with ``pretrained``, only names with weights."""
+        names = sorted(self.weights) if pretrained else self.all_names()
+        if pattern is None:
+            return names
+        patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+        patterns = [p.lower() for p in patterns]
+        return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+
+
+def _replace(record: Any, **changes: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(record, **changes)
+
+
+RegisterFn = Callable[[Architecture | Weights], None]
