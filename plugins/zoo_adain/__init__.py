@@ -1,1 +1,74 @@
 """Registration of the adain architecture (no torch imported here)."""
+
+from __future__ import annotations
+
+import zoo
+
+PAPER = (
+    "Huang, Belongie. Arbitrary Style Transfer in Real-time with Adaptive Instance "
+    "Normalization. ICCV 2017. https://arxiv.org/abs/1703.06868"
+)
+
+SCHEMA = {
+    "encoder": zoo.Field(
+        "str",
+        "vgg19_normalised",
+        help="'vgg19_normalised' (the paper's VGG-19 to relu4_1) or 'timm:<name>' for any timm "
+        "backbone with features_only=True",
+    ),
+    "encoder_width": zoo.Field(
+        "float", 1.0, min=0.0625, max=4.0, help="channel multiplier of the VGG encoder (1.0: the paper's)"
+    ),
+    "decoder_width": zoo.Field(
+        "float", 1.0, min=0.0625, max=4.0, help="channel multiplier of the decoder (1.0: the paper's, 3,505,219 parameters)"
+    ),
+    "pretrained_encoder": zoo.Field(
+        "bool", False, help="timm encoders only: start from timm's pretrained weights (downloaded from the Hub)"
+    ),
+}
+
+# The paper's training recipe (section 6 and naoto0804/pytorch-AdaIN train.py).
+RECIPES = {
+    "paper": {
+        "source": "Huang & Belongie 2017, sections 4 and 6; naoto0804/pytorch-AdaIN train.py",
+        "optimizer": "adam",
+        "lr": 1e-4,
+        "lr_decay": 5e-5,  # lr / (1 + lr_decay * step), the reference's inverse decay
+        "batch_size": 8,
+        "image_size": 512,  # shorter side before cropping
+        "crop": 256,
+        "content_weight": 1.0,
+        "style_weight": 10.0,
+        "content_layer": "relu4_1",
+        "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+        "max_iter": 160000,
+        "train": "decoder",  # the encoder is fixed
+    },
+}
+
+
+@zoo.hookimpl
+def register_architectures(register):  # type: ignore[no-untyped-def]
+    register(
+        zoo.Architecture(
+            name="adain",
+            builder="zoo_adain.model:build",
+            schema=SCHEMA,
+            default_tag="zoo",
+            paper=PAPER,
+            reference_code="https://github.com/naoto0804/pytorch-AdaIN",
+            task="style-transfer",
+            description=(
+                "Arbitrary style transfer: a fixed encoder (normalised VGG-19 to relu4_1, or a timm "
+                "backbone), adaptive instance normalisation of the content features to the style's "
+                "channel means and standard deviations, and a trained decoder mirroring the encoder. "
+                "stylize() takes paths, PIL images or tensors; alpha, several styles with weights, "
+                "colour preservation and masks. One safetensors file holds 'encoder.*' and 'decoder.*'. "
+                "Tags: 'zoo' (trained here), 'paper' (converted from naoto0804's vgg_normalised.pth and "
+                "decoder.pth)."
+            ),
+            converters={"naoto0804": "zoo_adain.convert:from_naoto0804"},
+            recipes=RECIPES,
+            default_recipe="paper",
+        )
+    )

@@ -1,0 +1,363 @@
+"""AdaIN style transfer (Huang & Belongie, ICCV 2017): encoder, AdaIN op, decoder.
+
+Layout (compared layer by layer with naoto0804/pytorch-AdaIN ``net.py`` at commit
+2165a330dc66cc46a03d57d24092508e158bef1a):
+
+- :class:`VGGEncoder` is the normalised VGG-19 up to relu4_1: a 1x1 conv 3->3 that
+  maps RGB in [0, 1] to the Caffe VGG's input (BGR, mean-subtracted, 0..255), then
+  3x3 convs with reflection padding 1 and ReLU, and 2x2 max-pooling with
+  ``ceil_mode=True``. Parameter names follow VGG (``conv1_1`` ... ``conv4_1``).
+- :class:`Decoder` mirrors it: reflection-padded 3x3 convs with ReLU, nearest
+  upsampling x2 where the encoder pools, and no activation after the last conv
+  (the output is clamped to [0, 1] only when turned into an image). With the
+  default widths it has 3,505,219 parameters, as naoto0804's ``decoder.pth``.
+- :func:`adain` normalises each channel of the content features by its own mean
+  and standard deviation over space and gives it the style features' ones. The
+  standard deviation is ``sqrt(unbiased variance + eps)`` with ``eps = 1e-5``, as
+  the reference computes it, so its weights reproduce its outputs.
+- :class:`TimmEncoder` is the alternative encoder: any timm backbone with
+  ``features_only=True``; the deepest selected level plays relu4_1's role and its
+  levels are the style-loss layers. Its input is normalised with the backbone's
+  pretrained mean/std (persistent buffers, so they are in the state dict).
+
+Sizes: the encoder maps H to ceil(H/8) at relu4_1 (ceil-mode pooling) and the
+decoder multiplies by 8, so ``decode(encode(x))`` is ``8 * ceil(H/8)`` high: equal
+to H when H is divisible by 8, larger otherwise. :meth:`AdaIN.stylize` reflection-
+pads its input up to a multiple of 8 and crops the output back, so any size works
+and the output has the input's size.
+
+This module imports torch; the plugin's ``__init__`` does not import it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+EPS = 1e-5
+
+#: VGG-19 widths up to relu4_1, per stage: (name, out_channels); "pool" between stages.
+VGG_STAGES: tuple[tuple[tuple[str, int], ...], ...] = (
+    (("conv1_1", 64),),
+    (("conv1_2", 64), ("pool", 0), ("conv2_1", 128)),
+    (("conv2_2", 128), ("pool", 0), ("conv3_1", 256)),
+    (("conv3_2", 256), ("conv3_3", 256), ("conv3_4", 256), ("pool", 0), ("conv4_1", 512)),
+)
+
+#: The style-loss / statistics layers, in order.
+FEATURE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+
+
+# --------------------------------------------------------------------------- the op
+def calc_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample, per-channel mean and std over space of ``feat`` (N, C, H, W).
+
+    Returns two (N, C, 1, 1) tensors; std = sqrt(unbiased variance + eps). Computed
+    in float32 whatever the input dtype.
+    """
+    if feat.dim() != 4:
+        raise ValueError(f"expected features of shape (N, C, H, W), got {tuple(feat.shape)}")
+    n, c = feat.shape[:2]
+    flat = feat.reshape(n, c, -1).float()
+    var, mean = torch.var_mean(flat, dim=2, correction=1 if flat.shape[2] > 1 else 0)
+    return mean.view(n, c, 1, 1), (var + eps).sqrt().view(n, c, 1, 1)
+
+
+def adain_from_stats(
+    content_feat: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor, eps: float = EPS
+) -> torch.Tensor:
+    """AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y), with y's statistics given."""
+    c_mean, c_std = calc_mean_std(content_feat, eps)
+    scale = (style_std / c_std).to(content_feat.dtype)
+    shift = (style_mean - c_mean * style_std / c_std).to(content_feat.dtype)
+    return content_feat * scale + shift
+
+
+def adain(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = EPS) -> torch.Tensor:
+    """Adaptive instance normalisation of ``content_feat`` to ``style_feat``'s statistics.
+
+    The style batch is either the same size as the content batch or 1 (broadcast).
+    """
+    if content_feat.shape[1] != style_feat.shape[1]:
+        raise ValueError(
+            f"content has {content_feat.shape[1]} channels, style {style_feat.shape[1]}: "
+            "both must come from the same encoder"
+        )
+    s_mean, s_std = calc_mean_std(style_feat, eps)
+    return adain_from_stats(content_feat, s_mean, s_std, eps)
+
+
+# ---------------------------------------------------------------------- the blocks
+class ConvReLU(nn.Sequential):
+    """Reflection pad 1, 3x3 conv, optional ReLU (naming: ``.conv``)."""
+
+    def __init__(self, cin: int, cout: int, relu: bool = True) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(1)
+        self.conv = nn.Conv2d(cin, cout, 3)
+        if relu:
+            self.relu = nn.ReLU(inplace=True)
+
+
+def _scaled(c: int, width: float) -> int:
+    return max(1, int(round(c * width)))
+
+
+class VGGEncoder(nn.Module):
+    """Normalised VGG-19 up to relu4_1, returning relu1_1..relu4_1 (``width`` scales channels)."""
+
+    kind = "vgg19_normalised"
+
+    def __init__(self, width: float = 1.0) -> None:
+        super().__init__()
+        self.preprocess = nn.Conv2d(3, 3, 1)
+        self.stages = nn.ModuleList()
+        cin = 3
+        for stage in VGG_STAGES:
+            seq = nn.Sequential()
+            for name, c in stage:
+                if name == "pool":
+                    seq.add_module("pool", nn.MaxPool2d(2, 2, ceil_mode=True))
+                else:
+                    cout = _scaled(c, width)
+                    seq.add_module(name, ConvReLU(cin, cout))
+                    cin = cout
+            self.stages.append(seq)
+        self.channels: tuple[int, ...] = tuple(
+            _scaled(s[-1][1], width) for s in VGG_STAGES
+        )  # channels of relu1_1..relu4_1
+        self.reductions: tuple[int, ...] = (1, 2, 4, 8)
+
+    @property
+    def out_channels(self) -> int:
+        return self.channels[-1]
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """relu1_1, relu2_1, relu3_1, relu4_1 of ``x`` (RGB in [0, 1])."""
+        x = self.preprocess(x)
+        feats = []
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        return feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """relu4_1 of ``x``."""
+        x = self.preprocess(x)
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+
+class TimmEncoder(nn.Module):
+    """A timm backbone with ``features_only=True``; its deepest level is the AdaIN layer.
+
+    ``name`` is a timm model name; ``out_indices`` picks the feature levels (default:
+    the levels up to stride 8, or the first four). The input (RGB in [0, 1]) is
+    normalised with the backbone's mean and std, kept as persistent buffers.
+    ``pretrained=True`` downloads timm's weights from the Hub (not under the meta
+    device, where :func:`zoo.load` builds and then assigns the saved tensors).
+    """
+
+    kind = "timm"
+
+    def __init__(self, name: str, *, pretrained: bool = False, out_indices: Sequence[int] | None = None) -> None:
+        super().__init__()
+        import timm
+
+        if torch.empty(0).device.type == "meta":
+            pretrained = False
+        kwargs: dict[str, Any] = {"features_only": True, "pretrained": pretrained}
+        if out_indices is not None:
+            kwargs["out_indices"] = tuple(out_indices)
+        try:
+            backbone = timm.create_model(name, **kwargs)
+        except RuntimeError as e:
+            from zoo.errors import ConfigError
+
+            raise ConfigError(
+                f"timm cannot build {name!r} with features_only=True ({e}); pick a timm model "
+                "that supports feature extraction (`timm.list_models()`)"
+            ) from e
+        if out_indices is None:
+            red = backbone.feature_info.reduction()
+            keep = [i for i, r in enumerate(red) if r <= 8] or [0]
+            keep = keep[-4:]
+            backbone = timm.create_model(name, **{**kwargs, "out_indices": tuple(backbone.feature_info.out_indices[i] for i in keep)})
+        self.backbone = backbone
+        self.name = name
+        self.channels = tuple(backbone.feature_info.channels())
+        self.reductions = tuple(backbone.feature_info.reduction())
+        cfg = getattr(backbone, "pretrained_cfg", None) or {}
+        mean = cfg.get("mean", (0.485, 0.456, 0.406))
+        std = cfg.get("std", (0.229, 0.224, 0.225))
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
+
+    @property
+    def out_channels(self) -> int:
+        return self.channels[-1]
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return list(self.backbone((x - self.mean.to(x.dtype)) / self.std.to(x.dtype)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_features(x)[-1]
+
+
+def vgg_decoder_stages(width: float = 1.0) -> list[list[tuple[str, int]]]:
+    """The decoder of the paper: VGG-19's mirror from relu4_1 down to RGB."""
+    w = lambda c: _scaled(c, width)  # noqa: E731
+    return [
+        [("conv4_1", w(256))],
+        [("conv3_4", w(256)), ("conv3_3", w(256)), ("conv3_2", w(256)), ("conv3_1", w(128))],
+        [("conv2_2", w(128)), ("conv2_1", w(64))],
+        [("conv1_2", w(64)), ("conv1_1", 3)],
+    ]
+
+
+def mirror_decoder_stages(channels: Sequence[int], reductions: Sequence[int], width: float = 1.0) -> list[list[tuple[str, int]]]:
+    """A decoder for any encoder: one upsampling stage per factor of 2 of the deepest
+    level's stride, each narrowing to the encoder's channels at the next stride."""
+    levels = int(round(math.log2(reductions[-1])))
+    by_red = {r: c for c, r in zip(channels, reductions)}
+    stages: list[list[tuple[str, int]]] = []
+    c = channels[-1]
+    for i in range(levels, 0, -1):
+        target = by_red.get(2 ** (i - 1), max(16, c // 2))
+        stages.append([(f"conv{i + 1}_2", _scaled(c, width)), (f"conv{i + 1}_1", _scaled(target, width))])
+        c = target
+    stages.append([("conv1_2", _scaled(max(c, 16), width)), ("conv1_1", 3)])
+    return stages
+
+
+class Decoder(nn.Module):
+    """Convs with reflection padding and ReLU, nearest x2 upsampling between stages,
+    no activation after the last conv."""
+
+    def __init__(self, in_channels: int = 512, stages: Sequence[Sequence[tuple[str, int]]] | None = None) -> None:
+        super().__init__()
+        stages = vgg_decoder_stages() if stages is None else stages
+        self.stages = nn.ModuleList()
+        cin = in_channels
+        n = len(stages)
+        for si, stage in enumerate(stages):
+            seq = nn.Sequential()
+            if si > 0:
+                seq.add_module("up", nn.Upsample(scale_factor=2, mode="nearest"))
+            for ci, (name, cout) in enumerate(stage):
+                last = si == n - 1 and ci == len(stage) - 1
+                seq.add_module(name, ConvReLU(cin, cout, relu=not last))
+                cin = cout
+            self.stages.append(seq)
+        self.upsampling = 2 ** (n - 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+
+# ---------------------------------------------------------------------- the model
+@dataclass(frozen=True)
+class StyleStats:
+    """A style's statistics at the AdaIN layer: mean and std, each (N, C, 1, 1) float32.
+
+    Compute once with :meth:`AdaIN.style_stats` and pass as ``style`` to reuse.
+    """
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.mean.shape[0])
+
+    @staticmethod
+    def mix(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
+        """Weighted mix: equal to the weighted sum of the AdaIN outputs (weights sum to 1)."""
+        mean = sum(w * s.mean for s, w in zip(stats, weights))
+        std = sum(w * s.std for s, w in zip(stats, weights))
+        return StyleStats(mean, std)  # type: ignore[arg-type]
+
+
+class AdaIN(nn.Module):
+    """Encoder, AdaIN, decoder. Images are RGB in [0, 1], (N, 3, H, W).
+
+    ``forward(content, style, alpha)`` is the differentiable transfer used in training;
+    :meth:`stylize` is the user-facing API (paths, PIL images or tensors; several styles,
+    colour preservation, masks), see :mod:`zoo_adain.stylize`.
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: Decoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    @property
+    def multiple(self) -> int:
+        """Input sizes that are multiples of this come back at their own size."""
+        return self.decoder.upsampling
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def encode_with_intermediate(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The style-loss features (relu1_1..relu4_1 for VGG)."""
+        return self.encoder.forward_features(x)
+
+    def decode(self, t: torch.Tensor) -> torch.Tensor:
+        return self.decoder(t)
+
+    def style_stats(self, style: torch.Tensor) -> StyleStats:
+        mean, std = calc_mean_std(self.encode(style))
+        return StyleStats(mean, std)
+
+    def transfer(
+        self, content: torch.Tensor, style: StyleStats, alpha: float = 1.0, content_feat: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Decode AdaIN(content) with the given style statistics (sizes as the decoder gives)."""
+        f = self.encode(content) if content_feat is None else content_feat
+        t = adain_from_stats(f, style.mean, style.std)
+        if alpha != 1.0:
+            t = alpha * t + (1.0 - alpha) * f
+        return self.decode(t)
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+        return self.transfer(content, self.style_stats(style), alpha)
+
+    def stylize(self, content: Any, style: Any, **options: Any) -> Any:
+        """Stylize ``content`` with ``style``; see :func:`zoo_adain.stylize.stylize`."""
+        from .stylize import stylize
+
+        return stylize(self, content, style, **options)
+
+
+def build_encoder(encoder: str = "vgg19_normalised", *, width: float = 1.0, pretrained: bool = False) -> nn.Module:
+    if encoder == "vgg19_normalised":
+        return VGGEncoder(width)
+    if encoder.startswith("timm:"):
+        return TimmEncoder(encoder[len("timm:"):], pretrained=pretrained)
+    from zoo.errors import ConfigError
+
+    raise ConfigError(f"unknown encoder {encoder!r}: use 'vgg19_normalised' or 'timm:<model name>'")
+
+
+def build(
+    encoder: str = "vgg19_normalised",
+    encoder_width: float = 1.0,
+    decoder_width: float = 1.0,
+    pretrained_encoder: bool = False,
+) -> AdaIN:
+    """The AdaIN model (the architecture's builder; arguments are the config keys)."""
+    enc = build_encoder(encoder, width=encoder_width, pretrained=pretrained_encoder)
+    if isinstance(enc, VGGEncoder):
+        stages = vgg_decoder_stages(decoder_width)
+    else:
+        stages = mirror_decoder_stages(enc.channels, enc.reductions, decoder_width)
+    return AdaIN(enc, Decoder(enc.out_channels, stages))
