@@ -1,0 +1,239 @@
+"""Model cards: read them (huggingface_hub's ModelCard), check them against the
+zoo's schema offline, and render them for a terminal.
+
+The schema (DESIGN.md, "Model cards"): YAML front matter with license,
+library_name, tags, datasets and a model-index whose metrics say how they were
+measured; sections for description, intended use, how to use (a runnable
+``zoo.load`` snippet), training data, training procedure, evaluation,
+limitations and citation.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .errors import CardError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from huggingface_hub import ModelCard
+
+# section key -> accepted heading words (a heading matches if it starts with one)
+REQUIRED_SECTIONS: dict[str, tuple[str, ...]] = {
+    "description": ("model description", "description"),
+    "intended use": ("intended use", "uses"),
+    "how to use": ("how to use", "usage"),
+    "training data": ("training data",),
+    "training procedure": ("training procedure", "training"),
+    "evaluation": ("evaluation",),
+    "limitations": ("limitations", "bias, risks and limitations"),
+    "citation": ("citation",),
+}
+REQUIRED_METADATA = ("license", "library_name", "tags")
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|\Z)", re.S)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class CardProblem:
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass(frozen=True)
+class ParsedCard:
+    metadata: dict[str, Any]
+    body: str
+    body_line: int  # line number of the body's first line in the file
+    sections: dict[str, tuple[int, str]]  # lower-case heading -> (line, text under it)
+
+
+def parse_card(text: str, path: str | None = None) -> ParsedCard:
+    """Split front matter from body and index sections; YAML errors name the line."""
+    if not isinstance(text, str):
+        raise CardError("a model card must be text", path=path)
+    m = _FRONT.match(text)
+    if m is None:
+        raise CardError(
+            "no YAML front matter: a model card starts with a '---' line, metadata, and a closing '---'",
+            path=path, line=1,
+        )
+    try:
+        metadata = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the '---' line
+        raise CardError(f"invalid YAML front matter: {getattr(e, 'problem', e)}", path=path, line=line) from e
+    if not isinstance(metadata, dict):
+        raise CardError("the front matter must be a YAML mapping (key: value lines)", path=path, line=2)
+    body = text[m.end():]
+    body_line = text[: m.end()].count("\n") + 1
+    sections: dict[str, tuple[int, str]] = {}
+    current: str | None = None
+    buf: list[str] = []
+    start = 0
+    in_code = False
+    for i, line in enumerate(body.splitlines(), body_line):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        h = None if in_code else _HEADING.match(line)
+        if h:
+            if current is not None:
+                sections.setdefault(current, (start, "\n".join(buf).strip()))
+            current, buf, start = h.group(2).strip().lower(), [], i
+        elif current is not None:
+            buf.append(line)
+    if current is not None:
+        sections.setdefault(current, (start, "\n".join(buf).strip()))
+    return ParsedCard(metadata, body, body_line, sections)
+
+
+def _find_section(parsed: ParsedCard, key: str) -> tuple[int, str] | None:
+    for heading, value in parsed.sections.items():
+        if any(heading.startswith(word) for word in REQUIRED_SECTIONS[key]):
+            return value
+    return None
+
+
+def check_card(text: str, path: str | None = None, *, needs_metrics: bool = True) -> list[CardProblem]:
+    """Every way ``text`` falls short of the zoo's card schema (empty: it passes)."""
+    try:
+        parsed = parse_card(text, path)
+    except CardError as e:
+        return [CardProblem(e.line, str(e).split(": ", 1)[-1] if e.path else str(e))]
+    problems: list[CardProblem] = []
+    md = parsed.metadata
+    for key in REQUIRED_METADATA:
+        if not md.get(key):
+            problems.append(CardProblem(2, f"front matter lacks {key!r}"))
+    if md.get("library_name") not in (None, "zoo"):
+        problems.append(CardProblem(2, f"library_name must be 'zoo', got {md.get('library_name')!r}"))
+    if "tags" in md and not (isinstance(md["tags"], list) and all(isinstance(t, str) for t in md["tags"])):
+        problems.append(CardProblem(2, "tags must be a list of strings"))
+    if "datasets" in md and not isinstance(md["datasets"], list):
+        problems.append(CardProblem(2, "datasets must be a list"))
+    if needs_metrics:
+        problems.extend(_check_model_index(md.get("model-index")))
+    for key in REQUIRED_SECTIONS:
+        found = _find_section(parsed, key)
+        if found is None:
+            problems.append(CardProblem(None, f"missing section '## {key.capitalize()}'"))
+        elif not found[1]:
+            problems.append(CardProblem(found[0], f"section '{key}' is empty"))
+    how = _find_section(parsed, "how to use")
+    if how is not None and "zoo.load(" not in how[1]:
+        problems.append(CardProblem(how[0], "'How to use' must show a zoo.load(...) snippet"))
+    return problems
+
+
+def _check_model_index(index: Any) -> list[CardProblem]:
+    if not index:
+        return [CardProblem(2, "front matter lacks 'model-index' with the measured metrics")]
+    if not isinstance(index, list) or not all(isinstance(e, dict) for e in index):
+        return [CardProblem(2, "model-index must be a list of mappings")]
+    problems = []
+    for entry in index:
+        results = entry.get("results")
+        if not isinstance(results, list) or not results:
+            problems.append(CardProblem(2, "model-index entry has no results"))
+            continue
+        for r in results:
+            if not isinstance(r, dict) or not isinstance(r.get("metrics"), list):
+                problems.append(CardProblem(2, "model-index result needs a metrics list"))
+                continue
+            if not isinstance(r.get("dataset"), dict):
+                problems.append(CardProblem(2, "model-index result needs a dataset (name, type, split)"))
+            for metric in r["metrics"]:
+                if not isinstance(metric, dict) or "type" not in metric or "value" not in metric:
+                    problems.append(CardProblem(2, "every metric needs a type and a value"))
+                elif not metric.get("name"):
+                    problems.append(CardProblem(2, f"metric {metric['type']!r} needs a name saying how it was measured"))
+    return problems
+
+
+def read_card_file(path: str | Path, *, needs_metrics: bool = True) -> ModelCard:
+    """Read and check a card file; raises CardError naming the file and line."""
+    from huggingface_hub import ModelCard
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CardError(f"cannot read the model card: {e}", path=str(path)) from e
+    problems = check_card(text, str(path), needs_metrics=needs_metrics)
+    if problems:
+        first = problems[0]
+        raise CardError(
+            "; ".join(p.message for p in problems) + ". Fix the card (see DESIGN.md, 'Model cards').",
+            path=str(path), line=first.line,
+        )
+    return ModelCard(text, ignore_metadata_errors=True)
+
+
+def card_for(name: str) -> ModelCard:
+    """The card of a registered model, found like its weights (cache, endpoint, mirrors)."""
+    from .hub import find_file
+    from .plugins import get_host
+
+    host = get_host()
+    info = host.registry.info(name)
+    if info.weights is None:
+        raise CardError(
+            f"{info.name!r} has no published weights and so no card; pretrained models: "
+            f"{host.registry.list(pretrained=True)}"
+        )
+    w = info.weights
+    found = find_file(w.repo_id, w.card, w.revision, settings=host.settings)
+    return read_card_file(found.path, needs_metrics=bool(w.metrics))
+
+
+def render(card: ModelCard, *, width: int = 88, color: bool = False) -> str:
+    """A terminal rendering: a metadata summary, then the body with headings marked."""
+    import click
+
+    def style(s: str, **kw: Any) -> str:
+        return click.style(s, **kw) if color else s
+
+    parsed = parse_card(str(card))
+    md = parsed.metadata
+    lines = []
+    for key in ("license", "datasets", "tags", "base_model", "pipeline_tag"):
+        if md.get(key):
+            value = md[key]
+            value = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            lines.append(f"{style(key + ':', bold=True)} {value}")
+    for entry in md.get("model-index") or []:
+        for r in entry.get("results", []) if isinstance(entry, dict) else []:
+            ds = (r.get("dataset") or {}).get("name", "")
+            for m in r.get("metrics", []):
+                if isinstance(m, dict):
+                    lines.append(f"{style('metric:', bold=True)} {m.get('type')} = {m.get('value')}  ({m.get('name', '')}; {ds})")
+    if lines:
+        lines.append("")
+    in_code = False
+    for raw in parsed.body.splitlines():
+        if raw.lstrip().startswith("```"):
+            in_code = not in_code
+            continue
+        h = None if in_code else _HEADING.match(raw)
+        if h:
+            title = h.group(2)
+            lines.append("")
+            lines.append(style(title.upper() if len(h.group(1)) == 1 else title, bold=True, underline=len(h.group(1)) <= 2))
+        elif in_code:
+            lines.append("    " + raw)
+        elif raw.strip() == "":
+            lines.append("")
+        else:
+            indent = re.match(r"\s*([-*]\s+|\d+\.\s+)?", raw).group(0)  # type: ignore[union-attr]
+            lines.extend(textwrap.wrap(raw.strip(), width=width, initial_indent=" " * (len(indent) - len(indent.lstrip())) ,
+                                       subsequent_indent=" " * len(indent)) or [""])
+    return "\n".join(lines).strip() + "\n"

@@ -1,0 +1,279 @@
+"""The ``zoo`` command line. Thin: every command calls the public API.
+
+Commands that need torch (sample, stylize, train, ...) import it only when
+they run, so ``zoo list``, ``zoo info``, ``zoo card`` and ``zoo plugins`` stay
+light.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from .errors import ZooError
+
+# commands that live in their own modules, imported only when invoked
+_LAZY: dict[str, tuple[str, str]] = {
+    "stylize": ("zoo.cli_stylize", "Stylize CONTENT images in the manner of STYLE images (AdaIN)."),
+    "convert": ("zoo.cli_convert", "Convert an upstream checkpoint into a Hub-repo folder."),
+    "train": ("zoo.cli_train", "Train an architecture's weights with its paper's recipe."),
+    "eval": ("zoo.cli_train", "Recompute a model card's metrics."),
+    "push": ("zoo.cli_publish", "Publish a Hub-repo folder to the Hub or a local mirror."),
+    "new-plugin": ("zoo.cli_publish", "Write a ready-to-install plugin package."),
+}
+
+
+class ZooGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_LAZY))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, name)
+        if cmd is not None or name not in _LAZY:
+            return cmd
+        module_name = _LAZY[name][0]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name == module_name:
+                return None
+            raise
+        return getattr(module, name.replace("-", "_"))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in _LAZY:
+                rows.append((name, _LAZY[name][1]))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=70)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZooError as e:
+            raise click.ClickException(str(e)) from e
+
+
+@click.group(cls=ZooGroup)
+@click.version_option(package_name="zoo-models", prog_name="zoo")
+def cli() -> None:
+    """zoo: a model zoo and registry for GANs and style transfer."""
+
+
+@cli.command("list")
+@click.argument("pattern", required=False)
+@click.option("--pretrained", is_flag=True, help="Only models with published weights.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_cmd(pattern: str | None, pretrained: bool, as_json: bool) -> None:
+    """List registered models, optionally matching a shell-style PATTERN."""
+    from .plugins import get_host
+
+    host = get_host()
+    names = host.registry.list(pattern, pretrained=pretrained)
+    rows = []
+    for name in names:
+        w = host.registry.weights.get(name)
+        arch = host.registry.architectures[name.split(".", 1)[0]]
+        rows.append(
+            {
+                "name": name,
+                "task": arch.task,
+                "weights": (w.dataset if w else "-"),
+                "source": (("trained here" if w.source == "zoo" else "upstream, unverified" if not w.verified else "upstream") if w else "architecture"),
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no models match" + (f" {pattern!r}" if pattern else ""))
+        return
+    w0 = max(len(r["name"]) for r in rows)
+    w1 = max(len(r["task"]) for r in rows)
+    w2 = max(len(r["weights"]) for r in rows)
+    for r in rows:
+        click.echo(f"{r['name']:<{w0}}  {r['task']:<{w1}}  {r['weights']:<{w2}}  {r['source']}")
+    broken = [p.name for p in host.plugins.values() if p.state == "broken"]
+    if broken:
+        click.echo(f"\n{len(broken)} plugin(s) failed to load: {', '.join(broken)} (see `zoo plugins`)", err=True)
+
+
+def _record_dict(record: Any) -> dict[str, Any]:
+    def plain(v: Any) -> Any:
+        if isinstance(v, dict) or hasattr(v, "items"):
+            return {k: plain(x) for k, x in dict(v).items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if hasattr(v, "__dataclass_fields__"):
+            return plain(asdict(v))
+        return v
+
+    return plain({f: getattr(record, f) for f in record.__dataclass_fields__})
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(name: str, as_json: bool) -> None:
+    """Show the architecture and weights records of NAME."""
+    from . import model_info
+
+    mi = model_info(name)
+    data = {"name": mi.name, "architecture": _record_dict(mi.architecture), "weights": _record_dict(mi.weights) if mi.weights else None}
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    a = mi.architecture
+    click.echo(click.style(mi.name, bold=True))
+    click.echo(f"  architecture : {a.name} ({a.task}) from plugin {a.plugin!r}")
+    click.echo(f"  paper        : {a.paper}")
+    click.echo(f"  reference    : {a.reference_code}")
+    click.echo(f"  builder      : {a.builder}")
+    if a.description:
+        click.echo(f"  description  : {a.description}")
+    click.echo(f"  tags         : {', '.join(sorted(n for n in mi_tags(a.name)))}")
+    w = mi.weights
+    if w is None:
+        click.echo("  weights      : none published (zoo.build gives an untrained model)")
+        return
+    click.echo(f"  weights      : {w.repo_id}@{w.revision} {w.filename}")
+    click.echo(f"  sha256       : {w.sha256} ({w.size:,} bytes)")
+    click.echo(f"  source       : {w.source}{'' if w.verified else ' (not verified by this project)'}")
+    click.echo(f"  dataset      : {w.dataset}")
+    click.echo(f"  license      : {w.license}")
+    click.echo(f"  config       : {json.dumps(dict(w.config))}")
+    for k, v in w.metrics.items():
+        click.echo(f"  metric       : {k} = {v}")
+    if w.notes:
+        click.echo(f"  notes        : {w.notes}")
+
+
+def mi_tags(arch: str) -> list[str]:
+    from . import list_models
+
+    return [n.split(".", 1)[1] for n in list_models(f"{arch}.*")]
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--raw", is_flag=True, help="Print the card's Markdown as it is.")
+def card(name: str, raw: bool) -> None:
+    """Show the model card of NAME."""
+    from .cards import card_for, render
+
+    c = card_for(name)
+    if raw:
+        click.echo(str(c))
+    else:
+        click.echo(render(c, color=sys.stdout.isatty()))
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins_cmd(as_json: bool) -> None:
+    """List installed plugins, their state and what they registered."""
+    from . import list_plugins
+
+    statuses = list_plugins()
+    if as_json:
+        click.echo(json.dumps([asdict(s) for s in statuses], indent=2))
+        return
+    for s in statuses:
+        mark = {"ok": "ok", "broken": "BROKEN", "disabled": "disabled"}[s.state]
+        click.echo(f"{s.name:<12} {mark:<8} {s.distribution} {s.version}  ({s.module})  {len(s.registered)} registered")
+        if s.error:
+            click.echo(f"{'':<12} error: {s.error}")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-n", "num", default=64, show_default=True, help="Number of images.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
+@click.option("-o", "--out", "out", default="samples.png", show_default=True, help="Output PNG (a grid).")
+@click.option("--nrow", type=int, default=None, help="Images per row (default: square).")
+@click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
+def sample(name: str, num: int, seed: int, out: str, nrow: int | None, device: str | None) -> None:
+    """Sample a grid of images from the generator NAME."""
+    import math
+
+    from . import load
+    from .images import save_grid
+
+    if num < 1:
+        raise click.BadParameter("must be at least 1", param_hint="-n")
+    model = load(name, device=device)
+    if not hasattr(model, "sample"):
+        raise click.ClickException(f"{name} is not a generator (it has no sample()); try `zoo stylize` for AdaIN")
+    images = model.sample(num, seed=seed)
+    save_grid(images, out, nrow=nrow or max(1, math.isqrt(num - 1) + 1))
+    click.echo(f"wrote {num} samples of {getattr(model, 'zoo_name', name)} (seed {seed}) to {out}")
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+def download(names: tuple[str, ...]) -> None:
+    """Prefetch weights and cards of NAMES into the Hugging Face cache (for air-gapped use)."""
+    from .hub import find_file
+    from .plugins import get_host
+
+    host = get_host()
+    for name in names:
+        mi = host.registry.info(name)
+        w = mi.weights
+        if w is None:
+            raise click.ClickException(f"{mi.name} has no published weights")
+        for filename, sha in ((w.filename, w.sha256), (w.card, None)):
+            found = find_file(w.repo_id, filename, w.revision, sha256=sha, settings=host.settings, use_mirrors=False)
+            click.echo(f"{mi.name}: {filename} {found.source} {found.path}")
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--delete-bad", is_flag=True, help="Remove cached files whose sha256 is wrong.")
+def verify(names: tuple[str, ...], delete_bad: bool) -> None:
+    """Re-check the sha256 of cached (and mirrored) weights; exit 1 if any is bad."""
+    from .hub import from_cache, from_mirrors, sha256_file, _remove_from_cache
+    from .plugins import get_host
+
+    host = get_host()
+    selected = [host.registry.info(n).name for n in names] if names else host.registry.list(pretrained=True)
+    bad = 0
+    for name in selected:
+        w = host.registry.weights[name]
+        copies = []
+        cached = from_cache(w.repo_id, w.filename, w.revision)
+        if cached is not None:
+            copies.append(("cache", cached))
+        copies.extend(("mirror", p) for p in from_mirrors(w.repo_id, w.filename, host.settings))
+        if not copies:
+            click.echo(f"{name}: not cached, in no mirror")
+            continue
+        for kind, path in copies:
+            ok = sha256_file(path) == w.sha256
+            status = "ok" if ok else "BAD sha256"
+            if not ok:
+                bad += 1
+                if delete_bad and kind == "cache":
+                    _remove_from_cache(path)
+                    status += " (removed)"
+            click.echo(f"{name}: {kind} {path} {status}")
+    if bad:
+        raise click.ClickException(f"{bad} file(s) failed the sha256 check; delete them (--delete-bad) and download again")
+
+
+def main() -> None:
+    cli(prog_name="zoo")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
