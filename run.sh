@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: sets up .venv from constraints.txt, then
+#   ./run.sh demo   the main job, offline, on the embedded default (cards/): sample grids
+#                   from the zoo's GANs and an AdaIN stylization, written to out/
+#   ./run.sh test   the test suite (pytest; a real olah server is started by the tests)
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+VENV=${ZOO_VENV:-.venv}
+DATA=${ZOO_DATA_DIR:-$(cd .. && pwd)/shared/data}
+
+setup() {
+  local stamp="$VENV/.zoo-setup" want
+  want=$(cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  # exact pins (torch 2.14.1 + torchvision 0.29.1 so that timm imports; olah for the tests)
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[test]"
+  echo "$want" > "$stamp"
+}
+
+demo() {
+  mkdir -p out
+  export HF_HUB_OFFLINE=1  # no network needed: the cards/ mirror ships the weights
+  for name in $("$VENV/bin/zoo" list --pretrained | awk '$2 == "image-generation" && /trained here$/ {print $1}'); do
+    "$VENV/bin/zoo" sample "$name" -n 64 --seed 0 -o "out/$name.png"
+  done
+  if "$VENV/bin/zoo" list --pretrained | grep -q '^adain'; then
+    style="$DATA/style-transfer/style/starry_night.jpg"
+    if [ -f "$style" ]; then
+      "$VENV/bin/python" -c "import skimage.data, PIL.Image; PIL.Image.fromarray(skimage.data.astronaut()).save('out/astronaut.png')"
+      "$VENV/bin/zoo" stylize out/astronaut.png "$style" -o out/astronaut-starry_night.png
+    else
+      echo "no painting at $style (set ZOO_DATA_DIR): skipped the AdaIN demo"
+    fi
+  fi
+  echo "pictures are in out/"
+}
+
+case "${1:-}" in
+  demo) setup; demo ;;
+  test) setup; shift; ZOO_DATA_DIR="$DATA" "$VENV/bin/python" -m pytest "$@" ;;
+  setup) setup ;;
+  *) echo "usage: $0 demo|test|setup" >&2; exit 2 ;;
+esac
