@@ -35,11 +35,11 @@ def _stages(image_size: int) -> int:
 
 def dcgan_init(module: nn.Module) -> None:
     """The DCGAN paper's initialisation, as pytorch/examples' ``weights_init``:
-    conv weights N(0, 0.02); batch-norm weight N(1, 0.02), bias 0."""
+    conv weights N(0, 0.02); batch-norm (and layer-norm) weight N(1, 0.02), bias 0."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(m.weight, 0.0, 0.02)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
 
@@ -76,10 +76,24 @@ class Generator(ImageGenerator):
         return self.main(z)
 
 
-class Discriminator(nn.Module):
-    """image (n, nc, image_size, image_size) in [-1, 1] -> logits (n,)."""
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":  # layer norm over (C, H, W) with a per-channel affine, as in WGAN-GP
+        return nn.GroupNorm(1, channels)
+    if kind == "none":  # keeps the layer indices (main.N) of the batch-norm layout
+        return nn.Identity()
+    raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {kind!r}")
 
-    def __init__(self, ndf: int = 64, nc: int = 3, image_size: int = 64):
+
+class Discriminator(nn.Module):
+    """image (n, nc, image_size, image_size) in [-1, 1] -> logits (n,).
+
+    ``norm`` replaces the batch norms ("batch", the reference) by layer norm
+    ("layer") or nothing ("none") at the same indices, for WGAN-GP critics.
+    """
+
+    def __init__(self, ndf: int = 64, nc: int = 3, image_size: int = 64, norm: str = "batch"):
         super().__init__()
         self.channels, self.image_size = nc, image_size
         k = _stages(image_size)
@@ -88,7 +102,7 @@ class Discriminator(nn.Module):
         for _ in range(k - 1):
             layers += [
                 nn.Conv2d(ndf * mult, ndf * mult * 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(ndf * mult * 2),
+                _norm(norm, ndf * mult * 2),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             mult *= 2
