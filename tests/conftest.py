@@ -57,7 +57,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     for k in ("HF_ENDPOINT", "HF_HUB_OFFLINE", "ZOO_ENDPOINT", "ZOO_MIRRORS", "ZOO_PLUGINS",
               "ZOO_DISABLE_PLUGINS", "ZOO_TIMEOUT"):
         monkeypatch.delenv(k, raising=False)
-    hub._verified.clear()
+    hub.forget()
     reset_host()
     yield
     reset_host()

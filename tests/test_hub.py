@@ -169,7 +169,7 @@ def test_bad_cached_file_is_never_used_and_redownloaded(tiny, use_olah, damage):
         blob.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     else:
         blob.write_bytes(b"not safetensors at all")
-    hub._verified.clear()
+    hub.forget()
     with pytest.raises(zoo.HashMismatchError, match="was removed from the cache") as e:
         zoo.load("tiny.test")
     assert e.value.removed

@@ -189,6 +189,30 @@ def find_file(
     (the next call downloads afresh) and a mismatch is raised, never used.
     """
     settings = settings or load_settings()
+    key = (repo_id, filename, revision, sha256, settings, use_mirrors)
+    memo = _found.get(key)
+    if memo is not None and memo.path.exists():
+        # found before in this process: re-check (memoised by inode/size/times) and reuse
+        _check(memo.path, sha256, in_cache=memo.source != "mirror")
+        return memo
+    found = _find_file(repo_id, filename, revision, sha256, settings, use_mirrors)
+    _found[key] = found
+    return found
+
+
+# (repo_id, filename, revision, sha256, settings, use_mirrors) -> where it was found in this process
+_found: dict[tuple, FoundFile] = {}
+
+
+def forget() -> None:
+    """Drop this process's memory of found and verified files (tests; after editing a mirror)."""
+    _found.clear()
+    with _verified_lock:
+        _verified.clear()
+
+
+def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, settings: Settings,
+               use_mirrors: bool) -> FoundFile:
     cached = from_cache(repo_id, filename, revision)
     if cached is not None:
         _check(cached, sha256, in_cache=True)
