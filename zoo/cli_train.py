@@ -1,0 +1,106 @@
+"""`zoo train` and `zoo eval` (imported only when one of them runs; they import torch)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import ConfigError
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(builder config, recipe overrides) from --config JSON (or @file) and --set key=value pairs."""
+    from .training.recipes import _SYNONYMS, Recipe
+
+    given: dict[str, Any] = {}
+    if config_json:
+        text = Path(config_json[1:]).read_text() if config_json.startswith("@") else config_json
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"--config is not valid JSON ({e}); pass a JSON object or @file.json") from e
+        if not isinstance(loaded, dict):
+            raise ConfigError("--config must be a JSON object, e.g. '{\"ngf\": 32}'")
+        given.update(loaded)
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set takes key=value, got {item!r}")
+        given[key.strip()] = _parse_value(value.strip())
+    recipe_keys = {f.name for f in dataclasses.fields(Recipe)} | set(_SYNONYMS) | {"lr"}
+    config, recipe = {}, {}
+    for key, value in given.items():
+        if key in arch.schema:
+            config[key] = value
+        elif key.startswith("recipe.") or key in recipe_keys:
+            recipe[key.removeprefix("recipe.")] = value
+        else:
+            raise ConfigError(
+                f"{key!r} is neither a config key of {arch.name!r} ({sorted(arch.schema)}) nor a recipe "
+                f"setting ({sorted(f.name for f in dataclasses.fields(Recipe))})"
+            )
+    return config, recipe
+
+
+@click.command()
+@click.argument("arch")
+@click.option("--data", "data", required=True, type=click.Path(exists=True, file_okay=True),
+              help="Folder with the dataset files (IDX .gz for MNIST/Fashion-MNIST; CIFAR-10 tarball or JPEG zip).")
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist", "cifar10"]), required=True)
+@click.option("--config", "config_json", default=None, help="Builder config as JSON, or @file.json.")
+@click.option("--set", "sets", multiple=True, help="key=value for a config key or a recipe setting (repeatable).")
+@click.option("--recipe", "recipe_name", default=None, help="A named recipe of the architecture (default: its default).")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The Hub-repo folder to write.")
+@click.option("--steps", type=int, default=2000, show_default=True, help="Generator updates.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
+              help="Checkpoints, log.jsonl and sample grids (default runs/<out name>); a run resumes from it.")
+@click.option("--sample-every", type=int, default=500, show_default=True)
+@click.option("--checkpoint-every", type=int, default=500, show_default=True)
+@click.option("--threads", type=int, default=None, help="torch threads per process.")
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def train(arch: str, data: str, dataset: str, config_json: str | None, sets: tuple[str, ...], recipe_name: str | None,
+          out: str, steps: int, seed: int, run_dir: str | None, sample_every: int, checkpoint_every: int,
+          threads: int | None, device: str, no_progress: bool) -> None:
+    """Train ARCH on a dataset with its paper's recipe and write a Hub-repo folder to --out.
+
+    Runs data-parallel under torchrun (gloo on CPU): torchrun --nproc-per-node 2 -m zoo.cli train ...
+    """
+    from .training.run import TrainJob, get_architecture, run_training
+
+    record = get_architecture(arch)
+    config, recipe = split_settings(record, config_json, sets)
+    argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith(("zoo", "cli.py", "__main__.py")) else sys.argv[1:]
+    command = "zoo " + " ".join(shlex.quote(a) for a in argv) if argv and argv[0] == "train" else \
+        "zoo train " + shlex.join([arch, "--data", data, "--dataset", dataset, "--out", out, "--steps", str(steps),
+                                   "--seed", str(seed)] + [x for s in sets for x in ("--set", s)])
+    job = TrainJob(
+        arch=record.name, dataset=dataset, data=Path(data), out=Path(out), steps=steps, seed=seed,
+        config=config, recipe_name=recipe_name, recipe_overrides=recipe,
+        run_dir=Path(run_dir) if run_dir else None, sample_every=sample_every,
+        checkpoint_every=checkpoint_every, threads=threads, progress=not no_progress,
+        command=command, device=device,
+    )
+    summary = run_training(job)
+    if summary.get("world_size", 1) == 1 or _rank() == 0:
+        click.echo(f"wrote {out} ({summary['steps']} steps, {summary['wall_time_s']} s)")
+
+
+def _rank() -> int:
+    import os
+
+    return int(os.environ.get("RANK", "0"))

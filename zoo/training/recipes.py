@@ -1,0 +1,102 @@
+"""Training recipes: what an architecture's ``recipes`` entry means to the trainer.
+
+An Architecture record carries its papers' recipes as plain mappings (so that
+registration imports no torch). :func:`recipe_from_mapping` reads one into a
+typed :class:`Recipe`, accepting the spellings the plugins use
+(``optimizer``/``optimiser``, ``clip``/``clip_value``, ``gp_lambda``/``lambda_gp``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+from .losses import get_loss
+
+_SYNONYMS = {
+    "optimiser": "optimizer",
+    "opt": "optimizer",
+    "lr": "lr",
+    "clip_value": "clip",
+    "weight_clip": "clip",
+    "clamp": "clip",
+    "lambda_gp": "gp_lambda",
+    "gp_weight": "gp_lambda",
+    "lambda": "gp_lambda",
+    "critic_iters": "n_critic",
+    "d_steps": "n_critic",
+    "batch": "batch_size",
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The settings of one adversarial training run (a generator step is one ``step``)."""
+
+    loss: str = "bce-nonsaturating"
+    optimizer: str = "adam"  # "adam" or "rmsprop"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    batch_size: int = 64
+    n_critic: int = 1  # discriminator updates per generator update
+    clip: float | None = None  # weight clipping of the critic after each of its updates
+    gp_lambda: float = 0.0  # gradient-penalty weight (wasserstein-gp)
+    steps: int | None = None  # generator updates of the paper's run, when it gives one
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        get_loss(self.loss)  # raises ConfigError on an unknown loss
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ConfigError(f"recipe optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
+        if self.n_critic < 1 or self.batch_size < 1:
+            raise ConfigError("recipe n_critic and batch_size must be >= 1")
+        if get_loss(self.loss).gradient_penalty and self.gp_lambda <= 0:
+            raise ConfigError("the wasserstein-gp loss needs gp_lambda > 0 (the paper uses 10)")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+
+def recipe_from_mapping(mapping: Mapping[str, Any] | None, **overrides: Any) -> Recipe:
+    """A :class:`Recipe` from an architecture's recipe mapping plus overrides; unknown keys are kept out."""
+    fields = {f.name for f in dataclasses.fields(Recipe)}
+    values: dict[str, Any] = {}
+    for src in (dict(mapping or {}), overrides):
+        for key, value in src.items():
+            key = _SYNONYMS.get(key, key)
+            if key == "lr":
+                values["lr_g"] = values["lr_d"] = float(value)
+            elif key in fields and value is not None:
+                values[key] = value
+    if "optimizer" in values:
+        values["optimizer"] = str(values["optimizer"]).lower()
+    if "betas" in values:
+        values["betas"] = tuple(float(b) for b in values["betas"])
+    for key in ("lr_g", "lr_d", "gp_lambda"):
+        if key in values:
+            values[key] = float(values[key])
+    if "clip" in values:
+        values["clip"] = float(values["clip"])
+    for key in ("batch_size", "n_critic", "steps"):
+        if key in values:
+            values[key] = int(values[key])
+    if "source" in values:
+        values["source"] = str(values["source"])
+    return Recipe(**values)
+
+
+def architecture_recipe(arch: Any, name: str | None = None, **overrides: Any) -> Recipe:
+    """The recipe ``name`` (default: the architecture's default recipe) of an Architecture record."""
+    recipes = dict(getattr(arch, "recipes", {}) or {})
+    name = name or getattr(arch, "default_recipe", "") or None
+    if name is None:
+        return recipe_from_mapping({}, **overrides)
+    if name not in recipes:
+        raise ConfigError(f"architecture {arch.name!r} has no recipe {name!r}; it has {sorted(recipes)}")
+    return recipe_from_mapping(recipes[name], **overrides)

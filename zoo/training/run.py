@@ -1,0 +1,179 @@
+"""`zoo train`: build an architecture, train it by its recipe, write a Hub-repo folder."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import ConfigError, PluginError
+from ..registry import Architecture
+from .data import ImageData, load_dataset, resolve_data_dir
+from .loop import LoopConfig, TrainResult, init_distributed, train_gan
+from .recipes import Recipe, architecture_recipe
+
+
+@dataclass
+class TrainJob:
+    """Everything one `zoo train` run needs; ``command`` is recorded in the card."""
+
+    arch: str
+    dataset: str
+    data: Path
+    out: Path
+    steps: int
+    seed: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
+    recipe_name: str | None = None
+    recipe_overrides: dict[str, Any] = field(default_factory=dict)
+    run_dir: Path | None = None
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    threads: int | None = None
+    progress: bool = True
+    command: str = ""
+    device: str = "cpu"
+
+
+def machine_description() -> str:
+    """CPU model, core count and torch version (or the GPU), for cards and benchmarks."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    desc = f"{cpu}, {os.cpu_count()} logical CPUs, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
+    if torch.cuda.is_available():
+        desc += f", GPU {torch.cuda.get_device_name(0)}"
+    return desc
+
+
+def get_architecture(name: str) -> Architecture:
+    from ..plugins import get_host
+
+    host = get_host()
+    key = name.strip().lower().split(".", 1)[0]
+    arch = host.registry.architectures.get(key)
+    if arch is None:
+        raise host.registry.unknown(name)
+    return arch
+
+
+def import_component(arch: Architecture, key: str) -> Any:
+    path = arch.components.get(key)
+    if not path:
+        raise PluginError(
+            arch.plugin or "?",
+            f"architecture {arch.name!r} names no {key!r} component, so it cannot be trained: "
+            f"add components={{'{key}': 'package.model:build_{key}'}} to its Architecture record",
+        )
+    module, _, attr = path.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def dataset_config(arch: Architecture, data: ImageData, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The config for ``data``: channels from the data, 32 px unless the user chose a size."""
+    cfg = dict(given)
+    c, h, _ = data.shape
+    for key in ("nc", "channels", "img_channels"):
+        if key in arch.schema and key not in cfg:
+            cfg[key] = c
+    for key in ("image_size", "img_size"):
+        if key in arch.schema and key not in cfg:
+            f = arch.schema[key]
+            if f.choices is None or 32 in f.choices:
+                cfg[key] = 32 if h <= 32 else h
+    return arch.validate_config(cfg)
+
+
+def build_pair(arch: Architecture, cfg: Mapping[str, Any]) -> tuple[torch.nn.Module, torch.nn.Module]:
+    from ..loading import import_builder
+
+    G = import_builder(arch)(**cfg)
+    D = import_component(arch, "discriminator")(**cfg)
+    return G, D
+
+
+def generator_image_size(G: torch.nn.Module) -> int:
+    size = getattr(G, "image_size", None)
+    if size is None:
+        raise ConfigError("the generator has no image_size attribute; the trainer needs it to size the data")
+    return int(size)
+
+
+def run_training(job: TrainJob) -> dict[str, Any]:
+    """Train ``job.arch`` on ``job.dataset`` and write the Hub-repo folder ``job.out`` (rank 0).
+
+    Returns a summary (config, recipe, steps, wall time, files).
+    """
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    rank, world = init_distributed(job.device)
+    arch = get_architecture(job.arch)
+    root = resolve_data_dir(job.data, job.dataset)
+    train = load_dataset(job.dataset, root, "train")
+    cfg = dataset_config(arch, train, job.config)
+    recipe: Recipe = architecture_recipe(arch, job.recipe_name, **job.recipe_overrides)
+    torch.manual_seed(job.seed)
+    G, D = build_pair(arch, cfg)
+    size = generator_image_size(G)
+    train = train.resized(size)
+    run_dir = job.run_dir or Path("runs") / Path(job.out).name
+    loop_cfg = LoopConfig(
+        steps=job.steps,
+        seed=job.seed,
+        run_dir=run_dir,
+        sample_every=job.sample_every,
+        checkpoint_every=job.checkpoint_every,
+        progress=job.progress,
+        device=job.device,
+    )
+    t0 = time.perf_counter()
+    result: TrainResult = train_gan(G, D, train.images, recipe, loop_cfg)
+    wall = time.perf_counter() - t0
+    # the total training time, including earlier (resumed) runs of the same run_dir
+    timing_file = run_dir / "wall_time.json"
+    total_wall = wall
+    if rank == 0:
+        prior = json.loads(timing_file.read_text()) if timing_file.exists() and result.resumed_from else {}
+        total_wall = float(prior.get("wall_time_s", 0.0)) + wall
+        timing_file.write_text(json.dumps({"wall_time_s": total_wall, "steps": job.steps}))
+    summary = {
+        "architecture": arch.name,
+        "config": cfg,
+        "recipe_name": job.recipe_name or arch.default_recipe,
+        "recipe": recipe.to_dict(),
+        "dataset": job.dataset,
+        "dataset_files": train.files,
+        "dataset_note": train.note,
+        "image_size": size,
+        "steps": job.steps,
+        "seed": job.seed,
+        "world_size": world,
+        "global_batch": recipe.batch_size * world,
+        "wall_time_s": round(total_wall, 1),
+        "machine": machine_description(),
+        "command": job.command,
+        "final_losses": result.history[-1] if result.history else {},
+    }
+    if rank == 0:
+        from .export import write_hub_folder
+
+        write_hub_folder(G, Path(job.out), summary)
+    if world > 1:
+        torch.distributed.barrier()
+    return summary
