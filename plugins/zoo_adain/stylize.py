@@ -1,0 +1,469 @@
+"""``AdaIN.stylize``: the user-facing transfer (inputs, several styles, colour, masks, speed).
+
+Inputs and outputs keep their kind: a path or PIL image in gives a PIL image out;
+a tensor in ((3, H, W) or (N, 3, H, W), RGB in [0, 1]) gives a tensor of the same
+shape out; a list of contents gives a list. Image reading, alpha, EXIF, 16-bit and
+the bound on memory are those of :mod:`zoo.images`.
+
+Options (all keyword-only):
+
+- ``alpha`` in [0, 1]: 1 is full stylization, 0 reconstructs the content; the
+  features are blended as ``alpha * AdaIN(c, s) + (1 - alpha) * c`` (paper, sec. 7).
+- Several styles: pass a list. Without masks they are interpolated with
+  ``style_weights`` (non-negative, normalised to sum 1; equal by default). Mixing
+  the style statistics is exactly the weighted sum of the AdaIN outputs that the
+  reference's test.py computes, at the cost of one AdaIN.
+- ``masks``: one mask per style (path, PIL or tensor (H, W) in [0, 1], any size; it
+  is resized to the content). Each region is normalised with its own content
+  statistics and given its style's statistics, as the Torch original's test.lua
+  does; where masks overlap the results are blended by mask weight; where no mask
+  covers the content its features pass unchanged. ``mask`` (one image) is the
+  two-style shorthand: white takes the first style, black the second.
+- ``preserve_color``: ``False``; ``True`` or ``"coral"``: before encoding, the style
+  image's colours are given the content's mean and covariance (CORAL), as the
+  reference test.py's ``--preserve_color``; ``"luminance"``: luminance-only transfer
+  (Gatys et al. 2017, "Controlling perceptual factors"): both images are reduced to
+  their luminance (the style's matched to the content's mean and std), stylized,
+  and the output's luminance is recombined with the content's chrominance (YIQ).
+- ``size``: ``None`` returns the content's size; an int sets the output's shorter
+  side; ``(h, w)`` sets both. ``style_size`` (default 512, as the reference) is the
+  style's shorter side before encoding; ``None`` keeps the style as it is.
+- ``max_pixels``: the most pixels processed at once (default 2048*2048); a larger
+  content is processed downscaled and resized back (bicubic). See zoo.images.
+- ``keep_alpha``: a content with an alpha channel gives an RGBA image back (the
+  colour is stylized after compositing over white); ``False`` gives RGB.
+- ``precision``: ``"fp32"``, ``"bf16"`` or ``"auto"`` (default): bf16 where the CPU
+  has native bf16 (avx512_bf16/AMX) or on CUDA, else fp32. Statistics and the AdaIN
+  op are always computed in fp32. Measured tolerance (tests/test_adain_stylize.py
+  and bench/bench_adain.py): the bf16 output differs from fp32 by at most 3% of the
+  output's range and has PSNR above 30 dB against it.
+- ``channels_last``: use the channels-last memory format (default True).
+
+Sizes: the content is reflection-padded at the bottom and right up to a multiple
+of 8 and the output cropped back, so any size works (odd ones too). Inference
+runs under ``torch.inference_mode()`` with the model in eval mode.
+
+Speed: styles given as paths have their statistics cached on the model (keyed
+by path, modification time and size); a batch of contents with one style encodes
+the style once; ``AdaIN.style_stats`` gives a :class:`StyleStats` that can be passed
+as ``style`` to reuse it explicitly (it must come from the same model).
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from zoo.errors import ConfigError, ImageError
+from zoo.images import (
+    DEFAULT_MAX_PIXELS,
+    check_tensor,
+    fit_pixels,
+    is_pathlike,
+    load_image,
+    open_image,
+    resize,
+    shorter_side,
+    to_pil,
+)
+
+from .model import EPS, AdaIN, StyleStats, adain_from_stats, calc_mean_std
+
+STYLE_CACHE_SIZE = 16
+# per model: its converted copy (dtype, memory format) and its cached style statistics
+_CONVERTED: weakref.WeakKeyDictionary[AdaIN, dict[str, Any]] = weakref.WeakKeyDictionary()
+_STYLE_CACHE: weakref.WeakKeyDictionary[AdaIN, OrderedDict[Any, StyleStats]] = weakref.WeakKeyDictionary()
+
+
+# ----------------------------------------------------------------- colour helpers
+_RGB2YIQ = torch.tensor(
+    [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]]
+)
+
+
+def rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", _RGB2YIQ.to(x), x)
+
+
+def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB2YIQ.double()).to(x), x)
+
+
+def _sym_power(cov: torch.Tensor, p: float) -> torch.Tensor:
+    vals, vecs = torch.linalg.eigh(cov)
+    return vecs @ torch.diag(vals.clamp_min(1e-8) ** p) @ vecs.T
+
+
+def coral(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``source`` (3, H, W) with its colours' mean and covariance made ``target``'s.
+
+    Whitening by the source's covariance and colouring by the target's (the
+    correlation-alignment step used for colour preservation by the reference test.py).
+    """
+    s = source.reshape(3, -1).double()
+    t = target.reshape(3, -1).double()
+    s_mean, t_mean = s.mean(1, keepdim=True), t.mean(1, keepdim=True)
+    eye = 1e-5 * torch.eye(3, dtype=torch.float64)
+    s_cov = torch.cov(s) + eye
+    t_cov = torch.cov(t) + eye
+    out = _sym_power(t_cov, 0.5) @ _sym_power(s_cov, -0.5) @ (s - s_mean) + t_mean
+    return out.reshape(source.shape).to(source.dtype).clamp_(0.0, 1.0)
+
+
+# ---------------------------------------------------------------- the fast runner
+def bf16_native() -> bool:
+    """True if this CPU runs bf16 convolutions natively (avx512_bf16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:
+        return False
+
+
+def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
+    if precision == "fp32":
+        return torch.float32
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "auto":
+        if device.type == "cuda" or (device.type == "cpu" and bf16_native()):
+            return torch.bfloat16
+        return torch.float32
+    raise ConfigError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
+
+
+def weights_version(model: torch.nn.Module) -> tuple[tuple[int, int], ...]:
+    """Changes whenever a parameter or buffer is replaced or updated in place."""
+    return tuple((t.data_ptr(), t._version) for t in model.state_dict().values())
+
+
+class Runner:
+    """The model's encoder and decoder in one dtype and memory format.
+
+    For a dtype or format other than the model's own, a converted copy is kept on the
+    model and rebuilt when any parameter changes (tracked by tensor version counters).
+    """
+
+    def __init__(self, model: AdaIN, dtype: torch.dtype, channels_last: bool) -> None:
+        self.model = model
+        p = next(model.parameters())
+        self.device = p.device
+        self.dtype = dtype
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.net = self._converted()
+
+    def _converted(self) -> AdaIN:
+        m = self.model
+        p = next(m.parameters())
+        if self.dtype == p.dtype and self.memory_format == torch.contiguous_format:
+            return m
+        key = (self.dtype, self.memory_format, weights_version(m))
+        cache = _CONVERTED.setdefault(m, {})
+        if cache.get("key") != key:
+            import copy
+
+            net = copy.deepcopy(m)
+            net.to(dtype=self.dtype, memory_format=self.memory_format).eval()
+            cache.clear()
+            cache.update(key=key, net=net)
+        return cache["net"]
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.dtype, self.memory_format, self.device, weights_version(self.model))
+
+    def prep(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(self.device, self.dtype).contiguous(memory_format=self.memory_format)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.encode(self.prep(x))
+
+    def decode(self, t: torch.Tensor) -> torch.Tensor:
+        return self.net.decode(t.to(self.dtype).contiguous(memory_format=self.memory_format)).float()
+
+    def stats(self, x: torch.Tensor) -> StyleStats:
+        mean, std = calc_mean_std(self.encode(x))
+        return StyleStats(mean, std)
+
+
+# ------------------------------------------------------------------ the options
+@dataclass(frozen=True)
+class Options:
+    alpha: float
+    weights: tuple[float, ...] | None
+    preserve_color: str | None  # None, "coral", "luminance"
+    size: int | tuple[int, int] | None
+    style_size: int | None
+    max_pixels: int | None
+    keep_alpha: bool
+
+
+def _options(
+    n_styles: int, alpha: float, style_weights: Sequence[float] | None, preserve_color: bool | str,
+    size: Any, style_size: int | None, max_pixels: int | None, keep_alpha: bool, has_masks: bool,
+) -> Options:
+    if not isinstance(alpha, (int, float)) or not 0.0 <= float(alpha) <= 1.0:
+        raise ConfigError(f"alpha must be a number in [0, 1], got {alpha!r}")
+    weights = None
+    if style_weights is not None:
+        if has_masks:
+            raise ConfigError("give either style_weights (interpolation) or masks (regions), not both")
+        ws = [float(w) for w in style_weights]
+        if len(ws) != n_styles:
+            raise ConfigError(f"{len(ws)} style weights for {n_styles} styles; give one weight per style")
+        if any(w < 0 for w in ws) or sum(ws) <= 0:
+            raise ConfigError(f"style weights must be >= 0 with a positive sum, got {ws}")
+        weights = tuple(w / sum(ws) for w in ws)
+    elif n_styles > 1 and not has_masks:
+        weights = tuple(1.0 / n_styles for _ in range(n_styles))
+    if preserve_color is True:
+        preserve_color = "coral"
+    if preserve_color in (False, None, "", "none"):
+        pc = None
+    elif preserve_color in ("coral", "luminance"):
+        pc = str(preserve_color)
+    else:
+        raise ConfigError(f"preserve_color must be False, True, 'coral' or 'luminance', got {preserve_color!r}")
+    if size is not None:
+        if isinstance(size, int) and not isinstance(size, bool):
+            if size < 1:
+                raise ConfigError(f"size must be positive, got {size}")
+        elif isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size):
+            size = (int(size[0]), int(size[1]))
+        else:
+            raise ConfigError(f"size must be None, an int (shorter side) or (height, width), got {size!r}")
+    if style_size is not None and (not isinstance(style_size, int) or style_size < 1):
+        raise ConfigError(f"style_size must be None or a positive int, got {style_size!r}")
+    if max_pixels is not None and (not isinstance(max_pixels, int) or max_pixels < 64):
+        raise ConfigError(f"max_pixels must be None or an int >= 64, got {max_pixels!r}")
+    return Options(float(alpha), weights, pc, size, style_size, max_pixels, bool(keep_alpha))
+
+
+# ------------------------------------------------------------------ the pieces
+def _out_size(h: int, w: int, size: int | tuple[int, int] | None) -> tuple[int, int]:
+    if size is None:
+        return h, w
+    if isinstance(size, int):
+        return shorter_side(h, w, size)
+    return size
+
+
+def pad_to_multiple(x: torch.Tensor, m: int) -> torch.Tensor:
+    """Pad (N, C, H, W) at the bottom and right up to multiples of ``m`` (reflect; replicate
+    when the image is too small to reflect)."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % m, (-w) % m
+    if ph == 0 and pw == 0:
+        return x
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode)
+
+
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    return rgb_to_yiq(x)[:, :1]
+
+
+def _prepare_style(x: torch.Tensor, opts: Options) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    if opts.style_size is not None:
+        h, w = shorter_side(h, w, opts.style_size)
+    h, w = fit_pixels(h, w, opts.max_pixels)
+    return resize(x, (h, w))
+
+
+def _style_key(src: Any, opts: Options, runner: Runner) -> tuple[Any, ...] | None:
+    if not is_pathlike(src):
+        return None
+    try:
+        st = os.stat(src)
+    except OSError:
+        return None
+    return (str(Path(src).resolve()), st.st_mtime_ns, st.st_size, opts.style_size, opts.max_pixels, runner.key)
+
+
+def _style_stats(runner: Runner, src: Any, opts: Options, content: torch.Tensor | None) -> StyleStats:
+    """Statistics of one style; ``content`` (work size) is given when they depend on it."""
+    if isinstance(src, StyleStats):
+        if opts.preserve_color is not None:
+            raise ConfigError("preserve_color needs the style image, not precomputed StyleStats")
+        return src
+    depends = opts.preserve_color is not None
+    key = None if depends else _style_key(src, opts, runner)
+    cache = _STYLE_CACHE.setdefault(runner.model, OrderedDict())
+    if key is not None and key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    s, _ = load_image(src, alpha="drop")
+    s = _prepare_style(s.to(runner.device), opts)
+    if opts.preserve_color == "coral":
+        assert content is not None
+        if s.shape[0] not in (1, content.shape[0]):
+            raise ImageError(f"a batch of {s.shape[0]} styles for {content.shape[0]} contents")
+        s = torch.stack([coral(s[min(i, s.shape[0] - 1)], content[i]) for i in range(content.shape[0])])
+    elif opts.preserve_color == "luminance":
+        assert content is not None
+        ys, yc = luminance(s), luminance(content)
+        ms, ss = ys.mean((1, 2, 3), keepdim=True), ys.std((1, 2, 3), keepdim=True)
+        mc, sc = yc.mean((1, 2, 3), keepdim=True), yc.std((1, 2, 3), keepdim=True)
+        s = ((ys - ms) / (ss + 1e-6) * sc + mc).clamp(0, 1).expand(-1, 3, -1, -1)
+    stats = runner.stats(s)
+    if key is not None:
+        cache[key] = stats
+        while len(cache) > STYLE_CACHE_SIZE:
+            cache.popitem(last=False)
+    return stats
+
+
+def _load_mask(src: Any, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """A (1, 1, h, w) float mask in [0, 1] at ``size``."""
+    if isinstance(src, torch.Tensor):
+        m = src.detach()
+        m = m.float() / 255.0 if m.dtype == torch.uint8 else m.float()
+        while m.dim() > 2 and m.shape[0] == 1:
+            m = m[0]
+        if m.dim() != 2:
+            raise ImageError(f"a mask tensor must be (H, W) or (1, H, W), got {tuple(src.shape)}")
+        m = m[None, None]
+    else:
+        img = open_image(src).convert("L")
+        m = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0)[None, None]
+    m = F.interpolate(m.to(device), size=size, mode="bilinear", align_corners=False, antialias=True)
+    return m.clamp_(0.0, 1.0)
+
+
+def masked_adain(feat: torch.Tensor, styles: Sequence[StyleStats], masks: torch.Tensor) -> torch.Tensor:
+    """Each mask region of ``feat`` (N, C, h, w) normalised with its own statistics and given
+    its style's; ``masks`` (K, 1, h, w). Uncovered places keep ``feat``."""
+    f = feat.float()
+    out = torch.zeros_like(f)
+    cover = torch.zeros_like(f[:, :1])
+    for stats, m in zip(styles, masks):
+        m = m[None]  # (1, 1, h, w)
+        wsum = m.sum()
+        if float(wsum) < 1e-6:
+            continue
+        mean = (f * m).sum((2, 3), keepdim=True) / wsum
+        var = ((f - mean) ** 2 * m).sum((2, 3), keepdim=True) / (wsum - 1).clamp_min(1e-6)
+        std = (var + EPS).sqrt()
+        t = (f - mean) / std * stats.std + stats.mean
+        out += m * t
+        cover += m
+    result = torch.where(cover > 0, out / cover.clamp_min(1e-6), f)
+    return result.to(feat.dtype)
+
+
+def _transfer(
+    runner: Runner, x: torch.Tensor, styles: Sequence[Any], opts: Options, mask_srcs: Sequence[Any] | None
+) -> torch.Tensor:
+    """One content batch (N, 3, H, W) -> stylized (N, 3, h_out, w_out) float32 in [0, 1]."""
+    n, _, h, w = x.shape
+    out_h, out_w = _out_size(h, w, opts.size)
+    work = fit_pixels(out_h, out_w, opts.max_pixels)
+    x = resize(x.to(runner.device), work)
+    chroma = None
+    if opts.preserve_color == "luminance":
+        chroma = rgb_to_yiq(resize(x, (out_h, out_w)))
+        x_in = luminance(x).expand(-1, 3, -1, -1)
+    else:
+        x_in = x
+    stats = [_style_stats(runner, s, opts, x) for s in styles]
+    xp = pad_to_multiple(x_in, runner.model.multiple)
+    f = runner.encode(xp)
+    if mask_srcs is not None:
+        ms = torch.cat([_load_mask(m, work, runner.device) for m in mask_srcs])
+        ms = pad_to_multiple(ms, runner.model.multiple)
+        ms = F.interpolate(ms, size=f.shape[-2:], mode="area")
+        t = masked_adain(f, stats, ms)
+    else:
+        mixed = stats[0] if len(stats) == 1 else StyleStats.mix(stats, opts.weights or ())
+        if mixed.mean.shape[0] not in (1, n):
+            raise ImageError(f"a batch of {mixed.mean.shape[0]} styles for a batch of {n} contents")
+        t = adain_from_stats(f, mixed.mean, mixed.std)
+    if opts.alpha != 1.0:
+        t = opts.alpha * t + (1.0 - opts.alpha) * f
+    y = runner.decode(t)[..., : work[0], : work[1]]
+    y = resize(y.clamp(0.0, 1.0), (out_h, out_w))
+    if chroma is not None:
+        yiq = torch.cat([luminance(y), chroma[:, 1:]], dim=1)
+        y = yiq_to_rgb(yiq)
+    return y.clamp_(0.0, 1.0)
+
+
+# ------------------------------------------------------------------ the API
+def stylize(
+    model: AdaIN,
+    content: Any,
+    style: Any,
+    *,
+    alpha: float = 1.0,
+    style_weights: Sequence[float] | None = None,
+    preserve_color: bool | str = False,
+    mask: Any = None,
+    masks: Sequence[Any] | None = None,
+    size: int | tuple[int, int] | None = None,
+    style_size: int | None = 512,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    keep_alpha: bool = True,
+    precision: str = "auto",
+    channels_last: bool = True,
+) -> Any:
+    """Stylize ``content`` with ``style`` (see the module docstring for every option)."""
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    if not styles:
+        raise ConfigError("no style given; pass at least one style image")
+    if mask is not None and masks is not None:
+        raise ConfigError("give mask (two styles: white->first, black->second) or masks (one per style), not both")
+    mask_srcs: list[Any] | None = None
+    if mask is not None:
+        if len(styles) != 2:
+            raise ConfigError(f"mask needs exactly two styles (white->first, black->second), got {len(styles)}")
+        m = _load_mask(mask, _mask_native_size(mask), torch.device("cpu"))[0, 0]
+        mask_srcs = [m, 1.0 - m]
+    elif masks is not None:
+        mask_srcs = list(masks)
+        if len(mask_srcs) != len(styles):
+            raise ConfigError(f"{len(mask_srcs)} masks for {len(styles)} styles; give one mask per style")
+    opts = _options(
+        len(styles), alpha, style_weights, preserve_color, size, style_size, max_pixels, keep_alpha, mask_srcs is not None
+    )
+    device = next(model.parameters()).device
+    runner = Runner(model, resolve_dtype(precision, device), channels_last)
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            if isinstance(content, (list, tuple)):
+                return [_one(runner, c, styles, opts, mask_srcs) for c in content]
+            return _one(runner, content, styles, opts, mask_srcs)
+    finally:
+        model.train(was_training)
+
+
+def _mask_native_size(mask: Any) -> tuple[int, int]:
+    if isinstance(mask, torch.Tensor):
+        return int(mask.shape[-2]), int(mask.shape[-1])
+    img = open_image(mask)
+    return img.height, img.width
+
+
+def _one(runner: Runner, content: Any, styles: Sequence[Any], opts: Options, mask_srcs: Sequence[Any] | None) -> Any:
+    if isinstance(content, torch.Tensor):
+        x = check_tensor(content, name="content")
+        y = _transfer(runner, x, styles, opts, mask_srcs)
+        y = y.to(content.device)
+        return y[0] if content.dim() == 3 else y
+    x, a = load_image(content, alpha="keep" if opts.keep_alpha else "drop")
+    y = _transfer(runner, x, styles, opts, mask_srcs)
+    return to_pil(y[0], alpha=a)
+
+
+__all__ = ["Options", "Runner", "coral", "masked_adain", "pad_to_multiple", "stylize", "bf16_native"]
