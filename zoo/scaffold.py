@@ -1,0 +1,393 @@
+"""``zoo new-plugin NAME``: write a ready plugin package.
+
+The package it writes (``zoo-NAME/``)::
+
+    pyproject.toml            the "zoo.plugins" entry point NAME = "zoo_NAME"; hatchling
+    README.md                 what to do next
+    zoo_NAME/__init__.py      registration only: Architecture and Weights records, no torch
+    zoo_NAME/model.py         the model (a small image generator to start from) and build()
+    zoo_NAME/make_weights.py  writes a Hub-repo folder (card, config.json, model.safetensors)
+    hub/ORG/NAME-demo/        that folder, made now from the seeded untrained model
+    tests/test_conformance.py the conformance kit (zoo.testing) over the plugin and the folder
+
+The demo weights are the untrained model's seeded initialisation, pinned by
+sha256 in the registration, so that the package's tests exercise the whole
+path (find, check, load, sample) from the first run; the card says so. The
+author replaces them with trained weights, ``zoo push``es the folder and
+updates the pins that ``zoo push`` prints.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ZooError
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    root: Path  # the package folder
+    name: str  # architecture and entry-point name
+    package: str  # import package
+    repo_id: str  # of the demo weights
+    hub_folder: Path
+    revision: str
+    sha256: str
+    size: int
+
+
+def package_name(name: str) -> str:
+    return "zoo_" + name.replace("-", "_")
+
+
+PYPROJECT = """\
+[build-system]
+requires = ["hatchling>=1.25"]
+build-backend = "hatchling.build"
+
+[project]
+name = "zoo-{name}"
+version = "0.1.0"
+description = "The {name} architecture for the zoo model registry"
+requires-python = ">=3.11"
+dependencies = ["zoo-models>=0.1"]
+
+[project.optional-dependencies]
+test = ["pytest>=8"]
+
+# The one line that makes this a zoo plugin: the zoo finds it through this group.
+[project.entry-points."zoo.plugins"]
+{name} = "{package}"
+
+[tool.hatch.build.targets.wheel]
+packages = ["{package}"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"""
+
+INIT = '''\
+"""Registration of the {name} architecture and its weights.
+
+The zoo imports this module to list models (`zoo list`), so it must not import
+torch: the builder is named by import path and imported only when building.
+"""
+
+from __future__ import annotations
+
+import zoo
+
+SCHEMA = {{
+    "latent_dim": zoo.Field("int", 16, min=1, help="size of the latent vector z ~ N(0, I)"),
+    "width": zoo.Field("int", 32, min=1, help="channels of the last hidden layer"),
+    "channels": zoo.Field("int", 1, choices=(1, 3), help="image channels"),
+    "image_size": zoo.Field("int", 16, choices=(16, 32, 64), help="output height and width"),
+}}
+
+
+@zoo.hookimpl
+def register_architectures(register):
+    register(
+        zoo.Architecture(
+            name="{name}",
+            builder="{package}.model:build",
+            schema=SCHEMA,
+            default_tag="demo",
+            task="image-generation",
+            paper="TODO: cite the paper this architecture comes from",
+            reference_code="TODO: link the reference implementation",
+            description="A small transposed-convolution generator written by `zoo new-plugin`.",
+        )
+    )
+
+
+@zoo.hookimpl
+def register_weights(register):
+    # Pins printed by `python -m {package}.make_weights` and by `zoo push`.
+    register(
+        zoo.Weights(
+            name="{name}.demo",
+            repo_id="{repo_id}",
+            revision="{revision}",
+            sha256="{sha256}",
+            size={size},
+            config={config!r},
+            license="mit",
+            dataset="none",
+            notes="untrained: the seeded initialisation written by `zoo new-plugin`",
+        )
+    )
+'''
+
+MODEL = '''\
+"""The {name} model. Only this module imports torch."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from zoo.generative import ImageGenerator
+
+
+class Generator(ImageGenerator):
+    """z (n, latent_dim) -> images (n, channels, image_size, image_size) in [-1, 1].
+
+    ImageGenerator gives it sample(n, seed=...) returning images in [0, 1].
+    """
+
+    def __init__(self, latent_dim: int = 16, width: int = 32, channels: int = 1, image_size: int = 16):
+        super().__init__()
+        self.latent_dim, self.channels, self.image_size = latent_dim, channels, image_size
+        self.start = image_size // 4
+        self.project = nn.Linear(latent_dim, 2 * width * self.start * self.start)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(width, channels, 4, 2, 1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z):
+        x = self.project(z.flatten(1)).view(z.shape[0], -1, self.start, self.start)
+        return self.net(x)
+
+
+def build(latent_dim: int = 16, width: int = 32, channels: int = 1, image_size: int = 16) -> Generator:
+    """The architecture's builder: its arguments are the config keys of the schema."""
+    return Generator(latent_dim, width, channels, image_size)
+'''
+
+MAKE_WEIGHTS = '''\
+"""Write a Hub-repo folder for {name}: README.md (the card), config.json, model.safetensors.
+
+    python -m {package}.make_weights hub/{repo_id} --seed 0
+
+With --seed it saves the seeded, untrained model (the demo weights). Replace
+`trained_model()` with your training (or load your checkpoint) to publish
+real weights; then `zoo push hub/{repo_id} --repo {repo_id} ...` and paste the
+printed pins into register_weights in {package}/__init__.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+CONFIG = {config!r}
+
+CARD = """\\
+---
+license: mit
+library_name: zoo
+tags: [gan, image-generation, {name}]
+datasets: [none]
+model-index:
+- name: {name}.demo
+  results:
+  - task: {{type: unconditional-image-generation}}
+    dataset: {{name: none, type: none, split: none}}
+    metrics:
+    - {{type: params, value: %(params)d, name: "number of parameters, counted by torch"}}
+---
+# {name}.demo
+
+## Model description
+The {name} generator ({{config}}) as `zoo new-plugin` wrote it.
+
+## Intended use
+A starting point for a plugin author: these weights are the seeded, untrained
+initialisation, so the plugin's tests can load and sample it end to end.
+
+## How to use
+```python
+import zoo
+G = zoo.load("{name}.demo")
+images = G.sample(16, seed=0)  # (16, C, H, W) in [0, 1]
+```
+
+## Training data
+None: the weights are untrained.
+
+## Training procedure
+`python -m {package}.make_weights hub/{repo_id} --seed %(seed)d` (torch.manual_seed, then
+the default initialisation; batch-norm statistics at their initial values).
+
+## Evaluation
+Not evaluated: the weights are untrained, so the samples are noise.
+
+## Limitations
+Produces noise until trained. Replace this card's sections when you publish
+trained weights.
+
+## Citation
+TODO: the paper of the architecture.
+"""
+
+
+def trained_model(seed: int):
+    """The model to publish. Replace with your training loop or checkpoint loading."""
+    import torch
+
+    from {package}.model import build
+
+    torch.manual_seed(seed)
+    return build(**CONFIG).eval()
+
+
+def write_folder(model, out: Path, *, seed: int = 0) -> Path:
+    """Save ``model``'s weights, its config and the card into ``out``."""
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    state = {{k: v.detach().contiguous() for k, v in model.state_dict().items()}}
+    save_file(state, str(out / "model.safetensors"))
+    (out / "config.json").write_text(json.dumps({{"architecture": "{name}", "config": CONFIG}}, indent=2) + "\\n")
+    params = sum(p.numel() for p in model.parameters())
+    (out / "README.md").write_text(CARD.replace("{{config}}", json.dumps(CONFIG)) % {{"params": params, "seed": seed}})
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="the Hub-repo folder to write")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    folder = write_folder(trained_model(args.seed), args.out, seed=args.seed)
+    from zoo.hub import sha256_file
+    from zoo.publish import folder_revision
+
+    weights = folder / "model.safetensors"
+    print(f'revision="{{folder_revision(folder)}}", sha256="{{sha256_file(weights)}}", size={{weights.stat().st_size}}')
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+TESTS = '''\
+"""The zoo's conformance kit over this plugin (run: pytest)."""
+
+from pathlib import Path
+
+from zoo import testing
+
+HUB = Path(__file__).resolve().parent.parent / "hub"
+
+
+def test_registration_and_builders():
+    testing.check_plugin("{name}", weights=False)
+
+
+def test_the_weights_folder_is_publishable():
+    report = testing.check_repo_folder(HUB / "{repo_id}")
+    assert report.architecture == "{name}"
+
+
+def test_weights_card_and_load_from_the_local_mirror():
+    with testing.use_mirror(HUB):
+        checked = testing.check_plugin("{name}")
+    assert checked["weights"] == ["{name}.demo"]
+'''
+
+README = """\
+# zoo-{name}
+
+A plugin for the zoo model registry, written by `zoo new-plugin {name}`.
+
+    pip install -e .            # registers the entry point; `zoo list` now shows {name}
+    pytest                      # the zoo's conformance kit (zoo.testing)
+    zoo sample {name}.demo -o grid.png   # needs the weights: see below
+
+Files: `{package}/__init__.py` registers (no torch there), `{package}/model.py`
+builds, `{package}/make_weights.py` writes the Hub-repo folder `hub/{repo_id}`
+(card, config.json, model.safetensors) that `zoo push` publishes.
+
+Until the weights are on a Hub or mirror, point the zoo at the folder:
+`ZOO_MIRRORS=$PWD/hub HF_HUB_OFFLINE=1 zoo sample {name}.demo -o grid.png`.
+
+To publish trained weights: change `trained_model()` in make_weights.py, run
+`python -m {package}.make_weights hub/{repo_id}`, then
+
+    zoo push hub/{repo_id} --repo {repo_id} --mirror /path/to/mirror   # or --endpoint/--token for a Hub
+
+and paste the revision, sha256 and size it prints into `register_weights`.
+"""
+
+DEFAULT_CONFIG = {"latent_dim": 16, "width": 32, "channels": 1, "image_size": 16}
+
+
+def _load_file_module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def new_plugin(name: str, out_dir: str | Path = ".", *, org: str = "my-org", force: bool = False) -> Scaffold:
+    """Write the package ``zoo-NAME`` into ``out_dir``; returns where and what it pinned."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ZooError(
+            f"plugin name {name!r} must be lower case letters, digits, '-' or '_', starting with a letter "
+            "(it becomes the architecture name, as in zoo.load('NAME.demo'))"
+        )
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", org):
+        raise ZooError(f"--org {org!r} is not a valid Hub organisation name")
+    package = package_name(name)
+    root = Path(out_dir) / f"zoo-{name}"
+    if root.exists() and any(root.iterdir()) and not force:
+        raise ZooError(f"{root} exists and is not empty; choose another -o folder or pass --force to overwrite")
+    repo_id = f"{org}/{name}-demo"
+    fmt = {"name": name, "package": package, "repo_id": repo_id, "config": DEFAULT_CONFIG}
+    (root / package).mkdir(parents=True, exist_ok=True)
+    (root / "tests").mkdir(exist_ok=True)
+    (root / "pyproject.toml").write_text(PYPROJECT.format(**fmt))
+    (root / "README.md").write_text(README.format(**fmt))
+    (root / package / "model.py").write_text(MODEL.format(**fmt))
+    (root / package / "make_weights.py").write_text(MAKE_WEIGHTS.format(**fmt))
+    (root / "tests" / "test_conformance.py").write_text(TESTS.format(**fmt))
+
+    # The demo weights: build with the generated model module (the package is not installed yet).
+    import torch
+
+    from .hub import sha256_file
+    from .publish import folder_revision
+
+    model_mod = _load_file_module(root / package / "model.py", f"_zoo_scaffold_{package}_model")
+    make = _load_file_module(root / package / "make_weights.py", f"_zoo_scaffold_{package}_make")
+    torch.manual_seed(0)
+    model = model_mod.build(**DEFAULT_CONFIG).eval()
+    hub_folder = make.write_folder(model, root / "hub" / repo_id, seed=0)
+    weights = hub_folder / "model.safetensors"
+    pins = {"revision": folder_revision(hub_folder), "sha256": sha256_file(weights), "size": weights.stat().st_size}
+    (root / package / "__init__.py").write_text(INIT.format(**fmt, **pins))
+    return Scaffold(root, name, package, repo_id, hub_folder, pins["revision"], pins["sha256"], pins["size"])
+
+
+def describe(s: Scaffold) -> str:
+    return textwrap.dedent(f"""\
+        wrote {s.root}
+          {s.package}/__init__.py   registration (no torch)
+          {s.package}/model.py      the model and its builder
+          {s.package}/make_weights.py
+          hub/{s.repo_id}/          card, config.json, model.safetensors (untrained demo weights)
+          tests/test_conformance.py
+        next:
+          cd {s.root} && pip install -e . && pytest
+          zoo list {s.name}*
+          ZOO_MIRRORS=$PWD/hub HF_HUB_OFFLINE=1 zoo sample {s.name}.demo -o grid.png""")
