@@ -257,10 +257,11 @@ def _out_size(h: int, w: int, size: int | tuple[int, int] | None) -> tuple[int, 
 
 
 def pad_to_multiple(x: torch.Tensor, m: int) -> torch.Tensor:
-    """Pad (N, C, H, W) at the bottom and right up to multiples of ``m`` (reflect; replicate
-    when the image is too small to reflect)."""
+    """Pad (N, C, H, W) at the bottom and right up to multiples of ``m``, and to at least
+    ``2 * m`` (the deepest features need 2 pixels for their reflection padding); reflect,
+    or replicate when the image is too small to reflect."""
     h, w = x.shape[-2:]
-    ph, pw = (-h) % m, (-w) % m
+    ph, pw = max(-(-h // m) * m, 2 * m) - h, max(-(-w // m) * m, 2 * m) - w
     if ph == 0 and pw == 0:
         return x
     mode = "reflect" if ph < h and pw < w else "replicate"
@@ -271,11 +272,15 @@ def luminance(x: torch.Tensor) -> torch.Tensor:
     return rgb_to_yiq(x)[:, :1]
 
 
-def _prepare_style(x: torch.Tensor, opts: Options) -> torch.Tensor:
+def _prepare_style(x: torch.Tensor, opts: Options, multiple: int) -> torch.Tensor:
+    """Resize to ``style_size`` (shorter side) within ``max_pixels``; tiny styles are enlarged
+    to a shorter side of ``2 * multiple`` so that the deepest features have 2 pixels."""
     h, w = x.shape[-2:]
     if opts.style_size is not None:
         h, w = shorter_side(h, w, opts.style_size)
     h, w = fit_pixels(h, w, opts.max_pixels)
+    if min(h, w) < 2 * multiple:
+        h, w = shorter_side(h, w, 2 * multiple)
     return resize(x, (h, w))
 
 
@@ -302,7 +307,7 @@ def _style_stats(runner: Runner, src: Any, opts: Options, content: torch.Tensor 
         cache.move_to_end(key)
         return cache[key]
     s, _ = load_image(src, alpha="drop")
-    s = _prepare_style(s.to(runner.device), opts)
+    s = _prepare_style(s.to(runner.device), opts, runner.model.multiple)
     if opts.preserve_color == "coral":
         assert content is not None
         if s.shape[0] not in (1, content.shape[0]):

@@ -1,0 +1,115 @@
+"""``zoo stylize CONTENT STYLE... -o OUT``: arbitrary style transfer from the command line.
+
+The lead adds the ``stylize`` command object to the CLI group. It only parses
+options and calls ``model.stylize`` (see ``zoo_adain.stylize`` for each option).
+
+    zoo stylize photo.jpg starry_night.jpg -o out.png
+    zoo stylize photo.jpg a.jpg b.jpg --style-weights 1,3 -o mix.png
+    zoo stylize photo.jpg a.jpg b.jpg --mask sky.png -o regions.png
+    zoo stylize photo.jpg a.jpg --preserve-color luminance --alpha 0.8 -o out.png
+    zoo stylize photo.jpg a.jpg --model cards/zoo/adain-zoo -o out.png   # a Hub-repo folder
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import ConfigError, ZooError
+
+
+def load_model(model: str, revision: str | None = None) -> Any:
+    """A registered model name (``adain``, ``adain.paper``), or a Hub-repo folder holding
+    config.json and model.safetensors (as ``zoo convert`` and training write them)."""
+    folder = Path(model)
+    if folder.is_dir():
+        from .loading import build, load_state
+
+        cfg_path, weights = folder / "config.json", folder / "model.safetensors"
+        if not cfg_path.is_file() or not weights.is_file():
+            raise ConfigError(f"{folder} is not a model folder: it needs config.json and model.safetensors")
+        meta = json.loads(cfg_path.read_text())
+        arch = meta.get("architecture", "adain")
+        import torch
+
+        with torch.device("meta"):
+            m = build(arch, **meta.get("config", {}))
+        load_state(m, str(weights), name=str(folder))
+        return m.eval()
+    from . import load
+
+    return load(model, revision=revision)
+
+
+def _weights(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError as e:
+        raise click.BadParameter(f"give numbers separated by commas, e.g. 1,3 (got {text!r})") from e
+
+
+def _size(text: str | None) -> int | tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        if "x" in text.lower():
+            w, h = (int(v) for v in text.lower().split("x"))
+            return (h, w)
+        return int(text)
+    except ValueError as e:
+        raise click.BadParameter(f"give N (shorter side) or WxH, e.g. 512 or 640x480 (got {text!r})") from e
+
+
+@click.command("stylize")
+@click.argument("content", type=click.Path(dir_okay=False))
+@click.argument("style", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="output image (.png or .jpg)")
+@click.option("--model", "model_name", default="adain", show_default=True,
+              help="model name (adain, adain.paper) or a folder with config.json and model.safetensors")
+@click.option("--revision", default=None, help="weights revision (a commit sha); default the pinned one")
+@click.option("--alpha", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
+              help="content-style trade-off: 1 full style, 0 the content")
+@click.option("--style-weights", default=None, help="interpolation weights, one per style, e.g. 1,3")
+@click.option("--preserve-color", type=click.Choice(["coral", "luminance"]), default=None, is_flag=False,
+              flag_value="coral", help="keep the content's colours: coral (default when given alone) or luminance")
+@click.option("--mask", "masks", multiple=True, type=click.Path(dir_okay=False),
+              help="spatial control: one mask per style, or one mask for two styles (white: first, black: second)")
+@click.option("--size", default=None, help="output size: N (shorter side) or WxH; default the content's size")
+@click.option("--style-size", type=int, default=512, show_default=True, help="style's shorter side; 0 keeps it")
+@click.option("--max-pixels", type=int, default=None, help="most pixels processed at once (default 2048*2048)")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True)
+@click.option("--no-alpha", is_flag=True, help="drop the content's alpha channel (output RGB)")
+def stylize(content, style, output, model_name, revision, alpha, style_weights, preserve_color, masks, size,
+            style_size, max_pixels, precision, no_alpha):  # type: ignore[no-untyped-def]
+    """Stylize CONTENT in the manner of STYLE (several STYLEs: interpolate, or regions with --mask)."""
+    from .images import DEFAULT_MAX_PIXELS, save_image
+
+    try:
+        model = load_model(model_name, revision)
+        if not hasattr(model, "stylize"):
+            raise ConfigError(f"model {model_name!r} is not a style-transfer model (it has no stylize())")
+        options: dict[str, Any] = {
+            "alpha": alpha,
+            "style_weights": _weights(style_weights),
+            "preserve_color": preserve_color or False,
+            "size": _size(size),
+            "style_size": style_size or None,
+            "max_pixels": max_pixels or DEFAULT_MAX_PIXELS,
+            "keep_alpha": not no_alpha,
+            "precision": precision,
+        }
+        if len(masks) == 1 and len(style) == 2:
+            options["mask"] = masks[0]
+        elif masks:
+            options["masks"] = list(masks)
+        styles = list(style) if len(style) > 1 else style[0]
+        image = model.stylize(content, styles, **options)
+        path = save_image(image, output)
+    except ZooError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"wrote {path} ({image.width}x{image.height})")
