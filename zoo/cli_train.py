@@ -104,3 +104,59 @@ def _rank() -> int:
     import os
 
     return int(os.environ.get("RANK", "0"))
+
+
+@click.command("eval")
+@click.argument("name")
+@click.option("--data", required=True, type=click.Path(exists=True), help="Folder with the dataset files.")
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist", "cifar10"]), default=None,
+              help="Default: the dataset the weights were trained on.")
+@click.option("-n", "--n-samples", type=int, default=10_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--classifier", "classifier_dir", type=click.Path(file_okay=False), default=None,
+              help="Feature-extractor folder (default: the zoo's classifier-<dataset> in cards/).")
+@click.option("--no-baseline", is_flag=True, help="Skip the real-vs-real (train vs test) baseline.")
+@click.option("--write", is_flag=True, help="NAME is a folder: store the metrics in its config.json and card.")
+@click.option("--threads", type=int, default=None)
+def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, classifier_dir: str | None,
+         no_baseline: bool, write: bool, threads: int | None) -> None:  # noqa: A001 (click command name)
+    """Recompute FID and KID of NAME (a model name, or a folder written by `zoo train`) and compare with its card."""
+    import torch
+
+    from .metrics.evaluate import compare, dataset_of, evaluate_generator, load_generator_folder, update_folder
+    from .metrics.fid import Protocol
+
+    if threads:
+        torch.set_num_threads(threads)
+    folder = Path(name)
+    if (folder / "config.json").exists():
+        G, cfg = load_generator_folder(folder)
+        expected = cfg.get("metrics", {}) or {}
+        ds = dataset or dataset_of(cfg)
+    else:
+        import zoo
+
+        info = zoo.model_info(name)
+        G = zoo.load(name)
+        expected = dict(info.weights.metrics) if info.weights else {}
+        ds = dataset or (info.weights.dataset if info.weights else None)
+        if not ds:
+            raise ConfigError(f"{name!r} names no dataset: pass --dataset")
+        ds = ds.lower().split("/")[-1].replace("_", "-")
+        write = False
+    protocol = Protocol(n_samples=n_samples, seed=seed)
+    metrics = evaluate_generator(G, ds, data, protocol, classifier_dir, with_baseline=not no_baseline)
+    metrics["command"] = "zoo eval " + shlex.join([name, "--data", data] + (["-n", str(n_samples)] if n_samples != 10_000 else []))
+    click.echo(f"{name} on {ds}: {metrics['protocol']}")
+    for key in ("fid", "kid", "kid_std", "fid_real_baseline", "kid_real_baseline", "kid_std_real_baseline"):
+        if key in metrics:
+            card = f"  (card: {float(expected[key]):.5g})" if key in expected else ""
+            click.echo(f"  {key:24s} {metrics[key]:.5g}{card}")
+    problems = compare(expected, metrics)
+    if expected:
+        click.echo("matches the card within noise" if not problems else "DIFFERS from the card: " + "; ".join(problems))
+    if write:
+        update_folder(folder, metrics)
+        click.echo(f"wrote the metrics into {folder}/config.json and README.md")
+    elif problems:
+        raise SystemExit(1)

@@ -90,7 +90,8 @@ def init_distributed(device: str = "cpu") -> tuple[int, int]:
 
 
 class BatchStream:
-    """Batches of a uint8 image tensor as floats in [-1, 1], in an order fixed by (seed, counter).
+    """Batches of a data tensor in an order fixed by (seed, counter): uint8 images become
+    floats in [-1, 1]; float data (e.g. 2D points) is passed through unchanged.
 
     Each epoch is a fresh permutation seeded by (seed, epoch); the global batch
     ``counter`` takes the next ``batch_size * world`` indices, of which this rank
@@ -98,8 +99,6 @@ class BatchStream:
     """
 
     def __init__(self, images: torch.Tensor, batch_size: int, seed: int, rank: int = 0, world: int = 1):
-        if images.dtype != torch.uint8:
-            raise TypeError("BatchStream takes uint8 images (N, C, H, W)")
         self.images, self.batch_size, self.seed = images, batch_size, seed
         self.rank, self.world = rank, world
         self.global_batch = batch_size * world
@@ -120,8 +119,10 @@ class BatchStream:
         return self._perm[start : start + self.batch_size]
 
     def batch(self, counter: int, device: str | torch.device = "cpu") -> torch.Tensor:
-        x = self.images[self.indices(counter)].to(device=device, dtype=torch.float32)
-        return x.div_(127.5).sub_(1.0)
+        x = self.images[self.indices(counter)]
+        if x.dtype == torch.uint8:
+            return x.to(device=device, dtype=torch.float32).div_(127.5).sub_(1.0)
+        return x.to(device=device, dtype=torch.float32)
 
 
 def make_optimizer(params: Any, recipe: Recipe, lr: float) -> torch.optim.Optimizer:

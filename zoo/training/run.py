@@ -86,7 +86,8 @@ def import_component(arch: Architecture, key: str) -> Any:
 
 
 def dataset_config(arch: Architecture, data: ImageData, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The config for ``data``: channels from the data, 32 px unless the user chose a size."""
+    """The config for ``data``: channels from the data; 32 px for convolutional nets, the data's
+    size (28 for MNIST) for MLPs, unless the user chose a size."""
     cfg = dict(given)
     c, h, _ = data.shape
     for key in ("nc", "channels", "img_channels"):
@@ -94,9 +95,8 @@ def dataset_config(arch: Architecture, data: ImageData, given: Mapping[str, Any]
             cfg[key] = c
     for key in ("image_size", "img_size"):
         if key in arch.schema and key not in cfg:
-            f = arch.schema[key]
-            if f.choices is None or 32 in f.choices:
-                cfg[key] = 32 if h <= 32 else h
+            # convolutional nets (default 32 or 64 px) get 32 px; others (the MLPs) the data's own size
+            cfg[key] = 32 if arch.schema[key].default in (32, 64) else h
     return arch.validate_config(cfg)
 
 
