@@ -37,4 +37,5 @@ for name, recipe, bn in (
         "losses": res.history,
     }
 (out / f"rank{rank}.json").write_text(json.dumps(report))
+dist.barrier()
 dist.destroy_process_group()
