@@ -28,7 +28,9 @@ from torch import nn
 
 import zoo
 from _gan_helpers import randomize
+from zoo.cards import check_card
 from zoo.convert import convert, legacy_spectral_norm_keys, read_checkpoint
+from zoo.repofolder import check_repo_folder
 from zoo.loading import load_state
 
 # -- upstream-layout models, written here --------------------------------------------
@@ -247,6 +249,8 @@ def _check(upstream, arch, layout, tmp_path, z, *, config=None, wrap=lambda sd: 
         assert torch.allclose(got, expected, atol=atol), float((got - expected).abs().max())
         card = (out / "README.md").read_text()
         assert "Not verified here" in card and src.name in card
+        assert check_card(card, needs_metrics=False) == []
+        assert check_repo_folder(out, needs_metrics=False).architecture == arch
         results.append(meta)
     return results
 
@@ -391,12 +395,13 @@ def test_cli_convert(tmp_path):
     torch.save(up.state_dict(), tmp_path / "netG.pth")
     runner = CliRunner()
     out = tmp_path / "repo"
-    res = runner.invoke(cmd, ["dcgan", str(tmp_path / "netG.pth"), "-o", str(out), "--config", '{"ndf": 8}', "--license", "bsd-3-clause"])
+    res = runner.invoke(cmd, ["dcgan", str(tmp_path / "netG.pth"), "-o", str(out), "--config", '{"ndf": 8}', "--license", "bsd-3-clause", "--name", "dcgan.examples-test"])
     assert res.exit_code == 0, res.output
     assert "sha256" in res.output
     assert {p.name for p in out.iterdir()} == {"config.json", "model.safetensors", "README.md"}
     assert json.loads((out / "config.json").read_text())["config"]["ndf"] == 8
     assert "license: bsd-3-clause" in (out / "README.md").read_text()
+    assert 'zoo.load("dcgan.examples-test")' in (out / "README.md").read_text()
     res = runner.invoke(cmd, ["dcgan", str(tmp_path / "netG.pth"), "-o", str(out), "--config", "[1]"])
     assert res.exit_code != 0 and "JSON object" in res.output
     res = runner.invoke(cmd, ["dcgan", str(tmp_path / "netG.pth"), "-o", str(out)])

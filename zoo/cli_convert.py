@@ -34,8 +34,9 @@ def _parse_config(text: str | None) -> dict:
 @click.option("--config", "config_json", default=None, help="builder config as JSON, over what the file says")
 @click.option("--license", "license_", default="other", show_default=True, help="licence for the card")
 @click.option("--source-url", default="", help="where the upstream file came from, for the card")
+@click.option("--name", default=None, help="arch.tag to register the weights under (for the card)")
 @click.option("--force", is_flag=True, help="overwrite an existing model.safetensors in the folder")
-def convert(arch, src, out_dir, layout, config_json, license_, source_url, force):  # type: ignore[no-untyped-def]
+def convert(arch, src, out_dir, layout, config_json, license_, source_url, name, force):  # type: ignore[no-untyped-def]
     """Convert upstream checkpoint SRC (one or more files) of ARCH into folder DIR.
 
     Pickled files are read only with torch.load(weights_only=True). DIR gets
@@ -53,6 +54,7 @@ def convert(arch, src, out_dir, layout, config_json, license_, source_url, force
             license=license_,
             source_url=source_url,
             overwrite=force,
+            name=name,
         )
     except ZooError as e:
         raise click.ClickException(str(e)) from e

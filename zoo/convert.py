@@ -260,8 +260,13 @@ def convert(
     license: str = "other",
     source_url: str = "",
     overwrite: bool = False,
+    name: str | None = None,
 ) -> ConversionResult:
-    """Convert upstream checkpoint file(s) of ``arch`` into a Hub-repo folder ``out_dir``."""
+    """Convert upstream checkpoint file(s) of ``arch`` into a Hub-repo folder ``out_dir``.
+
+    ``name``: the ``arch.tag`` the weights are meant to be registered under, for
+    the card's snippet (default ``<arch>.<layout>``).
+    """
     from safetensors.torch import save_file
 
     from .loading import _build, load_state
@@ -299,9 +304,12 @@ def convert(
             model = _build(record, cfg)
         load_state(model, str(tmp), name=f"{record.name} ({layout})")
         _smoke(model)
-    except ZooError as e:
+    except Exception as e:  # any failure: leave no half-written folder behind
         tmp.unlink(missing_ok=True)
-        raise ConversionError(f"converted {record.name} weights do not load into the zoo model: {e}") from e
+        raise ConversionError(
+            f"converted {record.name} weights do not load into the zoo model built from config "
+            f"{json.dumps(cfg, sort_keys=True)}: {e}"
+        ) from e
     os.replace(tmp, target)
 
     srcs = [{"file": Path(s).name, "sha256": sha256_file(s), "size": Path(s).stat().st_size} for s in sources]
@@ -314,8 +322,12 @@ def convert(
         "weights": {"file": "model.safetensors", "sha256": digest, "size": size},
         "verified": False,
     }
+    name = name or f"{record.name}.{layout}"
+    meta["name"] = name
     (out / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    (out / "README.md").write_text(render_card(record, layout, cfg, srcs, license=license, source_url=source_url))
+    (out / "README.md").write_text(
+        render_card(record, layout, cfg, srcs, license=license, source_url=source_url, name=name)
+    )
     return ConversionResult(out, record.name, layout, cfg, digest, size, srcs)
 
 
@@ -336,11 +348,13 @@ def render_card(
     *,
     license: str = "other",
     source_url: str = "",
+    name: str = "",
 ) -> str:
     """A model card for converted weights: where they came from, honest that they were not verified."""
     files = "\n".join(f"- `{s['file']}` (sha256 `{s['sha256']}`, {s['size']} bytes)" for s in sources)
     where = source_url or "(the person who converted them did not give a URL)"
     cfg = json.dumps(dict(config), sort_keys=True)
+    name = name or f"{arch.name}.{layout}"
     return f"""---
 license: {license}
 library_name: zoo
@@ -368,15 +382,23 @@ author published them.
 
 ## How to use
 
-Put this folder in a mirror laid out `<mirror>/<repo_id>/` and register a Weights
-record, or build and load it directly:
+Once this folder is published (or put in a mirror laid out `<mirror>/<repo_id>/`)
+and registered as a Weights record named `{name}`:
+
+```python
+import zoo
+G = zoo.load("{name}")
+images = G.sample(16, seed=0)  # float tensor in [0, 1], (n, C, H, W)
+```
+
+Before that, straight from this folder:
 
 ```python
 import torch, zoo
 from zoo.loading import load_state
 with torch.device("meta"):
     model = zoo.build("{arch.name}", **{cfg})
-load_state(model, "model.safetensors", name="{arch.name}").eval()
+load_state(model, "model.safetensors", name="{name}").eval()
 ```
 
 ## Training data
