@@ -1,0 +1,106 @@
+"""DCGAN training speed on MNIST: the zoo's training loop against a plain loop.
+
+The baseline is written here in the style of pytorch/examples dcgan/main.py:
+a DataLoader over the images, BCE on the discriminator's logits, D on real then
+fake (two backward calls), then G on the same fake batch. Both train the same
+model (zoo.build("dcgan", ...)) with the same batch size, optimiser and data in
+memory. Rounds alternate between the two loops so that load from other
+processes hits both alike; the ratio is of the median rates.
+
+    python bench/bench_train.py --data ../shared/data/mnist [--steps 30 --rounds 3 --threads 1]
+
+Prints iterations (generator steps) per second of each and zoo / baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+
+import zoo
+from zoo.training import LoopConfig, architecture_recipe, load_dataset, train_gan
+from zoo.training.run import build_pair, get_architecture, machine_description
+
+
+def plain_loop(netG: nn.Module, netD: nn.Module, images: torch.Tensor, batch: int, steps: int, lr: float,
+               betas: tuple[float, float], nz: int) -> float:
+    """pytorch/examples-style DCGAN loop for ``steps`` iterations; returns seconds."""
+    data = torch.utils.data.TensorDataset(images.float().div(127.5).sub(1.0))
+    loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, drop_last=True)
+    criterion = nn.BCEWithLogitsLoss()
+    optD = torch.optim.Adam(netD.parameters(), lr=lr, betas=betas)
+    optG = torch.optim.Adam(netG.parameters(), lr=lr, betas=betas)
+    real_label, fake_label = 1.0, 0.0
+    it = iter(loader)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        try:
+            (real,) = next(it)
+        except StopIteration:
+            it = iter(loader)
+            (real,) = next(it)
+        # (1) update D: maximize log(D(x)) + log(1 - D(G(z)))
+        netD.zero_grad()
+        label = torch.full((batch,), real_label)
+        errD_real = criterion(netD(real), label)
+        errD_real.backward()
+        noise = torch.randn(batch, nz, 1, 1)
+        fake = netG(noise)
+        label.fill_(fake_label)
+        errD_fake = criterion(netD(fake.detach()), label)
+        errD_fake.backward()
+        optD.step()
+        # (2) update G: maximize log(D(G(z)))
+        netG.zero_grad()
+        label.fill_(real_label)
+        errG = criterion(netD(fake), label)
+        errG.backward()
+        optG.step()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, help="folder with the MNIST IDX files")
+    ap.add_argument("--steps", type=int, default=30, help="iterations per round and loop")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--ngf", type=int, default=32)
+    ap.add_argument("--ndf", type=int, default=32)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    arch = get_architecture("dcgan")
+    cfg = arch.validate_config(nc=1, image_size=32, ngf=args.ngf, ndf=args.ndf)
+    recipe = architecture_recipe(arch)
+    images = load_dataset("mnist", args.data, "train").resized(32).images
+    torch.manual_seed(0)
+    G0, D0 = build_pair(arch, cfg)
+    zoo_rates, base_rates = [], []
+    # warm-up both (allocator, kernels)
+    plain_loop(G0, D0, images, recipe.batch_size, 3, recipe.lr_g, recipe.betas, cfg["nz"])
+    for r in range(args.rounds):
+        torch.manual_seed(r)
+        G, D = build_pair(arch, cfg)
+        sec = plain_loop(G, D, images, recipe.batch_size, args.steps, recipe.lr_g, recipe.betas, cfg["nz"])
+        base_rates.append(args.steps / sec)
+        torch.manual_seed(r)
+        G, D = build_pair(arch, cfg)
+        res = train_gan(G, D, images, recipe, LoopConfig(steps=args.steps, seed=r, run_dir=None, progress=False,
+                                                         log_every=args.steps))
+        zoo_rates.append(args.steps / res.wall_time_s)
+        print(f"round {r}: baseline {base_rates[-1]:.3f} it/s, zoo {zoo_rates[-1]:.3f} it/s", flush=True)
+    b, z = statistics.median(base_rates), statistics.median(zoo_rates)
+    print(f"machine: {machine_description()}")
+    print(f"DCGAN 32 px MNIST, ngf={args.ngf} ndf={args.ndf}, batch {recipe.batch_size}, {args.rounds} rounds x "
+          f"{args.steps} iterations")
+    print(f"baseline (pytorch/examples-style loop): {b:.3f} it/s")
+    print(f"zoo.training loop:                      {z:.3f} it/s")
+    print(f"ratio zoo / baseline: {z / b:.3f}")
+
+
+if __name__ == "__main__":
+    main()
