@@ -193,3 +193,9 @@ def test_registration_record():
 def test_registration_imports_no_torch():
     code = "import sys, zoo_dcgan; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sample_on_another_device_than_the_weights_says_the_fix():
+    g = zoo.build("dcgan", nc=1, image_size=32, ngf=4, nz=4)
+    with pytest.raises(ValueError, match="move the model first"):
+        g.sample(1, device="meta")

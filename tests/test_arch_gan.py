@@ -88,3 +88,20 @@ def test_other_sizes_and_recipe():
     arch = zoo.model_info("gan").architecture
     r = arch.recipes[arch.default_recipe]
     assert r["loss"] == "bce-nonsaturating" and tuple(r["betas"]) == (0.5, 0.999) and r["batch_size"] == 64
+
+
+def test_every_gan_family_recipe_parses_for_the_trainer():
+    from zoo.training.recipes import architecture_recipe
+
+    seen = {}
+    for name in ("dcgan", "gan", "wgan", "wgan-gp", "sngan"):
+        arch = zoo.model_info(name).architecture
+        assert arch.default_recipe in arch.recipes
+        for recipe in arch.recipes:
+            r = architecture_recipe(arch, recipe)
+            assert r.source  # every recipe names where it comes from
+            seen[(name, recipe)] = r
+    assert seen[("wgan", "paper")].clip == 0.01 and seen[("wgan", "paper")].optimizer == "rmsprop"
+    assert seen[("wgan-gp", "reference")].gp_lambda == 10.0
+    assert seen[("sngan", "resnet")].steps == 50000 and seen[("sngan", "resnet")].loss == "hinge"
+    assert seen[("dcgan", "paper")].batch_size == 128

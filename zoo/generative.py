@@ -91,6 +91,11 @@ class ImageGenerator(nn.Module):
                 "e.g. zoo.load(name), or build it with zoo.build(arch)"
             )
         device = torch.device(device) if device is not None else wdevice
+        if device.type != wdevice.type or (device.index is not None and wdevice.index is not None and device.index != wdevice.index):
+            raise ValueError(
+                f"the weights are on {wdevice}, not {device}: move the model first "
+                f"(model.to({str(device)!r})) or leave device out"
+            )
         z = self.latent(n, gen)
         was_training = self.training
         self.eval()

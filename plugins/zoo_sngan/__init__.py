@@ -49,7 +49,7 @@ RECIPES = {
         "batch_size": 64,
         "batch_size_g": 128,
         "lr_schedule": "linear-decay",
-        "total_steps": 50000,
+        "steps": 50000,
         "image_range": (-1.0, 1.0),
     },
 }
