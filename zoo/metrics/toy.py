@@ -166,12 +166,13 @@ class ToyResult:
     seconds: float
 
 
-def run_one(method: str, dataset: str, seed: int, steps: int, n_train: int = 100_000) -> tuple[ToyResult, torch.Tensor]:
+def run_one(method: str, dataset: str, seed: int, steps: int, n_train: int = 100_000, g_hidden: int = 400,
+            d_hidden: int = 200) -> tuple[ToyResult, torch.Tensor]:
     recipe, sn = METHODS[method]
     g = torch.Generator().manual_seed(10_000 + seed)
     data = sample_mixture(dataset, n_train, g)
     torch.manual_seed(seed)
-    G, D = ToyG(), ToyD(spectral_norm=sn)
+    G, D = ToyG(hidden=g_hidden), ToyD(hidden=d_hidden, spectral_norm=sn)
     t0 = time.perf_counter()
     train_gan(G, D, data, recipe, LoopConfig(steps=steps, seed=seed, run_dir=None, progress=False, log_every=1000))
     G.eval()
@@ -251,6 +252,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--datasets", default="ring,grid")
     ap.add_argument("--out", type=Path, default=Path("toy-results"))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--g-hidden", type=int, default=400, help="generator width (PacGAN: 400)")
+    ap.add_argument("--d-hidden", type=int, default=200, help="discriminator maxout units (PacGAN: 200)")
+    ap.add_argument("--critic-steps-equal", action="store_true",
+                    help="give WGAN-GP steps/n_critic generator steps, so every method makes the same number "
+                         "of discriminator updates")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -259,7 +265,10 @@ def main(argv: list[str] | None = None) -> None:
         shown: dict[str, torch.Tensor] = {}
         for method in args.methods.split(","):
             for seed in range(args.seeds):
-                r, pts = run_one(method, ds, seed, args.steps)
+                steps = args.steps
+                if args.critic_steps_equal:
+                    steps = max(1, args.steps // METHODS[method][0].n_critic)
+                r, pts = run_one(method, ds, seed, steps, g_hidden=args.g_hidden, d_hidden=args.d_hidden)
                 results.append(r)
                 print(json.dumps(asdict(r)), flush=True)
                 if seed == 0:

@@ -53,7 +53,7 @@ model-index:
 
 ## Model description
 
-A small CNN (conv 32-32, pool, conv 64-64, pool, conv 128, 2x2 average pool, fc 128, fc 10;
+A small CNN (conv w-w, pool, conv 2w-2w, pool, conv 4w, 2x2 average pool, fc 128, fc 10, w = {cfg['config']['width']};
 batch norm and ReLU) trained by the zoo on {info['title']} at 32x32. Its 128-d penultimate layer is
 the feature extractor of the zoo's FID and KID on {info['title']} (`zoo eval`), standing in for
 Inception-v3, whose weights cannot be downloaded where the zoo's weights were trained. Config
@@ -115,8 +115,9 @@ Inception FID, and never comparable with published Inception numbers.
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @click.option("--epochs", default=2, show_default=True)
 @click.option("--seed", default=0, show_default=True)
+@click.option("--width", default=16, show_default=True, help="channels of the first conv layers")
 @click.option("--threads", type=int, default=None)
-def main(dataset: str, data: str, out: str, epochs: int, seed: int, threads: int | None) -> None:
+def main(dataset: str, data: str, out: str, epochs: int, seed: int, width: int, threads: int | None) -> None:
     from ..training.run import machine_description
 
     if threads:
@@ -124,7 +125,7 @@ def main(dataset: str, data: str, out: str, epochs: int, seed: int, threads: int
     root = resolve_data_dir(data, dataset)
     train = load_dataset(dataset, root, "train").resized(32)
     test = load_dataset(dataset, root, "test").resized(32)
-    model, res = train_classifier(train.images, train.labels, test.images, test.labels, epochs=epochs, seed=seed)
+    model, res = train_classifier(train.images, train.labels, test.images, test.labels, epochs=epochs, seed=seed, width=width)
     command = "python -m zoo.metrics.train_classifier " + shlex.join(sys.argv[1:])
     cfg = {"architecture": "classifier", "config": res.config, "dataset": dataset, "test_accuracy": res.test_accuracy,
            "training": {"epochs": epochs, "seed": seed, "wall_time_s": round(res.wall_time_s, 1),
