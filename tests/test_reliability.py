@@ -76,22 +76,14 @@ def test_hub_down_mid_download_leaves_nothing_and_the_next_call_completes(tiny, 
     assert hub.sha256_file(cached) == tiny.sha256
 
 
-XFAIL_TRANSPORT = pytest.mark.xfail(
-    strict=True,
-    reason="zoo/hub.py from_hub catches HfHubHTTPError, LocalEntryNotFoundError and OSError around "
-    "hf_hub_download, but huggingface_hub raises httpx transport errors (RemoteProtocolError, ConnectError) "
-    "when a download dies after its resume attempts; they escape untyped and skip the mirrors",
-)
 
 
-@XFAIL_TRANSPORT
 def test_hub_down_mid_download_is_a_typed_error_that_says_retry(tiny, fake_hub):
     fake_hub.fault["model.safetensors"] = "partial"
     with pytest.raises(zoo.HubUnreachableError, match="again"):
         zoo.load("tiny.test")
 
 
-@XFAIL_TRANSPORT
 def test_hub_down_mid_download_falls_back_to_a_mirror(tiny, fake_hub, monkeypatch, tmp_path):
     import shutil
 

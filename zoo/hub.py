@@ -157,9 +157,9 @@ def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> 
         ) from e
     except hf.errors.LocalEntryNotFoundError as e:
         raise HubUnreachableError(f"download of {repo_id}/{filename} from {endpoint} failed: {e}") from e
-    except OSError as e:
+    except Exception as e:  # OSError, httpx transport errors: the connection died mid-download
         raise HubUnreachableError(
-            f"download of {repo_id}/{filename} from {endpoint} was interrupted ({e}). "
+            f"download of {repo_id}/{filename} from {endpoint} was interrupted ({type(e).__name__}: {e}). "
             "Run the same call again: a partial download resumes."
         ) from e
     return Path(path)
