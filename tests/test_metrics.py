@@ -58,6 +58,7 @@ def _blobs(n: int, seed: int, bright: float) -> torch.Tensor:
     return (torch.rand(n, 1, 32, 32, generator=g) * bright).clamp(0, 1)
 
 
+@pytest.mark.slow  # importing torchmetrics alone takes seconds
 def test_fid_kid_separate_like_from_unlike():
     torch.manual_seed(0)
     clf = build(channels=1, width=8).eval()

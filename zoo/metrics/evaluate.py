@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from ..errors import DataError, WeightsNotFoundError
-from ..training.data import load_dataset, resolve_data_dir
+from ..training.data import ImageData, load_dataset, resolve_data_dir
 from .classifier import default_classifier_dir, load_classifier
 from .fid import Evaluator, Protocol
 
@@ -35,7 +35,11 @@ def make_evaluator(dataset: str, data: str | Path, protocol: Protocol, classifie
                    ) -> tuple[Evaluator, torch.Tensor]:
     root = resolve_data_dir(data, dataset)
     ref = load_dataset(dataset, root, protocol.reference_split).resized(32)
-    base = load_dataset(dataset, root, protocol.baseline_split).resized(32)
+    base = load_dataset(dataset, root, protocol.baseline_split)
+    # the baseline's real images: n_samples drawn with the protocol's seed (resized after drawing: cheaper)
+    g = torch.Generator().manual_seed(protocol.seed)
+    idx = torch.randperm(len(base), generator=g)[: protocol.n_samples]
+    base = ImageData(base.name, base.split, base.images[idx], base.labels[idx], base.files).resized(32)
     cdir = Path(classifier_dir) if classifier_dir else default_classifier_dir(dataset)
     clf = load_classifier(cdir)
     acc = json.loads((cdir / "config.json").read_text()).get("test_accuracy")
