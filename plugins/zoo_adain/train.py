@@ -1,0 +1,438 @@
+"""Training the AdaIN decoder (Huang & Belongie 2017, section 6; naoto0804's train.py).
+
+The encoder is fixed (a candidate from :mod:`zoo_adain.encoders`); the decoder
+is trained so that, for a content image c and a style image s with
+t = AdaIN(f(c), f(s)) at relu4_1,
+
+    loss = content_weight * ||f4(g(t)) - t||^2
+         + style_weight * sum_{i=1..4} ||mean(f_i(g(t))) - mean(f_i(s))||^2
+                                      + ||std(f_i(g(t))) - std(f_i(s))||^2
+
+(mean squared errors; std over the spatial positions with the unbiased variance
+plus 1e-5, as naoto0804's calc_mean_std). Adam with an inverse-time decay
+lr / (1 + lr_decay * step). Images are resized so that the shorter side is
+``resize`` and cropped at random to ``crop`` x ``crop``: the paper uses 512 and
+256; on a CPU we use smaller values and the card says so.
+
+Run (writes checkpoints under OUT; stops cleanly at --minutes or --steps and
+can resume from OUT/checkpoint.pt):
+
+    python -m zoo_adain.train --encoder random-scaled --out runs/adain/random-scaled \
+        --content-dir $ZOO_DATA_DIR/style-transfer/content --style-dir $ZOO_DATA_DIR/style-transfer/style
+
+This module imports torch; the plugin's registration never imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from . import encoders as E
+
+# Held out of all training, for evaluation (all have clear licences, so the
+# card's pictures can use them): scikit-image photos and whole paintings.
+HELD_OUT_CONTENT = ("astronaut", "chelsea", "coffee")
+HELD_OUT_STYLES = ("the_scream", "udnie", "woman_with_hat_matisse")
+# scikit-image images used as training content (public domain / CC0).
+SKIMAGE_CONTENT = ("rocket", "hubble_deep_field", "camera", "brick", "grass", "gravel")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+# ---------------------------------------------------------------- images
+
+def skimage_image(name: str) -> Image.Image:
+    import skimage.data
+
+    a = np.asarray(getattr(skimage.data, name)())
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    im = Image.fromarray(a)
+    return im.convert("RGB")
+
+
+def resize_short(im: Image.Image, short: int) -> Image.Image:
+    w, h = im.size
+    s = short / min(w, h)
+    return im.resize((max(short, round(w * s)), max(short, round(h * s))), Image.BICUBIC)
+
+
+def to_tensor(im: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0).permute(2, 0, 1).contiguous()
+
+
+def center_square(im: Image.Image, size: int) -> torch.Tensor:
+    """Resize the shorter side to ``size`` and take the centre ``size`` x ``size`` crop, as a (3, H, W) tensor."""
+    im = resize_short(im, size)
+    w, h = im.size
+    left, top = (w - size) // 2, (h - size) // 2
+    return to_tensor(im.crop((left, top, left + size, top + size)))
+
+
+def list_images(folder: str | Path, exclude: Sequence[str] = ()) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder {folder} does not exist; pass an existing folder")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.stem not in exclude)
+
+
+class CropPool:
+    """Images held in memory at ``resize`` (shorter side); ``sample`` draws random ``crop`` squares."""
+
+    def __init__(self, images: Sequence[Image.Image], resize: int, crop: int, names: Sequence[str] = ()):
+        if not images:
+            raise ValueError("CropPool needs at least one image")
+        if crop > resize:
+            raise ValueError(f"crop {crop} must not exceed resize {resize}")
+        self.tensors = [to_tensor(resize_short(im, resize)) for im in images]
+        self.names = list(names)
+        self.crop = crop
+
+    def sample(self, n: int, rng: random.Random) -> torch.Tensor:
+        out = []
+        for _ in range(n):
+            t = self.tensors[rng.randrange(len(self.tensors))]
+            _, h, w = t.shape
+            i, j = rng.randrange(h - self.crop + 1), rng.randrange(w - self.crop + 1)
+            x = t[:, i:i + self.crop, j:j + self.crop]
+            if rng.random() < 0.5:
+                x = x.flip(2)
+            out.append(x)
+        return torch.stack(out)
+
+
+def load_pools(cfg: "TrainConfig") -> tuple[CropPool, CropPool]:
+    content_imgs, content_names = [], []
+    if cfg.content_dir:
+        for p in list_images(cfg.content_dir, HELD_OUT_CONTENT):
+            with Image.open(p) as im:
+                content_imgs.append(im.convert("RGB"))
+            content_names.append(p.stem)
+    for name in cfg.skimage_content:
+        if name in HELD_OUT_CONTENT:
+            raise ValueError(f"{name} is held out for evaluation; remove it from skimage_content")
+        content_imgs.append(skimage_image(name))
+        content_names.append(f"skimage:{name}")
+    style_imgs, style_names = [], []
+    for p in list_images(cfg.style_dir, HELD_OUT_STYLES):
+        with Image.open(p) as im:
+            style_imgs.append(im.convert("RGB"))
+        style_names.append(p.stem)
+    return (CropPool(content_imgs, cfg.resize, cfg.crop, content_names),
+            CropPool(style_imgs, cfg.resize, cfg.crop, style_names))
+
+
+# ---------------------------------------------------------------- losses
+
+def mean_std(feat: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std over H, W (unbiased variance + eps), shapes (N, C, 1, 1)."""
+    n, c = feat.shape[:2]
+    flat = feat.reshape(n, c, -1)
+    return flat.mean(2).view(n, c, 1, 1), (flat.var(2) + eps).sqrt().view(n, c, 1, 1)
+
+
+def adain(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y)."""
+    cm, cs = mean_std(content)
+    sm, ss = mean_std(style)
+    return (content - cm) / cs * ss + sm
+
+
+def style_loss(out_feats: Sequence[torch.Tensor], style_feats: Sequence[torch.Tensor]) -> torch.Tensor:
+    total = out_feats[0].new_zeros(())
+    for o, s in zip(out_feats, style_feats):
+        om, os_ = mean_std(o)
+        sm, ss = mean_std(s)
+        total = total + F.mse_loss(om, sm) + F.mse_loss(os_, ss)
+    return total
+
+
+# ---------------------------------------------------------------- config and state
+
+@dataclass
+class TrainConfig:
+    encoder: str = "random-scaled"
+    out: str = "runs/adain/run"
+    content_dir: str | None = None
+    style_dir: str = ""
+    skimage_content: tuple[str, ...] = SKIMAGE_CONTENT
+    cifar_encoder: str | None = None  # .safetensors from `python -m zoo_adain.encoders cifar`
+    resize: int = 256  # paper: 512
+    crop: int = 128  # paper: 256
+    batch_size: int = 8
+    lr: float = 1e-4
+    lr_decay: float = 5e-5
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    steps: int = 160_000
+    minutes: float | None = None
+    bf16: bool = True  # autocast convolutions to bfloat16 (AMX on recent Xeons); losses in float32
+    threads: int = 1  # 2 threads ran 7x slower than 1 on this shared 2-core machine
+    seed: int = 0
+    encoder_seed: int = 0
+    log_every: int = 10
+    save_every: int = 50
+    init_decoder: str | None = None  # start from another run's decoder.safetensors
+
+
+def build_encoder(cfg: TrainConfig) -> nn.Sequential:
+    """The fixed encoder of this run, in the upstream layout (see :mod:`zoo_adain.encoders`)."""
+    calib = None
+    cifar_state = None
+    if cfg.encoder == "random-scaled":
+        calib = calibration_images()
+    elif cfg.encoder == "cifar":
+        if not cfg.cifar_encoder:
+            raise ValueError("--encoder cifar needs --cifar-encoder PATH.safetensors (python -m zoo_adain.encoders cifar ...)")
+        from safetensors.torch import load_file
+
+        cifar_state = load_file(cfg.cifar_encoder)
+    return E.make_encoder(cfg.encoder, calibration_images=calib, cifar_state=cifar_state, seed=cfg.encoder_seed)
+
+
+def calibration_images(size: int = 128) -> torch.Tensor:
+    """Fixed natural images for data-dependent layer scaling: scikit-image's training photos."""
+    return torch.stack([center_square(skimage_image(n), size) for n in ("rocket", "hubble_deep_field", "camera", "brick")])
+
+
+def new_decoder() -> nn.Module:
+    from .model import Decoder
+
+    return Decoder()
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    return cfg.lr / (1.0 + cfg.lr_decay * step)
+
+
+@dataclass
+class StepLog:
+    step: int
+    loss: float
+    content: float
+    style: float
+    lr: float
+    seconds: float
+
+
+def train_step(
+    encoder: nn.Sequential,
+    decoder: nn.Module,
+    opt: torch.optim.Optimizer,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    cfg: TrainConfig,
+) -> tuple[float, float]:
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+        with torch.no_grad():
+            style_feats = [f.float() for f in E.features(encoder, style)]
+            target = adain(E.features(encoder, content)[-1].float(), style_feats[-1])
+        out = decoder(target)
+        out_feats = [f.float() for f in E.features(encoder, out)]
+    lc = F.mse_loss(out_feats[-1], target)
+    ls = style_loss(out_feats, style_feats)
+    loss = cfg.content_weight * lc + cfg.style_weight * ls
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return lc.item(), ls.item()
+
+
+def save_checkpoint(out: Path, decoder: nn.Module, opt: torch.optim.Optimizer, step: int, rng: random.Random,
+                    encoder: nn.Sequential, cfg: TrainConfig) -> None:
+    """Write decoder.safetensors, encoder.safetensors and checkpoint.pt (optimizer, step, rng) atomically."""
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"step": str(step), "encoder": cfg.encoder}
+    for name, state in (("decoder", decoder.state_dict()), ("encoder", E.upstream_state(encoder))):
+        tmp = out / f"{name}.safetensors.tmp"
+        save_file({k: v.detach().contiguous() for k, v in state.items()}, str(tmp), metadata=meta)
+        tmp.replace(out / f"{name}.safetensors")
+    ckpt = {"step": step, "optimizer": opt.state_dict(), "rng": json.dumps(rng.getstate()),
+            "torch_rng": torch.get_rng_state()}
+    tmp = out / "checkpoint.pt.tmp"
+    torch.save(ckpt, tmp)
+    tmp.replace(out / "checkpoint.pt")
+    cfg_d = asdict(cfg)
+    cfg_d["skimage_content"] = list(cfg.skimage_content)
+    (out / "train_config.json").write_text(json.dumps(cfg_d, indent=2) + "\n")
+
+
+def _rng_from_json(s: str) -> random.Random:
+    state = json.loads(s)
+    rng = random.Random()
+    rng.setstate((state[0], tuple(state[1]), state[2]))
+    return rng
+
+
+def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
+    """Train (or resume) the decoder; returns the step logs of this call."""
+    from safetensors.torch import load_file
+
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    out = Path(cfg.out)
+    encoder = build_encoder(cfg)
+    decoder = new_decoder()
+    opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
+    rng = random.Random(cfg.seed)
+    step = 0
+    if (out / "checkpoint.pt").exists():
+        decoder.load_state_dict(load_file(str(out / "decoder.safetensors")))
+        saved_enc = load_file(str(out / "encoder.safetensors"))
+        now = E.upstream_state(encoder)
+        if any(not torch.equal(saved_enc[k], now[k]) for k in now):
+            raise ValueError(f"{out} was trained with a different encoder than --encoder {cfg.encoder}; use another --out")
+        ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
+        opt.load_state_dict(ckpt["optimizer"])
+        step = int(ckpt["step"])
+        rng = _rng_from_json(ckpt["rng"])
+        torch.set_rng_state(ckpt["torch_rng"])
+        print_fn(f"resumed {out} at step {step}")
+    elif cfg.init_decoder:
+        decoder.load_state_dict(load_file(cfg.init_decoder))
+        print_fn(f"decoder initialised from {cfg.init_decoder}")
+    content_pool, style_pool = load_pools(cfg)
+    print_fn(f"content: {len(content_pool.tensors)} images {content_pool.names}; "
+             f"style: {len(style_pool.tensors)} images {style_pool.names}; held out {HELD_OUT_CONTENT} {HELD_OUT_STYLES}")
+    decoder.train()
+    logs: list[StepLog] = []
+    t0 = time.time()
+    log_f = (out.mkdir(parents=True, exist_ok=True), open(out / "log.jsonl", "a"))[1]
+    try:
+        while step < cfg.steps:
+            for g in opt.param_groups:
+                g["lr"] = lr_at(cfg, step)
+            c = content_pool.sample(cfg.batch_size, rng)
+            s = style_pool.sample(cfg.batch_size, rng)
+            lc, ls = train_step(encoder, decoder, opt, c, s, cfg)
+            step += 1
+            rec = StepLog(step, cfg.content_weight * lc + cfg.style_weight * ls, lc, ls, lr_at(cfg, step - 1), time.time() - t0)
+            logs.append(rec)
+            log_f.write(json.dumps(asdict(rec)) + "\n")
+            if not math.isfinite(rec.loss):
+                raise FloatingPointError(f"loss became {rec.loss} at step {step}; lower --lr")
+            if step % cfg.log_every == 0:
+                log_f.flush()
+                print_fn(f"step {step} loss {rec.loss:.4f} content {lc:.4f} style {ls:.4f} {rec.seconds:.0f}s", flush=True)
+            if step % cfg.save_every == 0:
+                save_checkpoint(out, decoder, opt, step, rng, encoder, cfg)
+            if cfg.minutes is not None and time.time() - t0 > 60 * cfg.minutes:
+                print_fn(f"time budget of {cfg.minutes} min reached at step {step}")
+                break
+    finally:
+        log_f.close()
+    save_checkpoint(out, decoder, opt, step, rng, encoder, cfg)
+    return logs
+
+
+# ---------------------------------------------------------------- export
+
+MODEL_CONFIG = {"encoder": "vgg19_normalised", "encoder_width": 1.0, "decoder_width": 1.0, "pretrained_encoder": False}
+
+
+def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module) -> nn.Module:
+    """The zoo's AdaIN model (``zoo_adain.model.build``) holding this encoder and decoder.
+
+    The encoder's convs are copied in order (the upstream Sequential and the
+    zoo's VGGEncoder have the same convs in the same order; shapes are checked).
+    """
+    from .model import build
+
+    model = build(**MODEL_CONFIG)
+    src = [m for m in encoder if isinstance(m, nn.Conv2d)]
+    dst = [m for m in model.encoder.modules() if isinstance(m, nn.Conv2d)]
+    if len(src) != len(dst):
+        raise ValueError(f"encoder has {len(src)} convs, the zoo model's {len(dst)}")
+    with torch.no_grad():
+        for s, d in zip(src, dst):
+            if s.weight.shape != d.weight.shape:
+                raise ValueError(f"conv shapes differ: {tuple(s.weight.shape)} vs {tuple(d.weight.shape)}")
+            d.weight.copy_(s.weight)
+            d.bias.copy_(s.bias)
+        model.decoder.load_state_dict(decoder.state_dict())
+    return model.eval()
+
+
+def load_run(run: Path) -> tuple[nn.Sequential, nn.Module, dict]:
+    """The encoder, decoder and train_config of a run folder."""
+    from safetensors.torch import load_file
+
+    run = Path(run)
+    cfg = json.loads((run / "train_config.json").read_text())
+    encoder = E.vgg_sequential()
+    encoder.load_state_dict(load_file(str(run / "encoder.safetensors")))
+    decoder = new_decoder()
+    decoder.load_state_dict(load_file(str(run / "decoder.safetensors")))
+    return encoder.eval(), decoder.eval(), cfg
+
+
+def export_hub_folder(run: Path, out: Path, *, card: str, metrics: dict | None = None,
+                      extra: dict | None = None) -> Path:
+    """Write ``out``/{config.json, model.safetensors, README.md} from a run folder."""
+    from safetensors.torch import save_file
+
+    encoder, decoder, cfg = load_run(run)
+    model = zoo_model_from(encoder, decoder)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+    step = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
+    config = {
+        "architecture": "adain",
+        "config": dict(MODEL_CONFIG),
+        "dataset": "style-transfer photos and public-domain paintings (see README.md)",
+        "training": {**{k: v for k, v in cfg.items() if k not in ("out",)}, "steps_done": step, **(extra or {})},
+        "metrics": metrics or {},
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    (out / "README.md").write_text(card)
+    return out
+
+
+def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(prog="python -m zoo_adain.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--encoder", choices=E.KINDS, default=d.encoder)
+    p.add_argument("--out", default=d.out)
+    p.add_argument("--content-dir", default=None, help="folder of content photos (besides scikit-image's)")
+    p.add_argument("--style-dir", required=True, help="folder of style images (paintings)")
+    p.add_argument("--no-skimage", action="store_true", help="do not add scikit-image's photos to the content")
+    p.add_argument("--cifar-encoder", default=None)
+    for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every"):
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
+    for name in ("lr", "lr_decay", "content_weight", "style_weight", "minutes"):
+        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
+    p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
+    p.add_argument("--init-decoder", default=None)
+    a = p.parse_args(argv)
+    return TrainConfig(
+        encoder=a.encoder, out=a.out, content_dir=a.content_dir, style_dir=a.style_dir,
+        skimage_content=() if a.no_skimage else SKIMAGE_CONTENT, cifar_encoder=a.cifar_encoder,
+        resize=a.resize, crop=a.crop, batch_size=a.batch_size, lr=a.lr, lr_decay=a.lr_decay,
+        content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
+        bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
+        log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

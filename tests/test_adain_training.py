@@ -1,0 +1,184 @@
+"""AdaIN decoder training and the candidate encoders: fast checks at tiny resolution."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skimage")
+
+from PIL import Image  # noqa: E402
+
+from zoo_adain import encoders as E  # noqa: E402
+from zoo_adain import train as T  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # on a shared 2-core machine two threads ran several times slower than one
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _style_dir(tmp_path: Path) -> Path:
+    """A folder of small synthetic 'paintings' (coloured stripes and blobs)."""
+    d = tmp_path / "styles"
+    if d.is_dir():
+        return d
+    d.mkdir(parents=True)
+    g = torch.Generator().manual_seed(0)
+    for i in range(3):
+        x = torch.linspace(0, 6.28 * (i + 1), 64)
+        base = torch.stack([torch.sin(x[None, :] * (c + 1) + i) * 0.5 + 0.5 for c in range(3)]).expand(3, 64, 64)
+        img = (base * 0.8 + 0.2 * torch.rand(3, 64, 64, generator=g)).clamp(0, 1)
+        Image.fromarray((img.permute(1, 2, 0).numpy() * 255).astype("uint8")).save(d / f"style{i}.png")
+    return d
+
+
+def _cfg(tmp_path: Path, **kw) -> T.TrainConfig:
+    base = dict(
+        encoder="random", out=str(tmp_path / "run"), content_dir=None, style_dir=str(_style_dir(tmp_path)),
+        skimage_content=("camera", "rocket"), resize=48, crop=32, batch_size=2, lr=1e-3, steps=4,
+        bf16=False, threads=1, log_every=1000, save_every=2,
+    )
+    base.update(kw)
+    return T.TrainConfig(**base)
+
+
+def test_adain_matches_formula_and_model_op():
+    from zoo_adain.model import adain as model_adain
+
+    g = torch.Generator().manual_seed(1)
+    c, s = torch.randn(2, 5, 7, 9, generator=g), torch.randn(2, 5, 4, 6, generator=g) * 3 + 1
+    out = T.adain(c, s)
+    cf, sf = c.flatten(2), s.flatten(2)
+    expect = (cf - cf.mean(2, keepdim=True)) / (cf.var(2, keepdim=True) + 1e-5).sqrt()
+    expect = expect * (sf.var(2, keepdim=True) + 1e-5).sqrt() + sf.mean(2, keepdim=True)
+    torch.testing.assert_close(out, expect.view_as(c))
+    torch.testing.assert_close(out, model_adain(c, s), rtol=1e-5, atol=1e-5)
+
+
+def test_random_encoder_folds_normalisation_and_is_seeded():
+    a, b, c = E.random_vgg(0), E.random_vgg(0), E.random_vgg(1)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    assert not torch.equal(a[2].weight, c[2].weight)
+    x = torch.rand(1, 3, 8, 8)
+    mean = torch.tensor(E.IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(E.IMAGENET_STD).view(1, 3, 1, 1)
+    torch.testing.assert_close(a[0](x), (x - mean) / std)
+    assert all(float(a[i].bias.detach().abs().max()) == 0 for i in E.conv_indices(a)[1:])
+
+
+def test_random_scaled_gives_unit_activations():
+    imgs = T.calibration_images(48)
+    seq = E.make_encoder("random-scaled", calibration_images=imgs)
+    feats = E.features(seq, imgs)
+    for f in feats:
+        assert math.isclose(float(f.pow(2).mean()), 1.0, rel_tol=1e-3)
+    # positively homogeneous: same features as the unscaled net up to one factor per layer
+    raw = E.features(E.random_vgg(0), imgs)
+    for f, r in zip(feats, raw):
+        ratio = f.sum() / r.sum()
+        torch.testing.assert_close(f, r * ratio, rtol=1e-3, atol=1e-5)
+
+
+def test_encoder_copies_into_zoo_model_exactly():
+    seq = E.random_vgg(3)
+    model = T.zoo_model_from(seq, T.new_decoder())
+    x = torch.rand(1, 3, 37, 29)
+    ours = E.features(seq, x)
+    theirs = model.encode_with_intermediate(x)
+    assert [tuple(f.shape) for f in ours] == [tuple(f.shape) for f in theirs]
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.slow  # about 20 s on a busy 2-core machine
+def test_losses_decrease_on_a_fixed_batch(tmp_path):
+    torch.manual_seed(0)
+    cfg = _cfg(tmp_path, encoder="random-scaled")
+    enc = T.build_encoder(cfg)
+    dec = T.new_decoder()
+    opt = torch.optim.Adam(dec.parameters(), lr=1e-3)
+    cpool, spool = T.load_pools(cfg)
+    rng = random.Random(0)
+    c, s = cpool.sample(2, rng), spool.sample(2, rng)
+    first = T.train_step(enc, dec, opt, c, s, cfg)
+    for _ in range(25):
+        last = T.train_step(enc, dec, opt, c, s, cfg)
+    total = lambda lc_ls: cfg.content_weight * lc_ls[0] + cfg.style_weight * lc_ls[1]  # noqa: E731
+    assert total(last) < 0.85 * total(first), (first, last)
+    assert last[1] < 0.85 * first[1], (first, last)  # the style term, which dominates at the start
+
+
+def test_checkpoint_resumes_to_the_same_weights(tmp_path):
+    from safetensors.torch import load_file
+
+    straight = T.train(_cfg(tmp_path / "a", steps=4), print_fn=lambda *a, **k: None)
+    assert [r.step for r in straight] == [1, 2, 3, 4]
+    T.train(_cfg(tmp_path / "b", steps=2), print_fn=lambda *a, **k: None)
+    msgs: list[str] = []
+    resumed = T.train(_cfg(tmp_path / "b", steps=4), print_fn=lambda m, **k: msgs.append(m))
+    assert any("resumed" in m and "step 2" in m for m in msgs)
+    assert [r.step for r in resumed] == [3, 4]
+    a = load_file(str(tmp_path / "a" / "run" / "decoder.safetensors"))
+    b = load_file(str(tmp_path / "b" / "run" / "decoder.safetensors"))
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
+
+
+def test_resume_refuses_another_encoder(tmp_path):
+    T.train(_cfg(tmp_path, steps=2), print_fn=lambda *a, **k: None)
+    with pytest.raises(ValueError, match="different encoder"):
+        T.train(_cfg(tmp_path, steps=3, encoder="random-scaled"), print_fn=lambda *a, **k: None)
+
+
+def test_export_writes_a_folder_zoo_loads(tmp_path):
+    from zoo.loading import load_state
+    from zoo_adain.model import build
+
+    cfg = _cfg(tmp_path, steps=2)
+    T.train(cfg, print_fn=lambda *a, **k: None)
+    out = T.export_hub_folder(Path(cfg.out), tmp_path / "hub", card="# test card\n")
+    assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "README.md"}
+    with torch.device("meta"):
+        model = build()
+    load_state(model, str(out / "model.safetensors"), name="adain.test")
+    model.eval()
+    enc = T.build_encoder(cfg)
+    dec = T.new_decoder()
+    from safetensors.torch import load_file
+
+    dec.load_state_dict(load_file(str(Path(cfg.out) / "decoder.safetensors")))
+    c, s = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        expect = dec(T.adain(E.features(enc, c)[-1], E.features(enc, s)[-1]))
+        got = model(c, s)
+    torch.testing.assert_close(got, expect, rtol=1e-4, atol=1e-4)
+
+
+def _cifar_zip() -> Path:
+    root = os.environ.get("ZOO_DATA_DIR")
+    if not root:
+        pytest.skip("ZOO_DATA_DIR is not set: the CIFAR-10 zip (cifar10-jpeg-q75/CIFAR-10-images.zip) is needed")
+    p = Path(root) / "cifar10-jpeg-q75" / "CIFAR-10-images.zip"
+    if not p.is_file():
+        pytest.skip(f"{p} is absent")
+    return p
+
+
+def test_cifar_classifier_trains_and_transfers(tmp_path):
+    zip_path = _cifar_zip()
+    enc, res = E.train_cifar_classifier(zip_path, train_limit=40, test_limit=20, epochs=1, batch_size=20,
+                                        print_fn=lambda *a: None)
+    assert res.train_images == 40 and 0.0 <= res.test_accuracy <= 1.0
+    seq = E.make_encoder("cifar", cifar_state=E.upstream_state(enc))
+    assert torch.isfinite(E.features(seq, torch.rand(1, 3, 16, 16))[-1]).all()
