@@ -85,6 +85,28 @@ def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any]) -> 
     return out
 
 
+def _clean_command(command: str) -> str:
+    """The training command without the options that do not change the weights."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    out, skip = [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w in ("--run-dir", "--sample-every", "--checkpoint-every"):
+            skip = True
+            continue
+        if w == "--no-progress" or w.startswith(("--run-dir=", "--sample-every=", "--checkpoint-every=")):
+            continue
+        out.append(w)
+    return shlex.join(out)
+
+
 def _fmt(v: float) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
@@ -189,12 +211,13 @@ Command (reproduces these weights on the same machine and thread count; `--data`
 with the dataset files):
 
 ```
-{tr.get('command', '')}
+{_clean_command(tr.get('command', ''))}
 ```
 
 Seed {tr.get('seed')}, {tr.get('steps')} generator steps (each with {rec.get('n_critic', 1)} discriminator
 step(s)) at a global batch of {tr.get('global_batch')}, wall time {tr.get('wall_time_s')} s on
-{tr.get('machine')}, {tr.get('world_size', 1)} process(es). Final logged losses: {json.dumps(tr.get('final_losses', {}))}.
+{tr.get('machine')}, {tr.get('world_size', 1)} process(es) (a machine shared with other jobs: the
+wall time is an upper bound). Final logged losses: {json.dumps(tr.get('final_losses', {}))}.
 
 ## Evaluation
 
