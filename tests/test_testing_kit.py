@@ -202,8 +202,9 @@ def test_registration_that_imports_torch(kit):
     assert testing.check_registrations("kit", light=False) == ["kit", "kit.test"]
 
 
-def test_builder_module_that_does_not_exist(kit):
-    kit(model_module="fakeplug_no_such_module")
+@pytest.mark.parametrize("module", ["fakeplug_no_such_module", "fakeplug_no_such_package.model", "zoo.no_such_module"])
+def test_builder_module_that_does_not_exist(kit, module):
+    kit(model_module=module)
     with pytest.raises(ConformanceError, match="names a module that cannot be found"):
         testing.check_registrations("kit", light=False)
 

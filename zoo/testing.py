@@ -182,7 +182,11 @@ def check_registrations(plugin_name: str, *, light: bool = True) -> list[str]:
                             "give every Field a default that passes its own type, choices and bounds") from e
             for kind, path in [("builder", arch.builder), *arch.components.items(), *arch.converters.items()]:
                 module = path.partition(":")[0]
-                if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec(module) is None:
+                try:
+                    spec = importlib.util.find_spec(module)
+                except (ImportError, ValueError):
+                    spec = None
+                if spec is None:
                     raise _fail(f"architecture {name!r}", f"{kind} {path!r} names a module that cannot be found",
                                 "fix the import path ('package.module:function') or package the module")
         w = reg.weights.get(name)
