@@ -286,3 +286,80 @@ np.load(p)
 """
     found = _unsafe_calls(ast.parse(src))
     assert [line for line, _ in found] == [3, 4, 5, 7, 8]
+
+
+# -- the publishing checks read untrusted bytes: fuzz them -------------------------
+
+
+def test_fuzz_safetensors_header_reader_raises_only_weights_errors(tmp_path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from zoo.repofolder import read_safetensors_header
+
+    good = make_repo(tmp_path / "src").folder / "model.safetensors"
+    data = good.read_bytes()
+    target = tmp_path / "fuzz.safetensors"
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.one_of(
+        st.binary(max_size=64),
+        st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)).map(
+            lambda t: data[: t[0]] + bytes([t[1]]) + data[t[0] + 1:]),
+        st.integers(0, len(data)).map(lambda n: data[:n]),
+    ))
+    def check(blob: bytes) -> None:
+        target.write_bytes(blob)
+        try:
+            tensors = read_safetensors_header(target)
+        except zoo.WeightsError:
+            return
+        assert all(isinstance(t.shape, tuple) for t in tensors.values())
+
+    check()
+
+
+def test_fuzz_config_json_reader_raises_only_config_errors(tmp_path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from zoo.repofolder import _read_config
+
+    path = tmp_path / "config.json"
+    json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                               lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+                               max_leaves=8)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.one_of(st.text(max_size=80), json_values.map(__import__("json").dumps),
+                     st.fixed_dictionaries({"architecture": st.text(max_size=8), "config": json_values})
+                     .map(__import__("json").dumps)))
+    def check(text: str) -> None:
+        path.write_text(text, encoding="utf-8")
+        try:
+            arch, config = _read_config(path)
+        except zoo.ConfigError as e:
+            assert str(path) in str(e)
+            return
+        assert isinstance(arch, str) and isinstance(config, dict)
+
+    check()
+
+
+@pytest.mark.parametrize("header", [
+    b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": ["a", "b"]}}',
+    b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0]}}',
+    b'{"w": {"dtype": "F32", "shape": "x", "data_offsets": [0, 4]}}',
+    b'{"w": [1, 2]}',
+    b'[' * 100000 + b']' * 100000,
+    b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 1e999]}}',
+])
+def test_malformed_safetensors_headers_are_weights_errors(tmp_path, header):
+    import struct
+
+    from zoo.repofolder import read_safetensors_header
+
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4)
+    with pytest.raises(zoo.WeightsError):
+        read_safetensors_header(path)

@@ -78,7 +78,7 @@ def read_safetensors_header(path: str | Path) -> dict[str, TensorInfo]:
                                f"{size}). Write it with safetensors.torch.save_file; convert pickles with `zoo convert`.")
         try:
             header = json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
             raise WeightsError(where + f"the safetensors header is not JSON ({e}); the file is damaged.") from e
     if not isinstance(header, dict):
         raise WeightsError(where + "the safetensors header is not a JSON object; the file is damaged.")
@@ -89,7 +89,8 @@ def read_safetensors_header(path: str | Path) -> dict[str, TensorInfo]:
             continue
         try:
             dtype, shape, (start, end) = entry["dtype"], tuple(int(d) for d in entry["shape"]), entry["data_offsets"]
-        except (KeyError, TypeError, ValueError) as e:
+            start, end = int(start), int(end)
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise WeightsError(where + f"tensor {name!r} has a malformed header entry; the file is damaged.") from e
         if not (0 <= start <= end <= data_size):
             raise WeightsError(where + f"tensor {name!r} lies beyond the end of the file (truncated?). "
