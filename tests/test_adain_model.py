@@ -161,3 +161,21 @@ def test_timm_encoder_features_only() -> None:
     with torch.device("meta"):
         meta = zoo.build("adain", encoder="timm:test_resnet")
     assert set(meta.state_dict()) == set(m.state_dict())
+
+
+def test_registration_imports_no_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, zoo, zoo_adain; zoo.model_info('adain'); assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_registered_record() -> None:
+    info = zoo.model_info("adain")
+    arch = info.architecture
+    assert info.name == "adain.zoo" and arch.task == "style-transfer"
+    assert arch.builder == "zoo_adain.model:build" and "naoto0804" in arch.converters
+    assert arch.validate_config({}) == {
+        "encoder": "vgg19_normalised", "encoder_width": 1.0, "decoder_width": 1.0, "pretrained_encoder": False
+    }
