@@ -65,7 +65,9 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
                 "stylize() takes paths, PIL images or tensors; alpha, several styles with weights, "
                 "colour preservation and masks. One safetensors file holds 'encoder.*' and 'decoder.*'. "
                 "Tags: 'zoo' (trained here), 'paper' (converted from naoto0804's vgg_normalised.pth and "
-                "decoder.pth)."
+                "decoder.pth). Where the paper is silent the zoo follows naoto0804's code, whose checkpoints "
+                "users load: std = sqrt(unbiased variance + 1e-5), reflection padding, ceil-mode pooling, "
+                "alpha blending of the features, interpolation as a weighted sum of AdaIN outputs."
             ),
             converters={"naoto0804": "zoo_adain.convert:from_naoto0804"},
             recipes=RECIPES,

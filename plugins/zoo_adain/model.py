@@ -359,5 +359,13 @@ def build(
     if isinstance(enc, VGGEncoder):
         stages = vgg_decoder_stages(decoder_width)
     else:
+        r = int(enc.reductions[-1])
+        if r < 1 or r & (r - 1):
+            from zoo.errors import ConfigError
+
+            raise ConfigError(
+                f"encoder {encoder!r}: its deepest feature level has stride {r}, not a power of 2, so "
+                "no upsampling decoder mirrors it; pick a convolutional timm backbone (resnet, convnext, ...)"
+            )
         stages = mirror_decoder_stages(enc.channels, enc.reductions, decoder_width)
     return AdaIN(enc, Decoder(enc.out_channels, stages))
