@@ -172,9 +172,6 @@ def check_registrations(plugin_name: str, *, light: bool = True) -> list[str]:
             if not arch.paper.strip() or not arch.reference_code.strip():
                 raise _fail(f"architecture {name!r}", "paper or reference_code is empty",
                             "cite the paper and link the reference implementation")
-            if arch.task not in ("image-generation", "style-transfer"):
-                raise _fail(f"architecture {name!r}", f"unknown task {arch.task!r}",
-                            "use 'image-generation' or 'style-transfer'")
             try:
                 arch.validate_config({})
             except ZooError as e:
