@@ -269,3 +269,10 @@ def test_push_to_an_unreachable_hub(plugin):
     s = plugin()
     r = run("push", s.hub_folder, "--repo", s.repo_id, "--endpoint", "http://127.0.0.1:9", "--token", "x", ok=False)
     assert r.exit_code == 1 and "nothing was committed" in r.output
+
+
+def test_the_publishing_modules_import_no_torch():
+    code = ("import sys, zoo.testing, zoo.cli_publish, zoo.scaffold, zoo.repofolder; "
+            "print(sorted(m for m in ('torch', 'safetensors.torch', 'huggingface_hub') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
