@@ -172,6 +172,27 @@ def test_load_of_a_pickle_named_safetensors_runs_nothing(tmp_path, fake_plugins,
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("kind", ["pickle", "torch-save"])
+def test_the_converter_reads_a_malicious_checkpoint_without_running_it(tmp_path, kind):
+    """The one door for pickles, zoo.convert, reads them with weights_only=True: the payload never runs."""
+    import torch
+
+    from zoo.convert import read_checkpoint
+
+    marker = tmp_path / "pickle-ran"
+    path = tmp_path / "upstream.pth"
+    if kind == "pickle":
+        path.write_bytes(pickle.dumps({"state_dict": {"w": _Payload(marker)}}, protocol=2))
+    else:
+        torch.save({"state_dict": {"w": _Payload(marker)}}, path)
+    with pytest.raises(zoo.ConversionError, match="weights_only=True"):
+        read_checkpoint(path)
+    assert not marker.exists(), "the converter ran pickled code"
+    # while a plain state dict saved by torch.save is read
+    torch.save({"state_dict": {"w": torch.ones(2)}}, path)
+    assert torch.equal(read_checkpoint(path)["w"], torch.ones(2))
+
+
 @pytest.mark.parametrize("filename", ["pytorch_model.bin", "model.pth", "model.ckpt", "model.pt"])
 def test_a_pickle_filename_is_refused_at_registration(tmp_path, fake_plugins, filename):
     repo = make_repo(tmp_path / "src")
