@@ -151,8 +151,6 @@ def render_card(config: dict[str, Any]) -> str:
                 else f"{label} of {metrics.get('n_samples')} generated samples vs {info['title']} test, {proto}"
             )
             lines += [f"    - type: {mtype}", f"      value: {_fmt(float(metrics[key]))}", f"      name: {what!r}"]
-            if base:
-                lines.append("      verified: false")
     lines.append("---")
     files = tr.get("dataset_files", {})
     file_rows = "\n".join(f"| {n} | `{h}` |" for n, h in files.items())
@@ -244,19 +242,27 @@ def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any]) -
     if not metrics:
         return "Not evaluated yet: run `zoo eval " + name + " --data DIR` to measure FID and KID."
     rows = []
-    for key, label in (("fid", "FID"), ("kid", "KID (x1000)"), ):
+    for key, label in (("fid", "FID"), ("kid", "KID")):
         if key in metrics:
-            scale = 1000.0 if key == "kid" else 1.0
             base = metrics.get(f"{key}_real_baseline")
+            std = metrics.get(f"{key}_std")
+            bstd = metrics.get(f"{key}_std_real_baseline")
             rows.append(
-                f"| {label} | {float(metrics[key]) * scale:.3f} | "
-                f"{(float(base) * scale) if base is not None else float('nan'):.3f} |"
+                f"| {label} | {float(metrics[key]):.4g}{f' ± {float(std):.2g}' if std is not None else ''} | "
+                f"{float(base) if base is not None else float('nan'):.4g}"
+                f"{f' ± {float(bstd):.2g}' if bstd is not None else ''} |"
             )
+    data_arg = "DIR"
+    cmd = str(metrics.get("command", ""))
+    if "--data " in cmd:
+        data_arg = cmd.split("--data ", 1)[1].split(" ")[0]
     return (
-        f"Measured with `{metrics.get('command', 'zoo eval ' + name)}`: {metrics.get('protocol', '')}.\n\n"
+        f"Measured with `zoo eval {name} --data {data_arg}` (the same on the folder: "
+        f"`{cmd or 'zoo eval FOLDER --data DIR'}`): {metrics.get('protocol', '')}.\n\n"
         f"| metric | this generator ({metrics.get('n_samples')} samples vs test) | real-vs-real baseline (train vs test) |\n"
         "|---|---|---|\n" + "\n".join(rows) + "\n\n"
-        f"Feature extractor: {metrics.get('extractor', '')}. Lower is better; the baseline is the "
+        f"Feature extractor: {metrics.get('extractor', '')}. KID is in the units of these features (not "
+        "Inception's), ± its standard deviation over the subsets. Lower is better; the baseline is the "
         "floor a perfect generator would reach with this sample count."
     )
 
