@@ -216,3 +216,16 @@ def test_any_size_round_trips(tmp_path_factory: pytest.TempPathFactory, h: int, 
     back = np.asarray(to_pil(x))
     expect = np.repeat(arr[..., None], 3, 2) if mode == "L" else arr[..., :3]
     assert np.array_equal(back, expect)
+
+
+def test_reads_the_shared_style_and_content_images(data_dir: Path) -> None:
+    """Every painting and photo in the data folder reads as RGB at its displayed size."""
+    folder = data_dir / "style-transfer"
+    files = sorted(p for sub in ("style", "content") for p in (folder / sub).iterdir() if p.is_file())
+    if not files:
+        pytest.skip(f"no images under {folder}")
+    for p in files:
+        img = open_image(p)
+        x, _ = load_image(p)
+        assert x.shape == (1, 3, img.height, img.width), p.name
+        assert 0.0 <= x.min() and x.max() <= 1.0 and x.std() > 0.01, p.name
