@@ -219,21 +219,46 @@ def render(card: ModelCard, *, width: int = 88, color: bool = False) -> str:
     if lines:
         lines.append("")
     in_code = False
+    para: list[str] = []  # lines of the paragraph being gathered
+    indent = ""
+
+    def flush() -> None:
+        if para:
+            text = " ".join(x.strip() for x in para)
+            lines.extend(textwrap.wrap(text, width=width, initial_indent=indent,
+                                       subsequent_indent=" " * len(indent)) or [""])
+            para.clear()
+
     for raw in parsed.body.splitlines():
         if raw.lstrip().startswith("```"):
+            flush()
             in_code = not in_code
             continue
         h = None if in_code else _HEADING.match(raw)
+        item = None if in_code else re.match(r"\s*([-*]|\d+\.)\s+", raw)
         if h:
+            flush()
+            if lines and lines[-1] != "":
+                lines.append("")
             title = h.group(2)
-            lines.append("")
-            lines.append(style(title.upper() if len(h.group(1)) == 1 else title, bold=True, underline=len(h.group(1)) <= 2))
+            lines.append(style(title.upper() if len(h.group(1)) == 1 else title, bold=True,
+                               underline=len(h.group(1)) <= 2))
         elif in_code:
             lines.append("    " + raw)
-        elif raw.strip() == "":
-            lines.append("")
+        elif not raw.strip():
+            flush()
+            if lines and lines[-1] != "":
+                lines.append("")
+        elif item or raw.lstrip().startswith("|"):
+            flush()
+            if raw.lstrip().startswith("|"):
+                lines.append(raw.rstrip())
+                continue
+            indent = " " * (len(item.group(0)) - len(item.group(0).lstrip())) + item.group(1) + " "
+            para.append(raw[item.end():])
         else:
-            indent = re.match(r"\s*([-*]\s+|\d+\.\s+)?", raw).group(0)  # type: ignore[union-attr]
-            lines.extend(textwrap.wrap(raw.strip(), width=width, initial_indent=" " * (len(indent) - len(indent.lstrip())) ,
-                                       subsequent_indent=" " * len(indent)) or [""])
+            if not para:
+                indent = "" if not raw.startswith(" ") else indent
+            para.append(raw)
+    flush()
     return "\n".join(lines).strip() + "\n"
