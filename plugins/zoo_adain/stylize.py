@@ -16,9 +16,14 @@ Options (all keyword-only):
 - ``masks``: one mask per style (path, PIL or tensor (H, W) in [0, 1], any size; it
   is resized to the content). Each region is normalised with its own content
   statistics and given its style's statistics, as the Torch original's test.lua
-  does; where masks overlap the results are blended by mask weight; where no mask
-  covers the content its features pass unchanged. ``mask`` (one image) is the
-  two-style shorthand: white takes the first style, black the second.
+  does (compared with xunhuang1995/AdaIN-style test.lua at commit 035224bf). It
+  scales a binary mask to the feature map with nearest sampling and splits the
+  features in two hard sets; here masks are area-averaged to the feature map, the
+  region statistics are mask-weighted, and where masks overlap (soft borders) the
+  results are blended by mask weight, so a binary mask gives the same result away
+  from its border and a soft seam along it. Where no mask covers the content its
+  features pass unchanged. ``mask`` (one image) is the two-style shorthand of
+  test.lua: white takes the first style, black the second.
 - ``preserve_color``: ``False``; ``True`` or ``"coral"``: before encoding, the style
   image's colours are given the content's mean and covariance (CORAL), as the
   reference test.py's ``--preserve_color``; ``"luminance"``: luminance-only transfer
