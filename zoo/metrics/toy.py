@@ -254,9 +254,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--g-hidden", type=int, default=400, help="generator width (PacGAN: 400)")
     ap.add_argument("--d-hidden", type=int, default=200, help="discriminator maxout units (PacGAN: 200)")
-    ap.add_argument("--critic-steps-equal", action="store_true",
-                    help="give WGAN-GP steps/n_critic generator steps, so every method makes the same number "
-                         "of discriminator updates")
+    ap.add_argument("--method-steps", default="",
+                    help="per-method generator steps overriding --steps, e.g. 'wgan-gp=1000' (WGAN-GP makes 5 "
+                         "critic updates per step)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -265,9 +265,8 @@ def main(argv: list[str] | None = None) -> None:
         shown: dict[str, torch.Tensor] = {}
         for method in args.methods.split(","):
             for seed in range(args.seeds):
-                steps = args.steps
-                if args.critic_steps_equal:
-                    steps = max(1, args.steps // METHODS[method][0].n_critic)
+                per = dict(kv.split("=") for kv in args.method_steps.split(",") if kv)
+                steps = int(per.get(method, args.steps))
                 r, pts = run_one(method, ds, seed, steps, g_hidden=args.g_hidden, d_hidden=args.d_hidden)
                 results.append(r)
                 print(json.dumps(asdict(r)), flush=True)
