@@ -22,7 +22,13 @@ setup() {
 demo() {
   mkdir -p out
   export HF_HUB_OFFLINE=1  # no network needed: the cards/ mirror ships the weights
-  for name in $("$VENV/bin/zoo" list --pretrained | awk '$2 == "image-generation" && /trained here$/ {print $1}'); do
+  local gans
+  gans=$("$VENV/bin/zoo" list --pretrained --json | "$VENV/bin/python" -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r["task"] == "image-generation" and r["source"] == "trained here":
+        print(r["name"])')
+  for name in $gans; do
     "$VENV/bin/zoo" sample "$name" -n 64 --seed 0 -o "out/$name.png"
   done
   if "$VENV/bin/zoo" list --pretrained | grep -q '^adain'; then

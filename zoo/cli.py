@@ -89,7 +89,7 @@ def list_cmd(pattern: str | None, pretrained: bool, as_json: bool) -> None:
                 "name": name,
                 "task": arch.task,
                 "weights": (w.dataset if w else "-"),
-                "source": (("trained here" if w.source == "zoo" else "upstream, unverified" if not w.verified else "upstream") if w else "architecture"),
+                "source": _source_label(host, w),
             }
         )
     if as_json:
@@ -106,6 +106,18 @@ def list_cmd(pattern: str | None, pretrained: bool, as_json: bool) -> None:
     broken = [p.name for p in host.plugins.values() if p.state == "broken"]
     if broken:
         click.echo(f"\n{len(broken)} plugin(s) failed to load: {', '.join(broken)} (see `zoo plugins`)", err=True)
+
+
+def _source_label(host: Any, w: Any) -> str:
+    """Where a weights entry comes from, as `zoo list` says it."""
+    if w is None:
+        return "architecture"
+    if w.source == "upstream":
+        return "upstream" if w.verified else "upstream, unverified"
+    plugin = host.plugins.get(w.plugin)
+    if plugin is not None and plugin.distribution == "zoo-models":
+        return "trained here"
+    return f"from plugin {w.plugin}"
 
 
 def _record_dict(record: Any) -> dict[str, Any]:
