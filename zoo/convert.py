@@ -26,7 +26,6 @@ their quality.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +36,7 @@ from typing import Any
 import torch
 
 from .errors import ConversionError, ZooError
+from .loading import import_path
 from .registry import Architecture
 
 StateDict = dict[str, torch.Tensor]
@@ -220,19 +220,6 @@ def single(states: Sequence[StateDict], *, layout: str) -> StateDict:
 # -- the driver ----------------------------------------------------------------------
 
 
-def _import(path: str, arch: Architecture) -> Converter:
-    module_name, _, attr = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except Exception as e:
-        from .errors import PluginError
-
-        raise PluginError(arch.plugin or "?", f"cannot import converter {path!r} of {arch.name!r}: {e}") from e
-    return obj
-
-
 def choose_layout(arch: Architecture, layout: str | None) -> str:
     if not arch.converters:
         raise ConversionError(f"architecture {arch.name!r} has no converters")
@@ -277,7 +264,7 @@ def convert(
     if record is None:
         raise host.registry.unknown(arch)
     layout = choose_layout(record, layout)
-    fn = _import(record.converters[layout], record)
+    fn: Converter = import_path(record.converters[layout], record, f"converter {layout!r}")
     if not sources:
         raise ConversionError("give at least one checkpoint file to convert")
     states = [read_checkpoint(s) for s in sources]

@@ -20,15 +20,32 @@ from .plugins import get_host
 from .registry import Architecture, Weights
 
 
-def import_builder(arch: Architecture) -> Callable[..., torch.nn.Module]:
-    module_name, _, attr = arch.builder.partition(":")
+def import_path(path: str, arch: Architecture, what: str = "builder") -> Any:
+    """Import the object named ``"package.module:attr"`` for ``arch``; a failure is the plugin's error."""
+    module_name, _, attr = path.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
     except Exception as e:
-        raise PluginError(arch.plugin or "?", f"cannot import builder {arch.builder!r} of {arch.name!r}: {e}") from e
+        raise PluginError(arch.plugin or "?", f"cannot import {what} {path!r} of {arch.name!r}: {e}") from e
     return obj
+
+
+def import_builder(arch: Architecture) -> Callable[..., torch.nn.Module]:
+    return import_path(arch.builder, arch)
+
+
+def import_component(arch: Architecture, key: str) -> Callable[..., torch.nn.Module]:
+    """A part other than the model itself, e.g. ``"discriminator"`` for training."""
+    path = arch.components.get(key)
+    if not path:
+        raise PluginError(
+            arch.plugin or "?",
+            f"architecture {arch.name!r} names no {key!r} component, so it cannot be trained: "
+            f"add components={{'{key}': 'package.model:build_{key}'}} to its Architecture record",
+        )
+    return import_path(path, arch, key)
 
 
 def build(arch: str, /, **config: Any) -> torch.nn.Module:
