@@ -144,12 +144,15 @@ def test_listing_imports_no_torch():
         zoo.list_models(); zoo.model_info("dcgan"); zoo.list_plugins()
         from zoo.cli import cli
         from click.testing import CliRunner
-        for args in (["list"], ["info", "dcgan"], ["plugins"]):
+        for args in (["list"], ["info", "dcgan"], ["plugins"], ["card", "dcgan"]):
             r = CliRunner().invoke(cli, args)
             assert r.exit_code == 0, r.output
         assert "torch" not in sys.modules, "torch was imported"
         print("ok")
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    import os
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
