@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size-px", type=int, default=256, help="image size for the batch-of-8 case")
     ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     ap.add_argument("--skip-batch", action="store_true")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (on a GPU the 512x512 line is also given as fps)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -159,15 +160,27 @@ def main(argv: list[str] | None = None) -> int:
     dec.load_state_dict(d_sd)
     vgg.eval()
     dec.eval()
-    print(f"machine: {machine()}")
+    dev = torch.device(args.device)
+    model.to(dev)
+    vgg.to(dev)
+    dec.to(dev)
+    print(f"machine: {machine()}" + (f", device {torch.cuda.get_device_name(dev)}" if dev.type == "cuda" else ""))
     print(f"weights: {what}; zoo precision={args.precision}, channels_last; repeat {args.repeat}, medians")
+
+    def sync() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
 
     def base(c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return torch.cat([baseline_transfer(vgg, dec, c[i : i + 1], s) for i in range(c.shape[0])])
+            y = torch.cat([baseline_transfer(vgg, dec, c[i : i + 1], s) for i in range(c.shape[0])])
+        sync()
+        return y
 
     def ours(c: torch.Tensor, s: object, precision: str = args.precision) -> torch.Tensor:
-        return model.stylize(c, s, style_size=None, precision=precision)
+        y = model.stylize(c, s, style_size=None, precision=precision)
+        sync()
+        return y
 
     g = torch.Generator().manual_seed(0)
     rows = []
@@ -175,12 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_batch:
         cases.append((f"{args.batch_size_px}x{args.batch_size_px}, batch of 8, one style", 8, args.batch_size_px))
     for label, n, px in cases:
-        c = torch.rand(n, 3, px, px, generator=g)
-        s = torch.rand(1, 3, px, px, generator=g)
+        c = torch.rand(n, 3, px, px, generator=g).to(dev)
+        s = torch.rand(1, 3, px, px, generator=g).to(dev)
         t = paired_medians({"baseline": lambda: base(c, s), "zoo": lambda: ours(c, s)}, args.repeat)
         rows.append((label, t["baseline"], t["zoo"]))
         print(f"{label:<34} baseline {t['baseline']:7.3f} s   zoo {t['zoo']:7.3f} s   ratio {t['baseline'] / t['zoo']:.2f}x", flush=True)
         if px == 512 and n == 1:
+            if dev.type == "cuda":
+                print(f"  fps at 512x512: zoo {1 / t['zoo']:.1f}, baseline {1 / t['baseline']:.1f} "
+                      "(the paper's README: 15 fps on a Pascal Titan X)")
             ref = base(c, s)
             print(f"  agreement zoo fp32 vs baseline : {agreement(ours(c, s, 'fp32'), ref.clamp(0, 1))}")
             print(f"  agreement zoo bf16 vs zoo fp32 : {agreement(ours(c, s, 'bf16'), ours(c, s, 'fp32'))}")
