@@ -229,3 +229,10 @@ def test_reads_the_shared_style_and_content_images(data_dir: Path) -> None:
         x, _ = load_image(p)
         assert x.shape == (1, 3, img.height, img.width), p.name
         assert 0.0 <= x.min() and x.max() <= 1.0 and x.std() > 0.01, p.name
+
+
+def test_decompression_bomb_is_an_image_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Image.new("RGB", (40, 40)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 1600 px > 2 * 100: Pillow refuses
+    with pytest.raises(zoo.ImageError, match="MAX_IMAGE_PIXELS"):
+        load_image(tmp_path / "big.png")

@@ -77,6 +77,11 @@ def open_image(src: str | os.PathLike[str] | Image.Image) -> Image.Image:
                 f"{name} is not an image Pillow can read (PNG, JPEG, WebP, TIFF, BMP ...). "
                 "Check that the file is an image and not damaged."
             ) from e
+        except Image.DecompressionBombError as e:
+            raise ImageError(
+                f"{name} has more pixels than Pillow's safety limit ({e}). If you trust the file, raise "
+                "PIL.Image.MAX_IMAGE_PIXELS; the zoo processes large images downscaled (max_pixels)."
+            ) from e
         except OSError as e:
             raise ImageError(f"{name} cannot be read: {e}") from e
     else:
