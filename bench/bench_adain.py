@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size-px", type=int, default=256, help="image size for the batch-of-8 case")
     ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     ap.add_argument("--skip-batch", action="store_true")
+    ap.add_argument("--images", nargs=2, metavar=("CONTENT", "STYLE"), default=None,
+                    help="real content and style images (resized to 512x512) for the agreement figures")
     ap.add_argument("--device", default="cpu", help="cpu or cuda (on a GPU the 512x512 line is also given as fps)")
     args = ap.parse_args(argv)
     if args.threads:
@@ -197,9 +199,15 @@ def main(argv: list[str] | None = None) -> int:
             if dev.type == "cuda":
                 print(f"  fps at 512x512: zoo {1 / t['zoo']:.1f}, baseline {1 / t['baseline']:.1f} "
                       "(the paper's README: 15 fps on a Pascal Titan X)")
-            ref = base(c, s)
-            print(f"  agreement zoo fp32 vs baseline : {agreement(ours(c, s, 'fp32'), ref.clamp(0, 1))}")
-            print(f"  agreement zoo bf16 vs zoo fp32 : {agreement(ours(c, s, 'bf16'), ours(c, s, 'fp32'))}")
+            ca, sa = c, s
+            if args.images:
+                from zoo.images import load_image, resize
+
+                ca, sa = (resize(load_image(p)[0], (512, 512)).to(dev) for p in args.images)
+                print(f"  agreement on {args.images[0]} styled by {args.images[1]}:")
+            ref = base(ca, sa)
+            print(f"  agreement zoo fp32 vs baseline : {agreement(ours(ca, sa, 'fp32'), ref.clamp(0, 1))}")
+            print(f"  agreement zoo bf16 vs zoo fp32 : {agreement(ours(ca, sa, 'bf16'), ours(ca, sa, 'fp32'))}")
             with torch.inference_mode():
                 stats = model.style_stats(s)
             stats = StyleStats(stats.mean.clone(), stats.std.clone())
