@@ -166,6 +166,8 @@ def test_tensor_inputs() -> None:
     for bad in (torch.rand(4, 5, 5), torch.rand(5, 5), torch.zeros(3, 0, 4), torch.zeros(3, 2, 2, dtype=torch.int64)):
         with pytest.raises(zoo.ImageError):
             check_tensor(bad)
+    with pytest.raises(zoo.ImageError, match="RGBA"):
+        check_tensor(torch.rand(4, 5, 5))
     with pytest.raises(zoo.ImageError, match="path, a PIL image or a tensor"):
         load_image(42)
 

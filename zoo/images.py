@@ -145,6 +145,11 @@ def check_tensor(x: torch.Tensor, *, name: str = "image") -> torch.Tensor:
         raise ImageError(f"{name}: expected a tensor, got {type(x).__name__}")
     if x.dim() == 3:
         x = x.unsqueeze(0)
+    if x.dim() == 4 and x.shape[1] == 4:
+        raise ImageError(
+            f"{name}: a 4-channel (RGBA) tensor {tuple(x.shape)}; pass the colour channels (x[:, :3]) "
+            "and put the alpha back on the result, or pass a path or PIL image (alpha is then kept)"
+        )
     if x.dim() != 4 or x.shape[1] not in (1, 3):
         raise ImageError(f"{name}: expected shape (3, H, W) or (N, 3, H, W), got {tuple(x.shape)}")
     if x.shape[-1] == 0 or x.shape[-2] == 0 or x.shape[0] == 0:
