@@ -238,3 +238,21 @@ def test_real_mnist_checksums_and_shapes():
     assert d.images.shape == (10000, 1, 28, 28)
     assert torch.bincount(d.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert d.files["t10k-images-idx3-ubyte.gz"] == sha256_file(Path(DATA) / "mnist" / "t10k-images-idx3-ubyte.gz")
+
+
+def test_card_command_drops_options_that_do_not_change_weights():
+    from zoo.training.export import _clean_command
+
+    cmd = "zoo train dcgan --data d --dataset mnist --out o --steps 5 --run-dir /tmp/x --sample-every 9 --no-progress"
+    assert _clean_command(cmd) == "zoo train dcgan --data d --dataset mnist --out o --steps 5"
+
+
+def test_dataset_config_sizes_conv_nets_to_32_and_mlps_to_the_data():
+    from zoo.training.data import ImageData
+    from zoo.training.run import dataset_config, get_architecture
+
+    mnist_like = ImageData("mnist", "train", torch.zeros(2, 1, 28, 28, dtype=torch.uint8), torch.zeros(2))
+    assert dataset_config(get_architecture("dcgan"), mnist_like, {})["image_size"] == 32
+    assert dataset_config(get_architecture("dcgan"), mnist_like, {})["nc"] == 1
+    assert dataset_config(get_architecture("gan"), mnist_like, {})["image_size"] == 28
+    assert dataset_config(get_architecture("dcgan"), mnist_like, {"image_size": 64})["image_size"] == 64
