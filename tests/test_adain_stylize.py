@@ -296,3 +296,16 @@ def test_6000x4000_photo_fits_in_memory(tmp_path: Path) -> None:
     grown_gib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 2**20
     assert out.size == (6000, 4000)
     assert grown_gib < 6.0
+
+
+def test_method_and_function_share_their_defaults() -> None:
+    import inspect
+
+    from zoo_adain import stylize as mod
+
+    method = inspect.signature(AdaIN.stylize).parameters
+    func = inspect.signature(mod.stylize).parameters
+    assert [n for n in method if n != "self"] == [n for n in func if n != "model"]
+    for name, p in method.items():
+        if name != "self":
+            assert p.default == func[name].default, name

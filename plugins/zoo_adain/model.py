@@ -330,11 +330,40 @@ class AdaIN(nn.Module):
     def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
         return self.transfer(content, self.style_stats(style), alpha)
 
-    def stylize(self, content: Any, style: Any, **options: Any) -> Any:
-        """Stylize ``content`` with ``style``; see :func:`zoo_adain.stylize.stylize`."""
+    def stylize(
+        self,
+        content: Any,
+        style: Any,
+        *,
+        alpha: float = 1.0,
+        style_weights: Sequence[float] | None = None,
+        preserve_color: bool | str = False,
+        mask: Any = None,
+        masks: Sequence[Any] | None = None,
+        size: int | tuple[int, int] | None = None,
+        style_size: int | None = 512,
+        max_pixels: int | None = 2048 * 2048,
+        keep_alpha: bool = True,
+        precision: str = "auto",
+        channels_last: bool = True,
+    ) -> Any:
+        """Stylize ``content`` in the manner of ``style``; the output is the same kind as the input.
+
+        ``content``: a path, PIL image, tensor ((3, H, W) or (N, 3, H, W), RGB in [0, 1]) or
+        a list of them; ``style``: the same kinds, a :class:`StyleStats`, or a list (several
+        styles). Path or PIL in gives PIL out, at the content's size unless ``size`` says
+        otherwise. ``alpha`` trades content for style; ``style_weights`` interpolates several
+        styles; ``masks`` (one per style) or ``mask`` (two styles) give styles to regions;
+        ``preserve_color`` is False, True/"coral" or "luminance". Every option is described
+        in :mod:`zoo_adain.stylize`. Runs under ``torch.inference_mode()``.
+        """
         from .stylize import stylize
 
-        return stylize(self, content, style, **options)
+        return stylize(
+            self, content, style, alpha=alpha, style_weights=style_weights, preserve_color=preserve_color,
+            mask=mask, masks=masks, size=size, style_size=style_size, max_pixels=max_pixels,
+            keep_alpha=keep_alpha, precision=precision, channels_last=channels_last,
+        )
 
 
 def build_encoder(encoder: str = "vgg19_normalised", *, width: float = 1.0, pretrained: bool = False) -> nn.Module:
