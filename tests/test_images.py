@@ -238,3 +238,12 @@ def test_decompression_bomb_is_an_image_error(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 1600 px > 2 * 100: Pillow refuses
     with pytest.raises(zoo.ImageError, match="MAX_IMAGE_PIXELS"):
         load_image(tmp_path / "big.png")
+
+
+def test_bundled_scikit_image_photos() -> None:
+    pytest.importorskip("skimage")
+    img = open_image("skimage:astronaut")
+    assert img.size == (512, 512) and img.mode == "RGB"
+    assert load_image("skimage:camera")[0].shape == (1, 3, 512, 512)  # greyscale -> RGB
+    with pytest.raises(zoo.ImageError, match="astronaut"):
+        open_image("skimage:nope")

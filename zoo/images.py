@@ -2,7 +2,9 @@
 
 Reading (:func:`open_image`, :func:`load_image`):
 
-- Sources: a path (``str`` or ``os.PathLike``), a ``PIL.Image.Image`` or a tensor.
+- Sources: a path (``str`` or ``os.PathLike``), a ``PIL.Image.Image`` or a tensor;
+  ``"skimage:<name>"`` (when no such file exists) is a photo bundled with
+  scikit-image, such as the public-domain ``skimage:astronaut``.
 - EXIF orientation is honoured (the image is turned the way a viewer shows it).
 - Modes: RGB; greyscale ("L", "1", 16-bit "I;16"/"I", float "F") becomes RGB by
   repeating the channel; palette and CMYK images are converted to RGB.
@@ -53,6 +55,28 @@ def is_pathlike(src: Any) -> bool:
     return isinstance(src, (str, os.PathLike))
 
 
+#: ``"skimage:<name>"`` names a photo bundled with scikit-image (if installed), e.g. the
+#: public-domain ``skimage:astronaut`` or the CC0 ``skimage:coffee``, ``skimage:chelsea``.
+SKIMAGE_PREFIX = "skimage:"
+SKIMAGE_IMAGES = (
+    "astronaut", "brick", "camera", "cat", "chelsea", "coffee", "grass", "gravel", "horse",
+    "hubble_deep_field", "rocket",
+)
+
+
+def _skimage_image(name: str) -> Image.Image:
+    if name not in SKIMAGE_IMAGES:
+        raise ImageError(f"unknown bundled image 'skimage:{name}'; choose one of {', '.join(SKIMAGE_IMAGES)}")
+    try:
+        import skimage.data
+    except ImportError as e:
+        raise ImageError(f"'skimage:{name}' needs scikit-image: pip install scikit-image") from e
+    arr = np.asarray(getattr(skimage.data, name)())
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    return Image.fromarray(arr)
+
+
 def open_image(src: str | os.PathLike[str] | Image.Image) -> Image.Image:
     """A fully decoded PIL image from a path or a PIL image, EXIF orientation applied.
 
@@ -61,6 +85,9 @@ def open_image(src: str | os.PathLike[str] | Image.Image) -> Image.Image:
     if isinstance(src, Image.Image):
         img = src
         name = getattr(src, "filename", "") or "<PIL image>"
+    elif isinstance(src, str) and src.startswith(SKIMAGE_PREFIX) and not Path(src).exists():
+        img = _skimage_image(src[len(SKIMAGE_PREFIX):])
+        name = src
     elif is_pathlike(src):
         path = Path(src)
         name = str(path)
