@@ -184,6 +184,11 @@ class TrainConfig:
     encoder_seed: int = 0
     log_every: int = 10
     save_every: int = 50
+    # Not in the paper: the first ``warmup_steps`` steps train the decoder as an
+    # autoencoder (pixel MSE of decoder(f4(c)) against c), which teaches it to
+    # invert the encoder in far fewer steps than the feature losses alone; a
+    # CPU budget of a few thousand steps (the paper: 160,000) needs that.
+    warmup_steps: int = 0
     init_decoder: str | None = None  # start from another run's decoder.safetensors
 
 
@@ -207,10 +212,26 @@ def calibration_images(size: int = 128) -> torch.Tensor:
     return torch.stack([center_square(skimage_image(n), size) for n in ("rocket", "hubble_deep_field", "camera", "brick")])
 
 
-def new_decoder() -> nn.Module:
+def new_decoder(seed: int | None = None) -> nn.Module:
+    """The zoo's decoder with He-normal (fan-in) conv weights and zero biases.
+
+    PyTorch's default conv init shrinks the signal about sqrt(3)-fold per ReLU
+    layer, so through the decoder's nine convs the output barely depends on
+    its input and training starts very slowly (seen here: 250 autoencoder
+    steps still gave a flat grey image). The last conv gets the linear gain.
+    """
     from .model import Decoder
 
-    return Decoder()
+    dec = Decoder()
+    gen = torch.Generator().manual_seed(0 if seed is None else seed)
+    convs = [m for m in dec.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        for i, conv in enumerate(convs):
+            gain = 1.0 if i == len(convs) - 1 else 2.0
+            fan_in = conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1]
+            conv.weight.copy_(torch.randn(conv.weight.shape, generator=gen) * math.sqrt(gain / fan_in))
+            conv.bias.zero_()
+    return dec
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -225,6 +246,21 @@ class StepLog:
     style: float
     lr: float
     seconds: float
+    phase: str = "adain"
+
+
+def warmup_step(encoder: nn.Sequential, decoder: nn.Module, opt: torch.optim.Optimizer,
+                content: torch.Tensor, cfg: TrainConfig) -> float:
+    """One autoencoder step: pixel MSE of decoder(relu4_1(c)) against c."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+        with torch.no_grad():
+            f = E.features(encoder, content)[-1]
+        out = decoder(f)
+    loss = F.mse_loss(out.float(), content)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item()
 
 
 def train_step(
@@ -286,7 +322,7 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out)
     encoder = build_encoder(cfg)
-    decoder = new_decoder()
+    decoder = new_decoder(cfg.seed)
     opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
     rng = random.Random(cfg.seed)
     step = 0
@@ -317,17 +353,29 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
             for g in opt.param_groups:
                 g["lr"] = lr_at(cfg, step)
             c = content_pool.sample(cfg.batch_size, rng)
-            s = style_pool.sample(cfg.batch_size, rng)
-            lc, ls = train_step(encoder, decoder, opt, c, s, cfg)
-            step += 1
-            rec = StepLog(step, cfg.content_weight * lc + cfg.style_weight * ls, lc, ls, lr_at(cfg, step - 1), time.time() - t0)
+            if cfg.warmup_steps and step == cfg.warmup_steps:
+                # Adam's second moments from the warm-up's pixel loss are orders of magnitude
+                # smaller than the feature losses' gradients: keeping them makes the first
+                # steps huge and kills the decoder's ReLUs (seen: a constant output). Start afresh.
+                opt.state.clear()
+            if step < cfg.warmup_steps:
+                rec_loss = warmup_step(encoder, decoder, opt, c, cfg)
+                step += 1
+                rec = StepLog(step, rec_loss, float("nan"), float("nan"), lr_at(cfg, step - 1), time.time() - t0, "warmup")
+                lc = ls = float("nan")
+            else:
+                s = style_pool.sample(cfg.batch_size, rng)
+                lc, ls = train_step(encoder, decoder, opt, c, s, cfg)
+                step += 1
+                rec = StepLog(step, cfg.content_weight * lc + cfg.style_weight * ls, lc, ls, lr_at(cfg, step - 1), time.time() - t0)
             logs.append(rec)
             log_f.write(json.dumps(asdict(rec)) + "\n")
             if not math.isfinite(rec.loss):
                 raise FloatingPointError(f"loss became {rec.loss} at step {step}; lower --lr")
             if step % cfg.log_every == 0:
                 log_f.flush()
-                print_fn(f"step {step} loss {rec.loss:.4f} content {lc:.4f} style {ls:.4f} {rec.seconds:.0f}s", flush=True)
+                print_fn(f"step {step} {rec.phase} loss {rec.loss:.4f} content {lc:.4f} style {ls:.4f} {rec.seconds:.0f}s",
+                         flush=True)
             if step % cfg.save_every == 0:
                 save_checkpoint(out, decoder, opt, step, rng, encoder, cfg)
             if cfg.minutes is not None and time.time() - t0 > 60 * cfg.minutes:
@@ -380,9 +428,9 @@ def load_run(run: Path) -> tuple[nn.Sequential, nn.Module, dict]:
     return encoder.eval(), decoder.eval(), cfg
 
 
-def export_hub_folder(run: Path, out: Path, *, card: str, metrics: dict | None = None,
+def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics: dict | None = None,
                       extra: dict | None = None) -> Path:
-    """Write ``out``/{config.json, model.safetensors, README.md} from a run folder."""
+    """Write ``out``/{config.json, model.safetensors} and, if ``card`` is given, README.md from a run folder."""
     from safetensors.torch import save_file
 
     encoder, decoder, cfg = load_run(run)
@@ -400,7 +448,8 @@ def export_hub_folder(run: Path, out: Path, *, card: str, metrics: dict | None =
         "metrics": metrics or {},
     }
     (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    (out / "README.md").write_text(card)
+    if card is not None:
+        (out / "README.md").write_text(card)
     return out
 
 
@@ -413,7 +462,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     p.add_argument("--style-dir", required=True, help="folder of style images (paintings)")
     p.add_argument("--no-skimage", action="store_true", help="do not add scikit-image's photos to the content")
     p.add_argument("--cifar-encoder", default=None)
-    for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every"):
+    for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every",
+                 "warmup_steps"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     for name in ("lr", "lr_decay", "content_weight", "style_weight", "minutes"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
@@ -426,12 +476,25 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         resize=a.resize, crop=a.crop, batch_size=a.batch_size, lr=a.lr, lr_decay=a.lr_decay,
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
         bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
-        log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder,
+        log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder, warmup_steps=a.warmup_steps,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    train(parse_args(argv))
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "export":
+        p = argparse.ArgumentParser(prog="python -m zoo_adain.train export",
+                                    description="write config.json and model.safetensors of a run into a Hub-repo folder")
+        p.add_argument("run")
+        p.add_argument("out")
+        p.add_argument("--metrics", default=None, help="JSON file of metrics to put in config.json")
+        a = p.parse_args(args[1:])
+        metrics = json.loads(Path(a.metrics).read_text()) if a.metrics else None
+        print(export_hub_folder(Path(a.run), Path(a.out), metrics=metrics))
+        return
+    train(parse_args(args))
 
 
 if __name__ == "__main__":
