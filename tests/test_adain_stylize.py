@@ -257,8 +257,8 @@ def test_unreadable_inputs(model: AdaIN, images: dict[str, Path], tmp_path: Path
 
 
 def test_bf16_within_tolerance_of_fp32(model: AdaIN) -> None:
-    """The stated tolerance: at most 3% of the output's range (random weights here; the bench
-    measures it on the trained weights)."""
+    """The stated tolerance: PSNR >= 40 dB against fp32 and no value off by more than 8% of
+    the output's range (random weights here; the bench measures it on trained weights)."""
     torch.manual_seed(1)
     full = zoo.build("adain").eval()
     c, s = torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48)
@@ -267,9 +267,11 @@ def test_bf16_within_tolerance_of_fp32(model: AdaIN) -> None:
         for dtype in (torch.float32, torch.bfloat16):
             r = Runner(full, dtype, channels_last=True)
             outs[dtype] = r.decode(adain(r.encode(c).float(), r.encode(s).float()))
-    ref = outs[torch.float32]
-    err = (outs[torch.bfloat16] - ref).abs().max() / (ref.max() - ref.min())
-    assert err < 0.03
+    ref, low = outs[torch.float32], outs[torch.bfloat16]
+    rng = ref.max() - ref.min()
+    assert (low - ref).abs().max() / rng < 0.08
+    psnr = 10 * torch.log10(1.0 / (((low - ref) / rng) ** 2).mean())
+    assert psnr > 40.0
     # the user's model keeps its dtype and memory format
     assert next(full.parameters()).dtype == torch.float32
 
