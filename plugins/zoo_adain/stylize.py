@@ -27,7 +27,8 @@ Options (all keyword-only):
 - ``preserve_color``: ``False``; ``True`` or ``"coral"``: before encoding, the style
   image's colours are given the content's mean and covariance (CORAL), as the
   reference test.py's ``--preserve_color``; ``"luminance"``: luminance-only transfer
-  (Gatys et al. 2017, "Controlling perceptual factors"): both images are reduced to
+  (Gatys et al. 2016, "Preserving Color in Neural Artistic Style Transfer",
+  arXiv:1606.05897): both images are reduced to
   their luminance (the style's matched to the content's mean and std), stylized,
   and the output's luminance is recombined with the content's chrominance (YIQ).
 - ``size``: ``None`` returns the content's size; an int sets the output's shorter
