@@ -179,3 +179,12 @@ def test_registered_record() -> None:
     assert arch.validate_config({}) == {
         "encoder": "vgg19_normalised", "encoder_width": 1.0, "decoder_width": 1.0, "pretrained_encoder": False
     }
+
+
+def test_a_bf16_model_takes_float_images() -> None:
+    m = zoo.build("adain", encoder_width=0.125, decoder_width=0.125).eval().to(torch.bfloat16)
+    with torch.inference_mode():
+        y = m(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16))
+        z = m.stylize(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16), precision="fp32")
+    assert y.dtype == torch.bfloat16 and y.shape == (1, 3, 16, 16)
+    assert z.dtype == torch.float32 and next(m.parameters()).dtype == torch.bfloat16

@@ -303,15 +303,21 @@ class AdaIN(nn.Module):
         """Input sizes that are multiples of this come back at their own size."""
         return self.decoder.upsampling
 
+    def _as_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Images in the parameters' dtype (a model loaded with dtype=bf16 takes float images)."""
+        dtype = next(self.encoder.parameters()).dtype
+        return x if x.dtype == dtype else x.to(dtype)
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
+        return self.encoder(self._as_input(x))
 
     def encode_with_intermediate(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The style-loss features (relu1_1..relu4_1 for VGG)."""
-        return self.encoder.forward_features(x)
+        return self.encoder.forward_features(self._as_input(x))
 
     def decode(self, t: torch.Tensor) -> torch.Tensor:
-        return self.decoder(t)
+        dtype = next(self.decoder.parameters()).dtype
+        return self.decoder(t if t.dtype == dtype else t.to(dtype))
 
     def style_stats(self, style: torch.Tensor) -> StyleStats:
         mean, std = calc_mean_std(self.encode(style))
