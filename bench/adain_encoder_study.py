@@ -102,6 +102,21 @@ def comparison_png(rows: list[list[tuple[str, torch.Tensor]]], path: Path, tile:
     sheet.save(path)
 
 
+EXAMPLE_STYLES = ("starry_night", "wave", "the_scream", "composition_vii")
+
+
+@torch.inference_mode()
+def examples_png(model: torch.nn.Module, style_dir: Path, path: Path, size: int) -> None:
+    """First row: the paintings; then one row per held-out photo: the photo and its stylizations."""
+    contents = [(n, T.center_square(T.skimage_image(n), size)[None]) for n in T.HELD_OUT_CONTENT]
+    styles = [(n, T.center_square(style_image(style_dir, n), size)[None]) for n in EXAMPLE_STYLES]
+    blank = torch.ones(1, 3, size, size)
+    rows = [[("photo / painting", blank), *styles]]
+    for cn, c in contents:
+        rows.append([(cn, c), *[(f"{cn} x {sn}", model(c, s).clamp(0, 1)) for sn, s in styles]])
+    comparison_png(rows, path, size)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="+", help="run folders of python -m zoo_adain.train (label = folder name)")
@@ -110,6 +125,7 @@ def main() -> None:
     p.add_argument("--png", default="out/adain-encoder-study.png")
     p.add_argument("--json", default=None)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--examples", default=None, help="also write a grid of the last run's stylizations here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     t0 = time.time()
@@ -151,6 +167,9 @@ def main() -> None:
         rows.append(row)
     comparison_png(rows, Path(a.png), a.size)
     print(f"wrote {a.png}")
+    if a.examples:
+        examples_png(list(models.values())[-1], Path(a.style_dir), Path(a.examples), a.size)
+        print(f"wrote {a.examples}")
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         Path(a.json).write_text(json.dumps({"size": a.size, "pairs": n_pairs, "judge_seed": JUDGE_SEED,

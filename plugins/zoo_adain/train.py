@@ -189,6 +189,11 @@ class TrainConfig:
     # invert the encoder in far fewer steps than the feature losses alone; a
     # CPU budget of a few thousand steps (the paper: 160,000) needs that.
     warmup_steps: int = 0
+    # Not in the paper: SANet's identity loss (Park & Lee, CVPR 2019), pixel part only:
+    # identity_weight * MSE(decoder(f4(c)), c), i.e. the content image stylized with
+    # itself must come back unchanged. It keeps the photo's layout when there are
+    # too few steps for the feature losses to teach it. 0 = the paper's recipe.
+    identity_weight: float = 0.0
     init_decoder: str | None = None  # start from another run's decoder.safetensors
 
 
@@ -280,6 +285,12 @@ def train_step(
     lc = F.mse_loss(out_feats[-1], target)
     ls = style_loss(out_feats, style_feats)
     loss = cfg.content_weight * lc + cfg.style_weight * ls
+    if cfg.identity_weight:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            with torch.no_grad():
+                fc = E.features(encoder, content)[-1]
+            same = decoder(fc)
+        loss = loss + cfg.identity_weight * F.mse_loss(same.float(), content)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -465,7 +476,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every",
                  "warmup_steps"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    for name in ("lr", "lr_decay", "content_weight", "style_weight", "minutes"):
+    for name in ("lr", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     p.add_argument("--init-decoder", default=None)
@@ -477,6 +488,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
         bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
         log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder, warmup_steps=a.warmup_steps,
+        identity_weight=a.identity_weight,
     )
 
 
