@@ -38,16 +38,7 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
 
 @zoo.hookimpl
 def register_weights(register):  # type: ignore[no-untyped-def]
-    register(
-        zoo.Weights(
-            name="classifier.mnist",
-            repo_id="zoo/classifier-mnist",
-            revision="073f325a3d8c09415b32ad3e023b79695b6392b6",
-            sha256="a10c80dc181f232530becb8759e83c5779fdb34136ee4098bcd3efe8a3b02732",
-            size=280860,
-            config={"channels": 1, "feature_dim": 128, "num_classes": 10, "width": 16},
-            license="mit",
-            dataset="mnist",
-            metrics={"accuracy": 0.9933},
-        )
-    )
+    from .published import PUBLISHED
+
+    for weights in PUBLISHED:
+        register(weights)

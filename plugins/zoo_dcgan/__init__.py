@@ -62,24 +62,9 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
     )
 
 
-# Weights trained here (cards/zoo/dcgan-mnist). The revision is the deterministic first
-# commit of that folder (zoo.publish.folder_revision); tests/test_cards.py checks that
-# these pins still match the files.
 @zoo.hookimpl
 def register_weights(register):  # type: ignore[no-untyped-def]
-    register(
-        zoo.Weights(
-            name="dcgan.mnist",
-            repo_id="zoo/dcgan-mnist",
-            revision="532175290e990b46938c426a7119988938b5e251",
-            sha256="ce623a12d732eb010d11b3942119f122fe46aa2790402b368dfade99c83d25f8",
-            size=1481804,
-            config={"image_size": 32, "nc": 1, "ndf": 32, "ngf": 32, "nz": 100},
-            license="mit",
-            dataset="mnist",
-            metrics={"fid": 20.74, "kid": 2.360, "fid_real_baseline": 0.1699, "kid_real_baseline": -0.003264},
-            recipe=RECIPES["paper"],
-            notes="2,000 steps at batch 128 on 2 CPU cores; FID/KID on the zoo's MNIST classifier features, "
-            "not Inception (see the card).",
-        )
-    )
+    from .published import PUBLISHED
+
+    for weights in PUBLISHED:
+        register(weights)

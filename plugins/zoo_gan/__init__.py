@@ -62,3 +62,11 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
             default_recipe="reference",
         )
     )
+
+
+@zoo.hookimpl
+def register_weights(register):  # type: ignore[no-untyped-def]
+    from .published import PUBLISHED
+
+    for weights in PUBLISHED:
+        register(weights)

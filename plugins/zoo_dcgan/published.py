@@ -1,0 +1,38 @@
+"""Weights of the dcgan plugin that this project trained and published (no torch here).
+
+Each record pins a Hub-repo folder in cards/: its revision is the deterministic first
+commit of that folder (zoo.publish.folder_revision), its sha256 and size those of
+model.safetensors. tests/test_cards.py fails when a pin no longer matches the files;
+the cards say how each number was measured.
+"""
+
+from __future__ import annotations
+
+import zoo
+
+PUBLISHED = [
+    zoo.Weights(
+        name="dcgan.mnist",
+        repo_id="zoo/dcgan-mnist",
+        revision="532175290e990b46938c426a7119988938b5e251",
+        sha256="ce623a12d732eb010d11b3942119f122fe46aa2790402b368dfade99c83d25f8",
+        size=1481804,
+        config={'image_size': 32, 'nc': 1, 'ndf': 32, 'ngf': 32, 'nz': 100},
+        license="mit",
+        dataset="mnist",
+        metrics={'fid': 20.7389, 'kid': 2.3604, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
+        recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
+    ),
+    zoo.Weights(
+        name="dcgan.fashion-mnist",
+        repo_id="zoo/dcgan-fashion-mnist",
+        revision="351718ad3e17bf385aa8938e5ab2c022907af74e",
+        sha256="c2eacca9767b5dc684cd03d9736663c31c291d96441b2df7964b58d90cf62ce7",
+        size=1481804,
+        config={'image_size': 32, 'nc': 1, 'ndf': 32, 'ngf': 32, 'nz': 100},
+        license="mit",
+        dataset="fashion-mnist",
+        metrics={'fid': 19.7613, 'kid': 1.4548, 'fid_real_baseline': 0.0491, 'kid_real_baseline': -0.0072},
+        recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
+    ),
+]

@@ -1,0 +1,26 @@
+"""Weights of the sngan plugin that this project trained and published (no torch here).
+
+Each record pins a Hub-repo folder in cards/: its revision is the deterministic first
+commit of that folder (zoo.publish.folder_revision), its sha256 and size those of
+model.safetensors. tests/test_cards.py fails when a pin no longer matches the files;
+the cards say how each number was measured.
+"""
+
+from __future__ import annotations
+
+import zoo
+
+PUBLISHED = [
+    zoo.Weights(
+        name="sngan.mnist",
+        repo_id="zoo/sngan-mnist",
+        revision="7bff6030f255f3742f0e4df7523b6a5e7da084c1",
+        sha256="7367f8c590c982d71df184844360324f51f8e96553f69878c0be7d5f7e5fa115",
+        size=1752260,
+        config={'bn_eps': 1e-05, 'd_ch': 128, 'g_ch': 128, 'g_linear_bn': True, 'image_size': 32, 'nc': 1, 'net': 'cnn', 'nz': 128},
+        license="mit",
+        dataset="mnist",
+        metrics={'fid': 13.9721, 'kid': 1.5457, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
+        recipe={'batch_size': 64, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'hinge', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Miyato et al. 2018, Table 1 setting C (alpha=0.0002, beta1=0.5, beta2=0.999, n_dis=1); w86763777/pytorch-gan-collections sngan_cifar10_cnn config'},
+    ),
+]

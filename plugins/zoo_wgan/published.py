@@ -1,0 +1,38 @@
+"""Weights of the wgan plugin that this project trained and published (no torch here).
+
+Each record pins a Hub-repo folder in cards/: its revision is the deterministic first
+commit of that folder (zoo.publish.folder_revision), its sha256 and size those of
+model.safetensors. tests/test_cards.py fails when a pin no longer matches the files;
+the cards say how each number was measured.
+"""
+
+from __future__ import annotations
+
+import zoo
+
+PUBLISHED = [
+    zoo.Weights(
+        name="wgan.mnist",
+        repo_id="zoo/wgan-mnist",
+        revision="2eace435b741878d2028d154dbab403f6224bfbb",
+        sha256="25d052a68eaba701704db55b3ccd4a2efcba9c71f5fe3dc23c7e4377e1ee8b9a",
+        size=6056572,
+        config={'bn_eps': 0.8, 'image_size': 28, 'nc': 1, 'ndf': 64, 'net': 'mlp', 'ngf': 64, 'nz': 100},
+        license="mit",
+        dataset="mnist",
+        metrics={'fid': 53.3813, 'kid': 6.8656, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
+        recipe={'batch_size': 64, 'betas': [0.5, 0.999], 'clip': 0.01, 'gp_lambda': 0.0, 'loss': 'wasserstein', 'lr_d': 5e-05, 'lr_g': 5e-05, 'n_critic': 5, 'optimizer': 'rmsprop', 'source': 'Arjovsky et al. 2017, Algorithm 1 (alpha=0.00005, c=0.01, m=64, n_critic=5)'},
+    ),
+    zoo.Weights(
+        name="wgan-gp.mnist",
+        repo_id="zoo/wgan-gp-mnist",
+        revision="688d3c5626a45d4adffc6f8473be803195f9241b",
+        sha256="221471fa20f4b6af4675e84612955b9b77a7e5f19d793cb559e98e94f0c55949",
+        size=6056572,
+        config={'bn_eps': 0.8, 'critic_norm': 'none', 'image_size': 28, 'nc': 1, 'ndf': 64, 'net': 'mlp', 'ngf': 64, 'nz': 100},
+        license="mit",
+        dataset="mnist",
+        metrics={'fid': 29.5564, 'kid': 4.0486, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
+        recipe={'batch_size': 64, 'betas': [0.5, 0.9], 'gp_lambda': 10.0, 'loss': 'wasserstein-gp', 'lr_d': 0.0001, 'lr_g': 0.0001, 'n_critic': 5, 'optimizer': 'adam', 'source': 'Gulrajani et al. 2017 code (gan_cifar.py): Adam 1e-4, betas (0.5, 0.9), lambda 10, n_critic 5'},
+    ),
+]
