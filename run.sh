@@ -31,11 +31,10 @@ for r in json.load(sys.stdin):
   for name in $gans; do
     "$VENV/bin/zoo" sample "$name" -n 64 --seed 0 -o "out/$name.png"
   done
-  if "$VENV/bin/zoo" list --pretrained | grep -q '^adain'; then
+  if [ -n "$("$VENV/bin/zoo" list 'adain.*' --pretrained --json | "$VENV/bin/python" -c 'import json,sys; print(*[r["name"] for r in json.load(sys.stdin)])')" ]; then
     style="$DATA/style-transfer/style/starry_night.jpg"
     if [ -f "$style" ]; then
-      "$VENV/bin/python" -c "import skimage.data, PIL.Image; PIL.Image.fromarray(skimage.data.astronaut()).save('out/astronaut.png')"
-      "$VENV/bin/zoo" stylize out/astronaut.png "$style" -o out/astronaut-starry_night.png
+      "$VENV/bin/zoo" stylize skimage:astronaut "$style" -o out/astronaut-starry_night.png
     else
       echo "no painting at $style (set ZOO_DATA_DIR): skipped the AdaIN demo"
     fi
