@@ -1,9 +1,4 @@
-"""Weights of the adain plugin that this project trained and published (no torch here).
-
-The record pins cards/zoo/adain-zoo: its revision is the deterministic first commit of
-that folder (zoo.publish.folder_revision), its sha256 and size those of
-model.safetensors; tests/test_cards.py fails when the pin no longer matches.
-"""
+"""Pins of the adain weights published from cards/ (checked by tests/test_cards.py; see zoo.publish)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Weights of the dcgan plugin that this project trained and published (no torch here).
-
-Each record pins a Hub-repo folder in cards/: its revision is the deterministic first
-commit of that folder (zoo.publish.folder_revision), its sha256 and size those of
-model.safetensors. tests/test_cards.py fails when a pin no longer matches the files;
-the cards say how each number was measured.
-"""
+"""Pins of the dcgan weights published from cards/ (checked by tests/test_cards.py; see zoo.publish)."""
 
 from __future__ import annotations
 
