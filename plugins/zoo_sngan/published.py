@@ -17,4 +17,16 @@ PUBLISHED = [
         metrics={'fid': 13.9721, 'kid': 1.5457, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
         recipe={'batch_size': 64, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'hinge', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Miyato et al. 2018, Table 1 setting C (alpha=0.0002, beta1=0.5, beta2=0.999, n_dis=1); w86763777/pytorch-gan-collections sngan_cifar10_cnn config'},
     ),
+    zoo.Weights(
+        name="sngan.fashion-mnist",
+        repo_id="zoo/sngan-fashion-mnist",
+        revision="12287a1f1219bd77f4e9c9bbe5298e1490bd19a9",
+        sha256="378cf66e61d3ad1264a8dcc94eca4a16b55f0154081844673ae3177c849f9045",
+        size=1752260,
+        config={'bn_eps': 1e-05, 'd_ch': 128, 'g_ch': 128, 'g_linear_bn': True, 'image_size': 32, 'nc': 1, 'net': 'cnn', 'nz': 128},
+        license="mit",
+        dataset="fashion-mnist",
+        metrics={'fid': 17.0146, 'kid': 0.9444, 'fid_real_baseline': 0.0491, 'kid_real_baseline': -0.0072},
+        recipe={'batch_size': 64, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'hinge', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Miyato et al. 2018, Table 1 setting C (alpha=0.0002, beta1=0.5, beta2=0.999, n_dis=1); w86763777/pytorch-gan-collections sngan_cifar10_cnn config'},
+    ),
 ]
