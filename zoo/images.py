@@ -307,9 +307,14 @@ def save_grid(
     *,
     padding: int = 2,
     pad_value: float = 1.0,
+    scale: int = 1,
 ) -> Path:
-    """Save a grid of images in [0, 1] (a generator's samples): ``nrow`` images per row."""
-    return save_image(make_grid(images, nrow, padding, pad_value), path)
+    """Save a grid of images in [0, 1] (a generator's samples): ``nrow`` images per row,
+    enlarged ``scale`` times (nearest neighbour, so small images stay crisp)."""
+    img = to_pil(make_grid(images, nrow, padding, pad_value))
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    return save_image(img, path)
 
 
 __all__ = [

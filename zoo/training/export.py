@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import save_file
 
 from .data import KNOWN_SHA256
-from .images import save_grid
+from ..images import save_grid
 
 DATASET_INFO: dict[str, dict[str, str]] = {
     "mnist": {

@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .images import save_grid
+from ..images import save_grid
 from .losses import get_loss, gradient_penalty
 from .recipes import Recipe
 
