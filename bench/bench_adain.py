@@ -35,32 +35,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from torch import nn
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from zoo.machine import describe
     from zoo_adain.stylize import bf16_native
 
-    return (
-        f"{cpu}, {os.cpu_count()} cpus, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-        f"native bf16: {bf16_native()}, python {platform.python_version()}, load avg {os.getloadavg()[0]:.1f}"
-    )
+    return f"{describe()}, native bf16: {bf16_native()}, load avg {os.getloadavg()[0]:.1f}"
 
 
 # ------------------------------------------------------------------ the baseline

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -31,13 +30,6 @@ def median_time(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
-
-
-def machine() -> str:
-    import torch
-
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
-            f"torch {torch.__version__} ({torch.get_num_threads()} threads), python {platform.python_version()}")
 
 
 def main() -> None:
@@ -56,11 +48,11 @@ def main() -> None:
     )
 
     import timm
-    import torch
     from safetensors.torch import load_file, save_file
 
     import zoo
     from zoo.hub import find_file
+    from zoo.machine import describe
     from zoo.loading import import_builder
 
     info = zoo.model_info(args.name)
@@ -101,7 +93,7 @@ def main() -> None:
         t_timm = median_time(timm_load, args.repeat)
         timm_bytes = f.stat().st_size
 
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"medians of {args.repeat} runs")
     print(f"(a) zoo list {t_zoo_list*1e3:.0f} ms / timm.list_models() {t_timm_list*1e3:.0f} ms "
           f"= {t_zoo_list / t_timm_list:.3f}  (target <= 0.25)")

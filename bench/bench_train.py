@@ -21,7 +21,6 @@ import time
 import torch
 from torch import nn
 
-import zoo
 from zoo.training import LoopConfig, architecture_recipe, load_dataset, train_gan
 from zoo.training.run import build_pair, get_architecture, machine_description
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
-import platform
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +11,7 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError, PluginError
+from ..errors import ConfigError
 from ..registry import Architecture
 from .data import ImageData, load_dataset, resolve_data_dir
 from .loop import LoopConfig, TrainResult, init_distributed, train_gan
@@ -45,18 +42,9 @@ class TrainJob:
 
 def machine_description() -> str:
     """CPU model, core count and torch version (or the GPU), for cards and benchmarks."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    desc = f"{cpu}, {os.cpu_count()} logical CPUs, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
-    if torch.cuda.is_available():
-        desc += f", GPU {torch.cuda.get_device_name(0)}"
-    return desc
+    from ..machine import describe
+
+    return describe()
 
 
 def get_architecture(name: str) -> Architecture:
@@ -68,21 +56,6 @@ def get_architecture(name: str) -> Architecture:
     if arch is None:
         raise host.registry.unknown(name)
     return arch
-
-
-def import_component(arch: Architecture, key: str) -> Any:
-    path = arch.components.get(key)
-    if not path:
-        raise PluginError(
-            arch.plugin or "?",
-            f"architecture {arch.name!r} names no {key!r} component, so it cannot be trained: "
-            f"add components={{'{key}': 'package.model:build_{key}'}} to its Architecture record",
-        )
-    module, _, attr = path.partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def dataset_config(arch: Architecture, data: ImageData, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,7 +74,7 @@ def dataset_config(arch: Architecture, data: ImageData, given: Mapping[str, Any]
 
 
 def build_pair(arch: Architecture, cfg: Mapping[str, Any]) -> tuple[torch.nn.Module, torch.nn.Module]:
-    from ..loading import import_builder
+    from ..loading import import_builder, import_component
 
     G = import_builder(arch)(**cfg)
     D = import_component(arch, "discriminator")(**cfg)
