@@ -24,6 +24,7 @@ import pickle
 import struct
 import tarfile
 import zipfile
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,6 +208,37 @@ def load_idx(dataset: str, root: str | Path, split: str = "train", *, verify: bo
     return ImageData(dataset, split, x, y, files)
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles CIFAR-10's python batches (dicts of numpy arrays and lists) and nothing else:
+    any other global in the stream (a function to call, a class to build) is refused."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self._ALLOWED:
+            raise DataError(
+                f"this CIFAR-10 batch pickles {module}.{name}, which a real batch never does; refusing to "
+                "unpickle it. Download cifar-10-python.tar.gz again from its official page."
+            )
+        return super().find_class(module, name)
+
+
+def _unpickle_batch(f: Any) -> dict:
+    """One CIFAR-10 python batch, read with :class:`_ArraysOnly` (no arbitrary code runs)."""
+    try:
+        d = _ArraysOnly(f, encoding="bytes").load()
+    except DataError:
+        raise
+    except Exception as e:
+        raise DataError(f"not a CIFAR-10 python batch ({type(e).__name__}: {e}); download it again") from e
+    if not isinstance(d, dict) or b"data" not in d or b"labels" not in d:
+        raise DataError("not a CIFAR-10 python batch (no data and labels); download it again")
+    return d
+
+
 def _load_cifar_tar(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     xs, ys = [], []
@@ -217,7 +249,7 @@ def _load_cifar_tar(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
                 raise DataError(f"{path} has no {n}: it is not the CIFAR-10 python tarball")
             f = tar.extractfile(members[n])
             assert f is not None
-            d = pickle.loads(f.read(), encoding="bytes")  # the official format is a pickle of arrays
+            d = _unpickle_batch(f)  # the official format is a pickle of arrays
             xs.append(np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
             ys.append(np.asarray(d[b"labels"], dtype=np.int64))
     return np.concatenate(xs), np.concatenate(ys)
@@ -228,7 +260,7 @@ def _load_cifar_dir(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for n in names:
         with open(folder / n, "rb") as f:
-            d = pickle.load(f, encoding="bytes")
+            d = _unpickle_batch(f)
         xs.append(np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
         ys.append(np.asarray(d[b"labels"], dtype=np.int64))
     return np.concatenate(xs), np.concatenate(ys)
