@@ -243,3 +243,22 @@ def test_concurrent_loads_into_an_empty_cache(tiny, use_olah, tmp_path):
     blobs = list((tmp_path / "shared-cache").glob("models--*/blobs/*"))
     weights_blobs = [b for b in blobs if b.stat().st_size == tiny.size]
     assert len(weights_blobs) == 1
+
+
+def test_loading_pays_no_random_initialisation(monkeypatch):
+    """Builders run under skip_init: their torch.nn.init calls are no-ops while loading, restored after."""
+    import torch
+
+    calls = []
+
+    def counting_normal_(tensor, *args, **kwargs):
+        calls.append(tuple(tensor.shape))
+        return tensor
+
+    monkeypatch.setattr(torch.nn.init, "normal_", counting_normal_)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    zoo.load("dcgan.mnist")  # DCGAN's builder initialises with nn.init.normal_
+    assert calls == []
+    assert torch.nn.init.normal_ is counting_normal_  # restored
+    zoo.build("dcgan", image_size=32, nc=1)  # an untrained build does initialise
+    assert calls

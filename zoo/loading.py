@@ -7,8 +7,10 @@ then assigns the tensors of the memory-mapped safetensors file.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -66,6 +68,39 @@ def _build(record: Architecture, config: dict[str, Any]) -> torch.nn.Module:
     return model
 
 
+_INIT_FUNCTIONS = (
+    "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
+)
+
+
+@contextlib.contextmanager
+def skip_init() -> Iterator[None]:
+    """Make ``torch.nn.init``'s in-place initialisers no-ops while a model is built for loading.
+
+    Building on the meta device allocates nothing, but a builder's own initialisation
+    (DCGAN's N(0, 0.02), the modules' reset_parameters) would still be dispatched op by
+    op; the weights that follow overwrite it anyway. Not thread-safe: it swaps module
+    attributes, so loads hold a lock.
+    """
+    saved = {name: getattr(torch.nn.init, name) for name in _INIT_FUNCTIONS if hasattr(torch.nn.init, name)}
+
+    def keep(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return tensor
+
+    with _init_lock:
+        try:
+            for name in saved:
+                setattr(torch.nn.init, name, keep)
+            yield
+        finally:
+            for name, fn in saved.items():
+                setattr(torch.nn.init, name, fn)
+
+
+_init_lock = threading.Lock()
+
+
 def load_state(model: torch.nn.Module, path: str, *, name: str) -> torch.nn.Module:
     """Assign the tensors of a safetensors file to a (meta) model; keys must match exactly."""
     try:
@@ -120,7 +155,7 @@ def load(
         sha256=weights.sha256 if pinned else None,
         settings=host.settings,
     )
-    with torch.device("meta"):
+    with torch.device("meta"), skip_init():
         model = _build(info.architecture, dict(weights.config))
     load_state(model, str(found.path), name=info.name)
     if dtype is not None or device is not None:
