@@ -101,30 +101,45 @@ def skip_init() -> Iterator[None]:
 _init_lock = threading.Lock()
 
 
-def load_state(model: torch.nn.Module, path: str, *, name: str) -> torch.nn.Module:
-    """Assign the tensors of a safetensors file to a (meta) model; keys must match exactly."""
-    try:
-        state = load_file(path)
-    except Exception as e:
-        raise StateDictError(f"{name}: {path} is not a readable safetensors file ({e}). Delete it and download again.") from e
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
+def build_for_loading(record: Architecture, config: dict[str, Any]) -> torch.nn.Module:
+    """``record``'s model on the meta device with no initialisation run, ready for weights."""
+    with torch.device("meta"), skip_init():
+        return _build(record, config)
+
+
+def check_state_fits(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], where: str,
+                     model_from: str = "its config") -> None:
+    """Raise StateDictError unless ``found`` has exactly ``expected``'s keys and shapes."""
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
     if missing or unexpected:
         raise StateDictError(
-            f"{name}: weights file {path} does not fit the model built from its config: "
+            f"{where} does not fit the model built from {model_from}: "
             f"missing keys {missing[:8]}{'...' if len(missing) > 8 else ''}, "
             f"unexpected keys {unexpected[:8]}{'...' if len(unexpected) > 8 else ''}. "
             "The config or the file is wrong; convert upstream checkpoints with `zoo convert`."
         )
-    bad = [k for k, v in expected.items() if tuple(v.shape) != tuple(state[k].shape)]
+    bad = [k for k in expected if tuple(expected[k]) != tuple(found[k])]
     if bad:
         k = bad[0]
         raise StateDictError(
-            f"{name}: tensor {k!r} has shape {tuple(state[k].shape)} in {path}, the model expects "
-            f"{tuple(expected[k].shape)} ({len(bad)} mismatched tensors)"
+            f"{where}: tensor {k!r} has shape {tuple(found[k])}, the model built from {model_from} expects "
+            f"{tuple(expected[k])} ({len(bad)} mismatched tensors). Fix the config or the weights."
         )
-    model.load_state_dict(state, strict=True, assign=True)
+
+
+def load_state(model: torch.nn.Module, path: str, *, name: str) -> torch.nn.Module:
+    """Assign the tensors of a safetensors file to a (meta) model; keys and shapes must match exactly."""
+    try:
+        state = load_file(path)
+    except Exception as e:
+        raise StateDictError(f"{name}: {path} is not a readable safetensors file ({e}). Delete it and download again.") from e
+    try:
+        model.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as e:  # explain which keys or shapes differ, in the zoo's terms
+        check_state_fits({k: tuple(v.shape) for k, v in model.state_dict().items()},
+                         {k: tuple(v.shape) for k, v in state.items()}, f"{name}: weights file {path}")
+        raise StateDictError(f"{name}: {path} does not load: {e}") from e
     leftover = [n for n, t in list(model.named_parameters()) + list(model.named_buffers()) if t.is_meta]
     if leftover:
         raise StateDictError(f"{name}: tensors left uninitialised after loading: {leftover[:8]}")
@@ -155,8 +170,7 @@ def load(
         sha256=weights.sha256 if pinned else None,
         settings=host.settings,
     )
-    with torch.device("meta"), skip_init():
-        model = _build(info.architecture, dict(weights.config))
+    model = build_for_loading(info.architecture, dict(weights.config))
     load_state(model, str(found.path), name=info.name)
     if dtype is not None or device is not None:
         model = model.to(device=device, dtype=dtype)

@@ -9,10 +9,11 @@ name means its default tag. Names are lower case.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import fnmatch
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -244,7 +245,7 @@ class Registry:
             )
         if record.name in table:
             raise DuplicateNameError(record.name, table[record.name].plugin, plugin)
-        stamped = _replace(record, plugin=plugin)
+        stamped = dataclasses.replace(record, plugin=plugin)
         table[record.name] = stamped
         return stamped
 
@@ -316,12 +317,3 @@ class Registry:
         patterns = [pattern] if isinstance(pattern, str) else list(pattern)
         patterns = [p.lower() for p in patterns]
         return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
-
-
-def _replace(record: Any, **changes: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(record, **changes)
-
-
-RegisterFn = Callable[[Architecture | Weights], None]

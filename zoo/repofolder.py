@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CardError, ConfigError, StateDictError, WeightsError
+from .errors import CardError, ConfigError, WeightsError
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".tar")
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors format's own limit
@@ -128,9 +128,7 @@ def _line_of(text: str, needle: str) -> int | None:
 
 def meta_state(architecture: str, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, TensorInfo]]:
     """Validate ``config`` for ``architecture``, build on the meta device; (config, expected tensors)."""
-    import torch
-
-    from .loading import import_builder
+    from .loading import build_for_loading
     from .plugins import get_host
 
     host = get_host()
@@ -138,10 +136,7 @@ def meta_state(architecture: str, config: dict[str, Any]) -> tuple[dict[str, Any
     if record is None:
         raise host.registry.unknown(architecture)
     cfg = record.validate_config(config)
-    with torch.device("meta"):
-        model = import_builder(record)(**cfg)
-    if not isinstance(model, torch.nn.Module):
-        raise ConfigError(f"the builder of {architecture!r} returned {type(model).__name__}, not a torch.nn.Module")
+    model = build_for_loading(record, cfg)
     expected = {
         k: TensorInfo(str(v.dtype).removeprefix("torch."), tuple(v.shape)) for k, v in model.state_dict().items()
     }
@@ -150,22 +145,10 @@ def meta_state(architecture: str, config: dict[str, Any]) -> tuple[dict[str, Any
 
 def compare_tensors(expected: dict[str, TensorInfo], found: dict[str, TensorInfo], where: str) -> None:
     """Raise StateDictError unless ``found`` has exactly ``expected``'s keys and shapes."""
-    missing = sorted(set(expected) - set(found))
-    unexpected = sorted(set(found) - set(expected))
-    if missing or unexpected:
-        raise StateDictError(
-            f"{where} does not fit the model built from config.json: missing keys {missing[:8]}"
-            f"{'...' if len(missing) > 8 else ''}, unexpected keys {unexpected[:8]}"
-            f"{'...' if len(unexpected) > 8 else ''}. Fix the config, or re-export the weights from that "
-            "model's state_dict (upstream checkpoints: `zoo convert`)."
-        )
-    bad = [k for k in expected if expected[k].shape != found[k].shape]
-    if bad:
-        k = bad[0]
-        raise StateDictError(
-            f"{where}: tensor {k!r} has shape {found[k].shape}, the model built from config.json expects "
-            f"{expected[k].shape} ({len(bad)} tensor(s) differ). Fix the config or the weights."
-        )
+    from .loading import check_state_fits
+
+    check_state_fits({k: v.shape for k, v in expected.items()}, {k: v.shape for k, v in found.items()}, where,
+                     model_from="config.json")
 
 
 def check_repo_folder(folder: str | Path, *, needs_metrics: bool = True) -> FolderReport:

@@ -265,7 +265,6 @@ def _weights(name: str):
 
 def check_weights(name: str) -> Path:
     """The weights file of ``name``: found like zoo.load finds it, sha256 and size as pinned, loads strictly."""
-    import torch
 
     from .hub import find_file
     from .loading import load_state
@@ -281,10 +280,9 @@ def check_weights(name: str) -> Path:
                     f"set size={size} in the Weights record (the sha256 matched, so the size is a typo)")
     _, expected = meta_state(info.architecture.name, dict(w.config))
     compare_tensors(expected, read_safetensors_header(found.path), f"{subject} ({found.path})")
-    from .loading import import_builder
+    from .loading import build_for_loading
 
-    with torch.device("meta"):
-        model = import_builder(info.architecture)(**info.architecture.validate_config(dict(w.config)))
+    model = build_for_loading(info.architecture, info.architecture.validate_config(dict(w.config)))
     load_state(model, str(found.path), name=info.name)
     return found.path
 
