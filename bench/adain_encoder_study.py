@@ -135,8 +135,8 @@ def main() -> None:
     models = {}
     steps = {}
     for run in a.runs:
-        enc, dec, _ = T.load_run(Path(run))
-        models[Path(run).name] = T.zoo_model_from(enc, dec)
+        enc, dec, cfg = T.load_run(Path(run))
+        models[Path(run).name] = T.zoo_model_from(enc, dec, int(cfg.get("depth", 4)))
         steps[Path(run).name] = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
     methods = ["content image", "colour transfer", *models]
     per: dict[str, list[dict[str, float]]] = {m: [] for m in methods}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -211,3 +212,48 @@ def test_identity_loss_option_trains_and_differs_from_the_paper_recipe(tmp_path)
         T.train_step(enc, dec, opt, c, s, cfg)
         grads.append(torch.cat([p.grad.flatten() for p in dec.parameters()]))
     assert not torch.allclose(grads[0], grads[1])
+
+
+def test_depth_3_model_stops_at_relu3_1():
+    from zoo_adain.model import build
+
+    model = build(depth=3)
+    # conv3_1' 256->128, conv2_2 128->128, conv2_1 128->64, conv1_2 64->64, conv1_1 64->3 (weights + biases)
+    assert sum(p.numel() for p in model.decoder.parameters()) == (
+        256 * 128 * 9 + 128 + 128 * 128 * 9 + 128 + 128 * 64 * 9 + 64 + 64 * 64 * 9 + 64 + 64 * 3 * 9 + 3
+    )
+    assert model.multiple == 4 and model.encoder.channels == (64, 128, 256)
+    x = torch.rand(1, 3, 37, 29)
+    feats = model.encode_with_intermediate(x)
+    assert [f.shape[1] for f in feats] == [64, 128, 256] and feats[-1].shape[-2:] == (10, 8)
+    with torch.no_grad():
+        assert model(x, x).shape == (1, 3, 40, 32)  # 4 * ceil(H / 4): stylize pads and crops to the input's size
+    with pytest.raises(Exception, match="depth must be 1..4"):
+        build(depth=5)
+
+
+def test_depth_3_trains_exports_and_loads_as_the_run_computes(tmp_path):
+    from safetensors.torch import load_file
+
+    from zoo.loading import load_state
+    from zoo_adain.model import build
+
+    cfg = _cfg(tmp_path, steps=2, depth=3)
+    T.train(cfg, print_fn=lambda *a, **k: None)
+    out = T.export_hub_folder(Path(cfg.out), tmp_path / "hub")
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["depth"] == 3
+    with torch.device("meta"):
+        model = build(**config)
+    load_state(model, str(out / "model.safetensors"), name="adain.test")
+    model.eval()
+    enc = T.build_encoder(cfg)
+    dec = T.new_decoder(depth=3)
+    dec.load_state_dict(load_file(str(Path(cfg.out) / "decoder.safetensors")))
+    c, s = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        f_c, f_s = E.features(enc, c, 3), E.features(enc, s, 3)
+        assert len(f_c) == 3 and f_c[-1].shape[1] == 256
+        expect = dec(T.adain(f_c[-1], f_s[-1]))
+        got = model(c, s)
+    torch.testing.assert_close(got, expect, rtol=1e-4, atol=1e-4)

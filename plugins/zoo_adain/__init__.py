@@ -25,6 +25,11 @@ SCHEMA = {
     "pretrained_encoder": zoo.Field(
         "bool", False, help="timm encoders only: start from timm's pretrained weights (downloaded from the Hub)"
     ),
+    "depth": zoo.Field(
+        "int", 4, min=1, max=4,
+        help="VGG encoder only: the AdaIN layer is relu{depth}_1 (4: the paper's relu4_1; 3: relu3_1, "
+        "which keeps more of the photo's layout and less of the painting's larger-scale structure)",
+    ),
 }
 
 # The paper's training recipe (section 6 and naoto0804/pytorch-AdaIN train.py).

@@ -72,13 +72,17 @@ def conv_indices(seq: nn.Sequential) -> list[int]:
     return [i for i, m in enumerate(seq) if isinstance(m, nn.Conv2d)]
 
 
-def features(seq: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
-    """relu1_1, relu2_1, relu3_1, relu4_1 of ``seq`` (upstream layout) for images ``x`` in [0, 1]."""
+def features(seq: nn.Sequential, x: torch.Tensor, depth: int = 4) -> list[torch.Tensor]:
+    """relu1_1 .. relu{depth}_1 of ``seq`` (upstream layout) for images ``x`` in [0, 1]
+    (default: relu1_1, relu2_1, relu3_1, relu4_1); stops after the last one."""
     out = []
+    last = RELU_X_1[depth - 1]
     for i, m in enumerate(seq):
         x = m(x)
         if i in RELU_X_1:
             out.append(x)
+        if i == last:
+            break
     return out
 
 

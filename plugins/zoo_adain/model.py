@@ -109,16 +109,26 @@ def _scaled(c: int, width: float) -> int:
 
 
 class VGGEncoder(nn.Module):
-    """Normalised VGG-19 up to relu4_1, returning relu1_1..relu4_1 (``width`` scales channels)."""
+    """Normalised VGG-19 up to relu4_1, returning relu1_1..relu4_1 (``width`` scales channels).
+
+    ``depth`` (1-4) stops it earlier: with ``depth=3`` the AdaIN layer is relu3_1
+    (256 channels at 1/4 size) and the statistics layers are relu1_1..relu3_1.
+    The paper's model is ``depth=4``.
+    """
 
     kind = "vgg19_normalised"
 
-    def __init__(self, width: float = 1.0) -> None:
+    def __init__(self, width: float = 1.0, depth: int = 4) -> None:
         super().__init__()
+        if not 1 <= depth <= len(VGG_STAGES):
+            from zoo.errors import ConfigError
+
+            raise ConfigError(f"depth must be 1..{len(VGG_STAGES)} (4: relu4_1, the paper's), got {depth!r}")
+        self.depth = depth
         self.preprocess = nn.Conv2d(3, 3, 1)
         self.stages = nn.ModuleList()
         cin = 3
-        for stage in VGG_STAGES:
+        for stage in VGG_STAGES[:depth]:
             seq = nn.Sequential()
             for name, c in stage:
                 if name == "pool":
@@ -129,9 +139,9 @@ class VGGEncoder(nn.Module):
                     cin = cout
             self.stages.append(seq)
         self.channels: tuple[int, ...] = tuple(
-            _scaled(s[-1][1], width) for s in VGG_STAGES
-        )  # channels of relu1_1..relu4_1
-        self.reductions: tuple[int, ...] = (1, 2, 4, 8)
+            _scaled(s[-1][1], width) for s in VGG_STAGES[:depth]
+        )  # channels of relu1_1..relu{depth}_1
+        self.reductions: tuple[int, ...] = (1, 2, 4, 8)[:depth]
 
     @property
     def out_channels(self) -> int:
@@ -210,15 +220,25 @@ class TimmEncoder(nn.Module):
         return self.forward_features(x)[-1]
 
 
-def vgg_decoder_stages(width: float = 1.0) -> list[list[tuple[str, int]]]:
-    """The decoder of the paper: VGG-19's mirror from relu4_1 down to RGB."""
+def vgg_decoder_stages(width: float = 1.0, depth: int = 4) -> list[list[tuple[str, int]]]:
+    """The decoder of the paper: VGG-19's mirror from relu4_1 down to RGB.
+
+    ``depth=3`` mirrors the encoder from relu3_1: one 256->128 conv, then the
+    paper's last two stages (so 4x upsampling)."""
     w = lambda c: _scaled(c, width)  # noqa: E731
-    return [
+    stages = [
         [("conv4_1", w(256))],
         [("conv3_4", w(256)), ("conv3_3", w(256)), ("conv3_2", w(256)), ("conv3_1", w(128))],
         [("conv2_2", w(128)), ("conv2_1", w(64))],
         [("conv1_2", w(64)), ("conv1_1", 3)],
     ]
+    if depth == 4:
+        return stages
+    if depth == 3:
+        return [[("conv3_1", w(128))], *stages[2:]]
+    if depth == 2:
+        return [[("conv2_1", w(64))], stages[3]]
+    return [[("conv1_1", 3)]]
 
 
 def mirror_decoder_stages(channels: Sequence[int], reductions: Sequence[int], width: float = 1.0) -> list[list[tuple[str, int]]]:
@@ -372,9 +392,10 @@ class AdaIN(nn.Module):
         )
 
 
-def build_encoder(encoder: str = "vgg19_normalised", *, width: float = 1.0, pretrained: bool = False) -> nn.Module:
+def build_encoder(encoder: str = "vgg19_normalised", *, width: float = 1.0, pretrained: bool = False,
+                  depth: int = 4) -> nn.Module:
     if encoder == "vgg19_normalised":
-        return VGGEncoder(width)
+        return VGGEncoder(width, depth)
     if encoder.startswith("timm:"):
         return TimmEncoder(encoder[len("timm:"):], pretrained=pretrained)
     from zoo.errors import ConfigError
@@ -387,11 +408,14 @@ def build(
     encoder_width: float = 1.0,
     decoder_width: float = 1.0,
     pretrained_encoder: bool = False,
+    depth: int = 4,
 ) -> AdaIN:
-    """The AdaIN model (the architecture's builder; arguments are the config keys)."""
-    enc = build_encoder(encoder, width=encoder_width, pretrained=pretrained_encoder)
+    """The AdaIN model (the architecture's builder; arguments are the config keys).
+
+    ``depth`` applies to the VGG encoder: 4 puts AdaIN at relu4_1 (the paper), 3 at relu3_1."""
+    enc = build_encoder(encoder, width=encoder_width, pretrained=pretrained_encoder, depth=depth)
     if isinstance(enc, VGGEncoder):
-        stages = vgg_decoder_stages(decoder_width)
+        stages = vgg_decoder_stages(decoder_width, depth)
     else:
         r = int(enc.reductions[-1])
         if r < 1 or r & (r - 1):

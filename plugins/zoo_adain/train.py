@@ -195,6 +195,9 @@ class TrainConfig:
     # too few steps for the feature losses to teach it. 0 = the paper's recipe.
     identity_weight: float = 0.0
     init_decoder: str | None = None  # start from another run's decoder.safetensors
+    # Not in the paper (which uses 4, relu4_1): the AdaIN layer relu{depth}_1; the
+    # content loss is taken there and the style loss at relu1_1..relu{depth}_1.
+    depth: int = 4
 
 
 def build_encoder(cfg: TrainConfig) -> nn.Sequential:
@@ -217,7 +220,7 @@ def calibration_images(size: int = 128) -> torch.Tensor:
     return torch.stack([center_square(skimage_image(n), size) for n in ("rocket", "hubble_deep_field", "camera", "brick")])
 
 
-def new_decoder(seed: int | None = None) -> nn.Module:
+def new_decoder(seed: int | None = None, depth: int = 4) -> nn.Module:
     """The zoo's decoder with He-normal (fan-in) conv weights and zero biases.
 
     PyTorch's default conv init shrinks the signal about sqrt(3)-fold per ReLU
@@ -225,9 +228,9 @@ def new_decoder(seed: int | None = None) -> nn.Module:
     its input and training starts very slowly (seen here: 250 autoencoder
     steps still gave a flat grey image). The last conv gets the linear gain.
     """
-    from .model import Decoder
+    from .model import Decoder, VGG_STAGES, vgg_decoder_stages
 
-    dec = Decoder()
+    dec = Decoder(VGG_STAGES[depth - 1][-1][1], vgg_decoder_stages(1.0, depth))
     gen = torch.Generator().manual_seed(0 if seed is None else seed)
     convs = [m for m in dec.modules() if isinstance(m, nn.Conv2d)]
     with torch.no_grad():
@@ -259,7 +262,7 @@ def warmup_step(encoder: nn.Sequential, decoder: nn.Module, opt: torch.optim.Opt
     """One autoencoder step: pixel MSE of decoder(relu4_1(c)) against c."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
         with torch.no_grad():
-            f = E.features(encoder, content)[-1]
+            f = E.features(encoder, content, cfg.depth)[-1]
         out = decoder(f)
     loss = F.mse_loss(out.float(), content)
     opt.zero_grad(set_to_none=True)
@@ -278,17 +281,17 @@ def train_step(
 ) -> tuple[float, float]:
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
         with torch.no_grad():
-            style_feats = [f.float() for f in E.features(encoder, style)]
-            target = adain(E.features(encoder, content)[-1].float(), style_feats[-1])
+            style_feats = [f.float() for f in E.features(encoder, style, cfg.depth)]
+            target = adain(E.features(encoder, content, cfg.depth)[-1].float(), style_feats[-1])
         out = decoder(target)
-        out_feats = [f.float() for f in E.features(encoder, out)]
+        out_feats = [f.float() for f in E.features(encoder, out, cfg.depth)]
     lc = F.mse_loss(out_feats[-1], target)
     ls = style_loss(out_feats, style_feats)
     loss = cfg.content_weight * lc + cfg.style_weight * ls
     if cfg.identity_weight:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             with torch.no_grad():
-                fc = E.features(encoder, content)[-1]
+                fc = E.features(encoder, content, cfg.depth)[-1]
             same = decoder(fc)
         loss = loss + cfg.identity_weight * F.mse_loss(same.float(), content)
     opt.zero_grad(set_to_none=True)
@@ -333,7 +336,7 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out)
     encoder = build_encoder(cfg)
-    decoder = new_decoder(cfg.seed)
+    decoder = new_decoder(cfg.seed, cfg.depth)
     opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
     rng = random.Random(cfg.seed)
     step = 0
@@ -403,17 +406,18 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
 MODEL_CONFIG = {"encoder": "vgg19_normalised", "encoder_width": 1.0, "decoder_width": 1.0, "pretrained_encoder": False}
 
 
-def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module) -> nn.Module:
+def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -> nn.Module:
     """The zoo's AdaIN model (``zoo_adain.model.build``) holding this encoder and decoder.
 
     The encoder's convs are copied in order (the upstream Sequential and the
-    zoo's VGGEncoder have the same convs in the same order; shapes are checked).
+    zoo's VGGEncoder have the same convs in the same order; shapes are checked);
+    with ``depth`` < 4 the zoo's encoder has only the first of them.
     """
     from .model import build
 
-    model = build(**MODEL_CONFIG)
-    src = [m for m in encoder if isinstance(m, nn.Conv2d)]
+    model = build(**MODEL_CONFIG, depth=depth)
     dst = [m for m in model.encoder.modules() if isinstance(m, nn.Conv2d)]
+    src = [m for m in encoder if isinstance(m, nn.Conv2d)][: len(dst)]
     if len(src) != len(dst):
         raise ValueError(f"encoder has {len(src)} convs, the zoo model's {len(dst)}")
     with torch.no_grad():
@@ -434,7 +438,7 @@ def load_run(run: Path) -> tuple[nn.Sequential, nn.Module, dict]:
     cfg = json.loads((run / "train_config.json").read_text())
     encoder = E.vgg_sequential()
     encoder.load_state_dict(load_file(str(run / "encoder.safetensors")))
-    decoder = new_decoder()
+    decoder = new_decoder(depth=int(cfg.get("depth", 4)))
     decoder.load_state_dict(load_file(str(run / "decoder.safetensors")))
     return encoder.eval(), decoder.eval(), cfg
 
@@ -445,7 +449,8 @@ def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics:
     from safetensors.torch import save_file
 
     encoder, decoder, cfg = load_run(run)
-    model = zoo_model_from(encoder, decoder)
+    depth = int(cfg.get("depth", 4))
+    model = zoo_model_from(encoder, decoder, depth)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()}
@@ -453,7 +458,7 @@ def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics:
     step = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
     config = {
         "architecture": "adain",
-        "config": dict(MODEL_CONFIG),
+        "config": {**MODEL_CONFIG, "depth": depth},
         "dataset": "style-transfer photos and public-domain paintings (see README.md)",
         "training": {**{k: v for k, v in cfg.items() if k not in ("out",)}, "steps_done": step, **(extra or {})},
         "metrics": metrics or {},
@@ -474,7 +479,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     p.add_argument("--no-skimage", action="store_true", help="do not add scikit-image's photos to the content")
     p.add_argument("--cifar-encoder", default=None)
     for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every",
-                 "warmup_steps"):
+                 "warmup_steps", "depth"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     for name in ("lr", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
@@ -488,7 +493,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
         bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
         log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder, warmup_steps=a.warmup_steps,
-        identity_weight=a.identity_weight,
+        identity_weight=a.identity_weight, depth=a.depth,
     )
 
 
