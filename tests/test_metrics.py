@@ -103,6 +103,11 @@ def test_rendered_card_passes_the_zoo_schema():
     text = render_card(config)
     assert check_card(text) == [], check_card(text)
     assert "zoo.load(\"dcgan.mnist\")" in text and "3.2" in text
+    assert "## Notes" not in text
+    config["notes"] = ["First paragraph.", "Second paragraph."]
+    text = render_card(config)
+    assert "## Notes\n\nFirst paragraph.\n\nSecond paragraph.\n\n## Limitations" in text
+    assert check_card(text) == []
     config["metrics"] = {}
     assert any("model-index" in p.message for p in check_card(render_card(config)))  # no metrics yet
 

@@ -111,6 +111,14 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def _notes_text(notes: str | list[str] | None) -> str:
+    """A "Notes" section from config.json's optional ``notes`` (a string or a list of paragraphs)."""
+    if not notes:
+        return ""
+    paras = [notes] if isinstance(notes, str) else list(notes)
+    return "## Notes\n\n" + "\n\n".join(p.strip() for p in paras) + "\n\n"
+
+
 def render_card(config: dict[str, Any]) -> str:
     """The model card (Hugging Face format) for a folder's config.json."""
     arch, ds = config["architecture"], config["dataset"]
@@ -221,7 +229,7 @@ wall time is an upper bound). Final logged losses: {json.dumps(tr.get('final_los
 
 {_evaluation_text(name, info, metrics)}
 
-## Limitations
+{_notes_text(config.get("notes"))}## Limitations
 
 Trained briefly on a CPU: samples are recognisable but not state of the art, and some are
 malformed. FID/KID here use a small classifier trained by the zoo on {info['title']} as the feature
