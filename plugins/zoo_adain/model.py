@@ -7,6 +7,10 @@ Layout (compared layer by layer with naoto0804/pytorch-AdaIN ``net.py`` at commi
   maps RGB in [0, 1] to the Caffe VGG's input (BGR, mean-subtracted, 0..255), then
   3x3 convs with reflection padding 1 and ReLU, and 2x2 max-pooling with
   ``ceil_mode=True``. Parameter names follow VGG (``conv1_1`` ... ``conv4_1``).
+  Config ``depth`` (default 4, the paper's) can stop it at relu3_1 (``depth=3``):
+  the AdaIN layer is then relu3_1, the decoder mirrors it from there (one
+  256->128 conv and the paper's last two stages) and everything below that
+  reads "8" reads "4".
 - :class:`Decoder` mirrors it: reflection-padded 3x3 convs with ReLU, nearest
   upsampling x2 where the encoder pools, and no activation after the last conv
   (the output is clamped to [0, 1] only when turned into an image). With the
