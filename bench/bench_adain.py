@@ -90,7 +90,12 @@ def load_model(weights: str | None):  # type: ignore[no-untyped-def]
     if weights:
         from zoo.cli_stylize import load_model as load_folder
 
-        return load_folder(weights), f"trained weights from {weights}"
+        model = load_folder(weights)
+        depth = getattr(model.encoder, "depth", 4)
+        if depth != 4:
+            sys.exit(f"{weights} has AdaIN at relu{depth}_1; the baseline is naoto0804's relu4_1 network: "
+                     "give depth-4 weights (e.g. adain.paper converted with `zoo convert adain`) or none")
+        return model, f"trained weights from {weights}"
     torch.manual_seed(0)
     m = zoo.build("adain").eval()
     with torch.no_grad():  # He init so features carry the input; the output spread over [0, 1]
