@@ -257,3 +257,26 @@ def test_depth_3_trains_exports_and_loads_as_the_run_computes(tmp_path):
         expect = dec(T.adain(f_c[-1], f_s[-1]))
         got = model(c, s)
     torch.testing.assert_close(got, expect, rtol=1e-4, atol=1e-4)
+
+
+def test_total_variation_penalises_neighbour_differences_and_enters_the_gradient(tmp_path):
+    flat = torch.full((1, 3, 8, 8), 0.5)
+    stripes = flat.clone()
+    stripes[..., ::2] = 1.0  # columns alternate 1.0 / 0.5: every horizontal neighbour differs by 0.5
+    assert T.total_variation(flat).item() == 0.0
+    assert T.total_variation(stripes).item() == pytest.approx(0.25)
+    assert T.total_variation(stripes.transpose(2, 3)).item() == pytest.approx(0.25)
+
+    torch.manual_seed(0)
+    cfg = _cfg(tmp_path, encoder="random")
+    enc = T.build_encoder(cfg)
+    c, s = T.load_pools(cfg)[0].sample(2, random.Random(0)), T.load_pools(cfg)[1].sample(2, random.Random(1))
+    grads = []
+    for w in (0.0, 20.0):
+        cfg.tv_weight = w
+        dec = T.new_decoder(0)
+        opt = torch.optim.SGD(dec.parameters(), lr=0.0)
+        T.train_step(enc, dec, opt, c, s, cfg)
+        grads.append(torch.cat([p.grad.flatten() for p in dec.parameters()]))
+    assert not torch.allclose(grads[0], grads[1])
+    assert T.parse_args(["--style-dir", "x", "--tv-weight", "20", "--depth", "3"]).tv_weight == 20.0

@@ -150,6 +150,11 @@ def adain(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     return (content - cm) / cs * ss + sm
 
 
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of vertically plus horizontally adjacent pixels of (N, C, H, W)."""
+    return (x[:, :, 1:] - x[:, :, :-1]).pow(2).mean() + (x[..., 1:] - x[..., :-1]).pow(2).mean()
+
+
 def style_loss(out_feats: Sequence[torch.Tensor], style_feats: Sequence[torch.Tensor]) -> torch.Tensor:
     total = out_feats[0].new_zeros(())
     for o, s in zip(out_feats, style_feats):
@@ -195,6 +200,10 @@ class TrainConfig:
     # too few steps for the feature losses to teach it. 0 = the paper's recipe.
     identity_weight: float = 0.0
     init_decoder: str | None = None  # start from another run's decoder.safetensors
+    # Not in the paper: a total-variation penalty on the output, tv_weight * (mean squared
+    # difference of vertically + horizontally adjacent pixels), as Johnson et al. (ECCV 2016)
+    # regularise their transfer networks; against the decoder's upsampling grid pattern.
+    tv_weight: float = 0.0
     # Not in the paper (which uses 4, relu4_1): the AdaIN layer relu{depth}_1; the
     # content loss is taken there and the style loss at relu1_1..relu{depth}_1.
     depth: int = 4
@@ -288,6 +297,8 @@ def train_step(
     lc = F.mse_loss(out_feats[-1], target)
     ls = style_loss(out_feats, style_feats)
     loss = cfg.content_weight * lc + cfg.style_weight * ls
+    if cfg.tv_weight:
+        loss = loss + cfg.tv_weight * total_variation(out.float())
     if cfg.identity_weight:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             with torch.no_grad():
@@ -481,7 +492,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every",
                  "warmup_steps", "depth"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    for name in ("lr", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight"):
+    for name in ("lr", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight", "tv_weight"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     p.add_argument("--init-decoder", default=None)
@@ -493,7 +504,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
         bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
         log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder, warmup_steps=a.warmup_steps,
-        identity_weight=a.identity_weight, depth=a.depth,
+        identity_weight=a.identity_weight, depth=a.depth, tv_weight=a.tv_weight,
     )
 
 
