@@ -177,7 +177,8 @@ def test_registered_record() -> None:
     assert info.name == "adain.zoo" and arch.task == "style-transfer"
     assert arch.builder == "zoo_adain.model:build" and "naoto0804" in arch.converters
     assert arch.validate_config({}) == {
-        "encoder": "vgg19_normalised", "encoder_width": 1.0, "decoder_width": 1.0, "pretrained_encoder": False
+        "encoder": "vgg19_normalised", "encoder_width": 1.0, "decoder_width": 1.0, "pretrained_encoder": False,
+        "depth": 4,
     }
 
 

@@ -8,15 +8,16 @@ PUBLISHED = [
     zoo.Weights(
         name="adain.zoo",
         repo_id="zoo/adain-zoo",
-        revision="85282712c43874719dc754db6b5cc9870d84df5a",
-        sha256="876d1da8956becd79e7c862e46f55b9d48764607c0a2c09269312ab33e839bbe",
-        size=28047876,
-        config={'decoder_width': 1.0, 'encoder': 'vgg19_normalised', 'encoder_width': 1.0, 'pretrained_encoder': False},
+        revision="951762b82392c80b9fdfc41f9f79b1fde097310a",
+        sha256="07d09a7b2f117243a543816379bad8a11df39f4ae38332e862d36b94e5a4b763",
+        size=4443956,
+        config={'decoder_width': 1.0, 'depth': 3, 'encoder': 'vgg19_normalised', 'encoder_width': 1.0, 'pretrained_encoder': False},
         license="mit",
         dataset="photos + public-domain paintings",
-        metrics={'content_loss_judge': 0.1753, 'style_loss_judge': 0.1017, 'palette_l1': 0.0556, 'ssim_to_content': 0.255},
-        notes="A decoder trained for 4,210 steps on 2 CPU cores over a random-weight VGG encoder: it carries "
-        "a painting's palette and texture, but keeps only the strongest outlines of the photo. Not the paper's "
-        "quality; see the card, and adain.paper via `zoo convert` for the published weights.",
+        metrics={'content_loss_judge': 0.1221, 'style_loss_judge': 0.0665, 'palette_l1': 0.0497, 'ssim_to_content': 0.485},
+        notes="A decoder trained for 5,474 steps on one CPU core over a random-weight VGG encoder cut at "
+        "relu3_1: the painting's palette and a stroke texture on the photo's layout, with a 4-pixel grid "
+        "pattern and darker, flatter faces. Not the paper's quality; see the card, and `zoo convert adain` for the "
+        "published weights.",
     ),
 ]
