@@ -8,7 +8,7 @@ PUBLISHED = [
     zoo.Weights(
         name="adain.zoo",
         repo_id="zoo/adain-zoo",
-        revision="951762b82392c80b9fdfc41f9f79b1fde097310a",
+        revision="481bb12c84623d866ce5f4eee374a73599203b13",
         sha256="07d09a7b2f117243a543816379bad8a11df39f4ae38332e862d36b94e5a4b763",
         size=4443956,
         config={'decoder_width': 1.0, 'depth': 3, 'encoder': 'vgg19_normalised', 'encoder_width': 1.0, 'pretrained_encoder': False},
