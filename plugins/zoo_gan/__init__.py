@@ -18,7 +18,7 @@ SCHEMA = {
         1e-5,
         min=0.0,
         help="generator batch-norm eps; the reference's BatchNorm1d(n, 0.8) sets 0.8 (eps, not momentum), "
-        "which its converted checkpoints need; trained here, 0.8 collapsed to a few digits and 1e-5 did not",
+        "which its converted checkpoints need; trained here, 0.8 partly mode-collapsed (no 0s or 6s) and 1e-5 did not",
     ),
 }
 

@@ -8,7 +8,7 @@ PUBLISHED = [
     zoo.Weights(
         name="gan.mnist",
         repo_id="zoo/gan-mnist",
-        revision="e3fb9554e9ecb8828628858f5aed5a0a9f859089",
+        revision="7cee80d6635788e7d3eb886e767ad8836afdee18",
         sha256="d711a6eb685735fee38397402a4c9c29d96909c103d243f95aaf2545507c8428",
         size=6056572,
         config={'bn_eps': 1e-05, 'image_size': 28, 'nc': 1, 'nz': 100},
