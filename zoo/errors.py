@@ -137,3 +137,11 @@ class DataError(ZooError, ValueError):
 
 class DerivationError(WeightsNotFoundError):
     """Weights derived on this machine (zoo.derived) that could not be made, or not as pinned."""
+
+
+class QueryError(ZooError, ValueError):
+    """A `--sort` key or `--where` filter that cannot be parsed or names no known field or metric."""
+
+
+class CatalogError(ZooError):
+    """The catalog site cannot be written (an output folder that is not a catalog, an unreadable card)."""
