@@ -25,6 +25,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "eval": ("zoo.cli_train", "Recompute a model card's metrics."),
     "push": ("zoo.cli_publish", "Publish a Hub-repo folder to the Hub or a local mirror."),
     "new-plugin": ("zoo.cli_publish", "Write a ready-to-install plugin package."),
+    "catalog": ("zoo.cli_catalog", "Write a static offline site of every installed model and its card."),
+    "serve": ("zoo.cli_catalog", "Serve the catalog site on 127.0.0.1."),
 }
 
 
@@ -73,51 +75,62 @@ def cli() -> None:
 @cli.command("list")
 @click.argument("pattern", required=False)
 @click.option("--pretrained", is_flag=True, help="Only models with published weights.")
+@click.option("--sort", "sort", default=None, metavar="KEY",
+              help="Sort by a metric, best first (fid: lower is better; accuracy: higher), '-fid' worst first, or a field (name, dataset, task).")
+@click.option("--where", "where", multiple=True, metavar="FILTER",
+              help="Keep models matching e.g. 'fid<20', 'accuracy>=0.9', 'dataset=mnist, kid<2' (repeatable; all must hold).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_cmd(pattern: str | None, pretrained: bool, as_json: bool) -> None:
+def list_cmd(pattern: str | None, pretrained: bool, sort: str | None, where: tuple[str, ...], as_json: bool) -> None:
     """List registered models, optionally matching a shell-style PATTERN."""
+    from .catalog.query import Query
+    from .catalog.records import entries
     from .plugins import get_host
 
     host = get_host()
-    names = host.registry.list(pattern, pretrained=pretrained)
-    rows = []
-    for name in names:
-        w = host.registry.weights.get(name)
-        arch = host.registry.architectures[name.split(".", 1)[0]]
-        rows.append(
-            {
-                "name": name,
-                "task": arch.task,
-                "weights": (w.dataset if w else "-"),
-                "source": _source_label(host, w),
-            }
-        )
+    found = entries(host, host.registry.list(pattern, pretrained=pretrained))
+    query = Query.parse(entries(host, host.registry.all_names()), where, sort)
+    found = query.apply(found)
+    rows = [
+        {
+            "name": e.name,
+            "task": e.task,
+            "weights": e.dataset or "-",
+            "source": e.source,
+            "metrics": dict(e.weights.metrics) if e.weights else {},
+        }
+        for e in found
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        click.echo("no models match" + (f" {pattern!r}" if pattern else ""))
+        click.echo("no models match" + (f" {pattern!r}" if pattern else "") + "".join(f" --where {w!r}" for w in where))
         return
+    shown = query.shown_metrics
+    if query.sort is not None and query.sort.is_metric and query.sort.direction is None:
+        click.echo(f"(the direction of {query.sort.key!r} is unknown: sorted smallest first)", err=True)
     w0 = max(len(r["name"]) for r in rows)
     w1 = max(len(r["task"]) for r in rows)
     w2 = max(len(r["weights"]) for r in rows)
-    for r in rows:
-        click.echo(f"{r['name']:<{w0}}  {r['task']:<{w1}}  {r['weights']:<{w2}}  {r['source']}")
+    for r, e in zip(rows, found):
+        extra = "".join(f"  {k}={_metric_text(e.value(k))}" for k in shown)
+        click.echo(f"{r['name']:<{w0}}  {r['task']:<{w1}}  {r['weights']:<{w2}}  {r['source']}{extra}")
     broken = [p.name for p in host.plugins.values() if p.state == "broken"]
     if broken:
         click.echo(f"\n{len(broken)} plugin(s) failed to load: {', '.join(broken)} (see `zoo plugins`)", err=True)
 
 
 def _source_label(host: Any, w: Any) -> str:
-    """Where a weights entry comes from, as `zoo list` says it."""
-    if w is None:
-        return "architecture"
-    if w.source == "upstream":
-        return "upstream" if w.verified else "upstream, unverified"
-    plugin = host.plugins.get(w.plugin)
-    if plugin is not None and plugin.distribution == "zoo-models":
-        return "trained here"
-    return f"from plugin {w.plugin}"
+    """Where a weights entry comes from, as `zoo list` says it (zoo.catalog.records)."""
+    from .catalog.records import source_label
+
+    return source_label(host, w)
+
+
+def _metric_text(value: float | None) -> str:
+    from .catalog.metrics import fmt
+
+    return fmt(value)
 
 
 def _record_dict(record: Any) -> dict[str, Any]:
