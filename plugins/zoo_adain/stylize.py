@@ -26,7 +26,8 @@ Options (all keyword-only):
   test.lua: white takes the first style, black the second.
 - ``preserve_color``: ``False``; ``True`` or ``"coral"``: before encoding, the style
   image's colours are given the content's mean and covariance (CORAL), as the
-  reference test.py's ``--preserve_color``; ``"luminance"``: luminance-only transfer
+  reference test.py's ``--preserve_color`` (the same transform: per-channel
+  standardisation, matrix square roots with the identity added, no clamp); ``"luminance"``: luminance-only transfer
   (Gatys et al. 2016, "Preserving Color in Neural Artistic Style Transfer",
   arXiv:1606.05897): both images are reduced to
   their luminance (the style's matched to the content's mean and std), stylized,
@@ -48,8 +49,17 @@ Options (all keyword-only):
   results that match the reference implementation to 1e-5.
 - ``channels_last``: use the channels-last memory format (default True).
 
-Sizes: the content is reflection-padded at the bottom and right up to a multiple
-of 8 and the output cropped back, so any size works (odd ones too). Inference
+- ``resample``: ``"zoo"`` (default: antialiased bicubic, rounded sizes) or
+  ``"reference"``: ``style_size`` (and an int ``size``) resize as the reference's
+  test.py does, ``transforms.Resize(n)`` on the PIL image: PIL's bilinear filter and
+  the longer side truncated, ``int(n * long / short)``. With ``precision="fp32"`` and
+  ``preserve_color=True`` the output then matches test.py's to 1e-5.
+
+Sizes: with the VGG encoders (ceil-mode pooling) any content of at least 16 pixels a
+side is encoded as it is and the decoder's output, ``8 * ceil(H / 8)`` high as the
+reference's, is cropped to H x W (so sizes not divisible by 8 give the reference's
+pixels); smaller ones are padded to 16 first. Other encoders get the content
+reflection-padded at the bottom and right up to a multiple of their stride. Inference
 runs under ``torch.inference_mode()`` with the model in eval mode.
 
 Speed: styles given as paths have their statistics cached on the model (keyed
@@ -108,24 +118,39 @@ def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
 
 
 def _sym_power(cov: torch.Tensor, p: float) -> torch.Tensor:
+    """``cov ** p`` of a symmetric positive definite matrix (eigen-decomposition)."""
     vals, vecs = torch.linalg.eigh(cov)
-    return vecs @ torch.diag(vals.clamp_min(1e-8) ** p) @ vecs.T
+    return vecs @ torch.diag(vals.clamp_min(1e-12) ** p) @ vecs.T
 
 
 def coral(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``source`` (3, H, W) with its colours' mean and covariance made ``target``'s.
+    """``source`` (3, H, W) with its colours aligned to ``target``'s: the transform of the
+    reference's ``--preserve_color`` (naoto0804/pytorch-AdaIN function.py ``coral``).
 
-    Whitening by the source's covariance and colouring by the target's (the
-    correlation-alignment step used for colour preservation by the reference test.py).
+    As there: each colour channel of both images is standardised by its own mean and
+    standard deviation (unbiased); with ``G = X_norm @ X_norm.T + I`` (the sum of products over
+    the pixels, not divided by their number, plus the identity), the source is mapped by
+    ``sqrt(G_target) @ inv(sqrt(G_source))`` (symmetric matrix square roots) and given the
+    target's channel std and mean. Nothing is clamped: the result may leave [0, 1], and
+    the reference encodes it so. Because ``G`` sums over the pixels, the colour statistics
+    come out exactly the target's only when both images have the same number of pixels;
+    otherwise the spread is scaled by about sqrt(N_target / N_source), as the reference's. Computed in float64 (the reference: float32), returned
+    in ``source``'s dtype; equal to the reference's to 1e-5.
     """
-    s = source.reshape(3, -1).double()
-    t = target.reshape(3, -1).double()
-    s_mean, t_mean = s.mean(1, keepdim=True), t.mean(1, keepdim=True)
-    eye = 1e-5 * torch.eye(3, dtype=torch.float64)
-    s_cov = torch.cov(s) + eye
-    t_cov = torch.cov(t) + eye
-    out = _sym_power(t_cov, 0.5) @ _sym_power(s_cov, -0.5) @ (s - s_mean) + t_mean
-    return out.reshape(source.shape).to(source.dtype).clamp_(0.0, 1.0)
+    def standardised(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        f = x.reshape(3, -1).double()
+        mean, std = f.mean(1, keepdim=True), f.std(1, keepdim=True)
+        # a constant channel (std 0) gives the reference NaNs; here its normalised values are 0
+        safe = torch.where(std > 0, std, torch.ones_like(std))
+        return (f - mean) / safe, mean, std
+
+    s_norm, _, _ = standardised(source)
+    t_norm, t_mean, t_std = standardised(target)
+    eye = torch.eye(3, dtype=torch.float64, device=s_norm.device)
+    g_s = s_norm @ s_norm.T + eye
+    g_t = t_norm @ t_norm.T + eye
+    mapped = _sym_power(g_t, 0.5) @ _sym_power(g_s, -0.5) @ s_norm
+    return (mapped * t_std + t_mean).reshape(source.shape).to(source.dtype)
 
 
 # ---------------------------------------------------------------- the fast runner
@@ -213,11 +238,16 @@ class Options:
     style_size: int | None
     max_pixels: int | None
     keep_alpha: bool
+    resample: str = "zoo"  # "zoo" or "reference"
+
+
+RESAMPLE = ("zoo", "reference")
 
 
 def _options(
     n_styles: int, alpha: float, style_weights: Sequence[float] | None, preserve_color: bool | str,
     size: Any, style_size: int | None, max_pixels: int | None, keep_alpha: bool, has_masks: bool,
+    resample: str = "zoo",
 ) -> Options:
     if not isinstance(alpha, (int, float)) or not 0.0 <= float(alpha) <= 1.0:
         raise ConfigError(f"alpha must be a number in [0, 1], got {alpha!r}")
@@ -253,7 +283,9 @@ def _options(
         raise ConfigError(f"style_size must be None or a positive int, got {style_size!r}")
     if max_pixels is not None and (not isinstance(max_pixels, int) or max_pixels < 64):
         raise ConfigError(f"max_pixels must be None or an int >= 64, got {max_pixels!r}")
-    return Options(float(alpha), weights, pc, size, style_size, max_pixels, bool(keep_alpha))
+    if resample not in RESAMPLE:
+        raise ConfigError(f"resample must be one of {RESAMPLE}, got {resample!r}")
+    return Options(float(alpha), weights, pc, size, style_size, max_pixels, bool(keep_alpha), resample)
 
 
 # ------------------------------------------------------------------ the pieces
@@ -263,6 +295,48 @@ def _out_size(h: int, w: int, size: int | tuple[int, int] | None) -> tuple[int, 
     if isinstance(size, int):
         return shorter_side(h, w, size)
     return size
+
+
+def reference_size(height: int, width: int, size: int) -> tuple[int, int]:
+    """(h, w) with the shorter side ``size`` and the longer ``int(size * long / short)``
+    (truncated), as torchvision's ``Resize(int)`` that the reference's test.py uses."""
+    if height <= width:
+        return size, int(size * width / height)
+    return int(size * height / width), size
+
+
+def reference_resize(img: Any, size: int) -> Any:
+    """``img`` resized as the reference's ``transforms.Resize(size)``: a PIL image with PIL's
+    bilinear filter (on its 8-bit pixels), a tensor (N, C, H, W) with antialiased bilinear."""
+    if isinstance(img, torch.Tensor):
+        h, w = reference_size(img.shape[-2], img.shape[-1], size)
+        if (h, w) == tuple(img.shape[-2:]):
+            return img
+        return F.interpolate(img, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+    from PIL import Image
+
+    h, w = reference_size(img.height, img.width, size)
+    if (h, w) == (img.height, img.width):
+        return img
+    return img.resize((w, h), Image.BILINEAR)
+
+
+def _ceil_mode_encoder(model: AdaIN) -> bool:
+    """Encoders whose every stage maps H to ceil(H/2) (the VGGs' ceil-mode pooling), so the
+    decoder gives ``multiple * ceil(H / multiple)`` for any H, as the reference computes."""
+    return getattr(model.encoder, "kind", "") in ("vgg19_normalised", "vgg16")
+
+
+def pad_small(x: torch.Tensor, m: int) -> torch.Tensor:
+    """Pad (N, C, H, W) at the bottom and right to at least ``2 * m`` per side (the deepest
+    features need 2 pixels for their reflection padding), reflect or replicate; larger
+    images are left alone."""
+    h, w = x.shape[-2:]
+    ph, pw = max(2 * m - h, 0), max(2 * m - w, 0)
+    if ph == 0 and pw == 0:
+        return x
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode)
 
 
 def pad_to_multiple(x: torch.Tensor, m: int) -> torch.Tensor:
@@ -283,9 +357,10 @@ def luminance(x: torch.Tensor) -> torch.Tensor:
 
 def _prepare_style(x: torch.Tensor, opts: Options, multiple: int) -> torch.Tensor:
     """Resize to ``style_size`` (shorter side) within ``max_pixels``; tiny styles are enlarged
-    to a shorter side of ``2 * multiple`` so that the deepest features have 2 pixels."""
+    to a shorter side of ``2 * multiple`` so that the deepest features have 2 pixels.
+    (With ``resample="reference"`` the style_size step was done before, see :func:`_load_style`.)"""
     h, w = x.shape[-2:]
-    if opts.style_size is not None:
+    if opts.style_size is not None and opts.resample != "reference":
         h, w = shorter_side(h, w, opts.style_size)
     h, w = fit_pixels(h, w, opts.max_pixels)
     if min(h, w) < 2 * multiple:
@@ -300,7 +375,7 @@ def _style_key(src: Any, opts: Options, runner: Runner) -> tuple[Any, ...] | Non
         st = os.stat(src)
     except OSError:
         return None
-    return (str(Path(src).resolve()), st.st_mtime_ns, st.st_size, opts.style_size, opts.max_pixels, runner.key)
+    return (str(Path(src).resolve()), st.st_mtime_ns, st.st_size, opts.style_size, opts.max_pixels, opts.resample, runner.key)
 
 
 def _style_stats(runner: Runner, src: Any, opts: Options, content: torch.Tensor | None) -> StyleStats:
@@ -315,8 +390,7 @@ def _style_stats(runner: Runner, src: Any, opts: Options, content: torch.Tensor 
     if key is not None and key in cache:
         cache.move_to_end(key)
         return cache[key]
-    s, _ = load_image(src, alpha="drop")
-    s = _prepare_style(s.to(runner.device), opts, runner.model.multiple)
+    s = _prepare_style(_load_style(src, opts).to(runner.device), opts, runner.model.multiple)
     if opts.preserve_color == "coral":
         assert content is not None
         if s.shape[0] not in (1, content.shape[0]):
@@ -334,6 +408,20 @@ def _style_stats(runner: Runner, src: Any, opts: Options, content: torch.Tensor 
         while len(cache) > STYLE_CACHE_SIZE:
             cache.popitem(last=False)
     return stats
+
+
+def _load_style(src: Any, opts: Options) -> torch.Tensor:
+    """The style as a (N, 3, H, W) tensor; with ``resample="reference"`` and a ``style_size``,
+    resized as the reference does (PIL bilinear on the 8-bit image, torchvision's size rule)."""
+    if opts.resample == "reference" and opts.style_size is not None:
+        if isinstance(src, torch.Tensor):
+            s, _ = load_image(src, alpha="drop")
+            return reference_resize(s, opts.style_size)
+        img = open_image(src).convert("RGB")
+        s, _ = load_image(reference_resize(img, opts.style_size), alpha="drop")
+        return s
+    s, _ = load_image(src, alpha="drop")
+    return s
 
 
 def _load_mask(src: Any, size: tuple[int, int], device: torch.device) -> torch.Tensor:
@@ -389,11 +477,16 @@ def _transfer(
     else:
         x_in = x
     stats = [_style_stats(runner, s, opts, x) for s in styles]
-    xp = pad_to_multiple(x_in, runner.model.multiple)
+    m = runner.model.multiple
+    # VGG encoders (ceil-mode pooling) take any size >= 2m as it is, as the reference does
+    # (its output is m * ceil(H / m) high; cropped here): padding to a multiple of m would
+    # change the content's feature statistics. Other encoders get the content padded.
+    pad = pad_small if _ceil_mode_encoder(runner.model) else pad_to_multiple
+    xp = pad(x_in, m)
     f = runner.encode(xp)
     if mask_srcs is not None:
-        ms = torch.cat([_load_mask(m, work, runner.device) for m in mask_srcs])
-        ms = pad_to_multiple(ms, runner.model.multiple)
+        ms = torch.cat([_load_mask(mk, work, runner.device) for mk in mask_srcs])
+        ms = pad(ms, m)
         ms = F.interpolate(ms, size=f.shape[-2:], mode="area")
         t = masked_adain(f, stats, ms)
     else:
@@ -428,6 +521,7 @@ def stylize(
     keep_alpha: bool = True,
     precision: str = "auto",
     channels_last: bool = True,
+    resample: str = "zoo",
 ) -> Any:
     """Stylize ``content`` with ``style`` (see the module docstring for every option)."""
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
@@ -446,7 +540,8 @@ def stylize(
         if len(mask_srcs) != len(styles):
             raise ConfigError(f"{len(mask_srcs)} masks for {len(styles)} styles; give one mask per style")
     opts = _options(
-        len(styles), alpha, style_weights, preserve_color, size, style_size, max_pixels, keep_alpha, mask_srcs is not None
+        len(styles), alpha, style_weights, preserve_color, size, style_size, max_pixels, keep_alpha, mask_srcs is not None,
+        resample,
     )
     device = next(model.parameters()).device
     runner = Runner(model, resolve_dtype(precision, device), channels_last)
@@ -475,9 +570,18 @@ def _one(runner: Runner, content: Any, styles: Sequence[Any], opts: Options, mas
         y = _transfer(runner, x, styles, opts, mask_srcs)
         y = y.to(content.device)
         return y[0] if content.dim() == 3 else y
+    if opts.resample == "reference" and isinstance(opts.size, int):
+        # the reference's content_size: PIL bilinear to torchvision's size, before anything else
+        import dataclasses
+
+        img = reference_resize(open_image(content), opts.size)
+        x, a = load_image(img, alpha="keep" if opts.keep_alpha else "drop")
+        y = _transfer(runner, x, styles, dataclasses.replace(opts, size=None), mask_srcs)
+        return to_pil(y[0], alpha=a)
     x, a = load_image(content, alpha="keep" if opts.keep_alpha else "drop")
     y = _transfer(runner, x, styles, opts, mask_srcs)
     return to_pil(y[0], alpha=a)
 
 
-__all__ = ["Options", "Runner", "coral", "masked_adain", "pad_to_multiple", "stylize", "bf16_native"]
+__all__ = ["Options", "Runner", "coral", "masked_adain", "pad_small", "pad_to_multiple", "reference_resize",
+           "reference_size", "stylize", "bf16_native"]

