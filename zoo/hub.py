@@ -14,12 +14,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings, load_settings
+from .config import Settings, check_mirror, load_settings
 from .errors import (
     HashMismatchError,
     HubUnreachableError,
     NotOnHubError,
     OfflineNotCachedError,
+    PinMismatchError,
     WeightsNotFoundError,
 )
 
@@ -78,13 +79,57 @@ def _endpoint_name(settings: Settings) -> str:
     return settings.endpoint or "https://huggingface.co"
 
 
+def cache_root() -> Path:
+    """The Hugging Face hub cache folder in use (HF_HUB_CACHE)."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def _cache_entry(path: Path) -> tuple[Path, Path] | None:
+    """(the snapshot entry, the blob it resolves to) when ``path`` is a file of this cache's own layout
+    ``<cache>/models--org--name/snapshots/<rev>/<file>`` whose target lies in that repo's ``blobs/``;
+    else None. Nothing outside the cache ever qualifies, whatever a link points at."""
+    root = Path(os.path.realpath(cache_root()))
+    entry = Path(os.path.realpath(path.parent)) / path.name  # the entry itself, its folders resolved
+    if not _inside(entry, root):
+        return None
+    parts = entry.relative_to(root).parts
+    if len(parts) < 4 or not parts[0].startswith(("models--", "datasets--", "spaces--")) or parts[1] != "snapshots":
+        return None
+    blobs = root / parts[0] / "blobs"
+    target = Path(os.path.realpath(entry))
+    if target.parent != blobs:
+        return None
+    return entry, target
+
+
 def _remove_from_cache(path: Path) -> bool:
-    """Delete a cached file: the snapshot link and the blob it points at."""
+    """Delete a bad cached file: its snapshot link and the blob the link points at.
+
+    Only a blob inside that cache's own ``blobs/`` folder is ever deleted. A snapshot entry that
+    points anywhere else (a link to a user's file, a folder linked into the cache) is reported and
+    left alone, and so is its target.
+    """
+    found = _cache_entry(path)
+    if found is None:
+        log.warning("not removing %s: it is not a file of the Hugging Face cache at %s (it points outside "
+                    "that cache's blobs/ folder); remove it yourself if it is yours to remove",
+                    path, cache_root())
+        return False
+    entry, target = found
     removed = False
     try:
-        target = path.resolve()
-        if path.is_symlink():
-            path.unlink()
+        if entry.is_symlink():
+            entry.unlink()
             removed = True
         if target.exists():
             target.unlink()
@@ -94,11 +139,35 @@ def _remove_from_cache(path: Path) -> bool:
     return removed
 
 
-def _check(path: Path, sha256: str | None, *, in_cache: bool) -> None:
+def _git_blob_sha1(path: Path) -> str:
+    h = hashlib.sha1()
+    h.update(b"blob %d\0" % path.stat().st_size)
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _intact_as_published(path: Path, actual: str) -> bool:
+    """True when a cached file's content is what the server said it was: huggingface_hub names each
+    blob after the server's ETag, the sha256 of an LFS file or the git blob id of a plain one."""
+    found = _cache_entry(path)
+    if found is None:
+        return False
+    etag = found[1].name
+    return etag == actual or (len(etag) == 40 and etag == _git_blob_sha1(found[1]))
+
+
+def _check(path: Path, sha256: str | None, *, in_cache: bool, pin: tuple[str, str] | None = None,
+           source: str = "the Hub") -> None:
+    """Raise unless ``path`` has ``sha256``. ``pin`` is (plugin, model name) of the record pinning it."""
     if sha256 is None:
         return
     actual = checked_sha256(path)
     if actual != sha256:
+        if in_cache and pin is not None and _intact_as_published(path, actual):
+            # the download is intact: the record's pin is wrong, and deleting and retrying cannot help
+            raise PinMismatchError(str(path), sha256, actual, plugin=pin[0], name=pin[1], source=source)
         removed = _remove_from_cache(path) if in_cache else False
         raise HashMismatchError(str(path), sha256, actual, removed=removed)
 
@@ -137,6 +206,12 @@ def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> 
         raise NotOnHubError(f"{endpoint}: {repo_id}@{revision} has no file {filename!r}.") from e
     except hf.errors.HfHubHTTPError as e:
         status = getattr(getattr(e, "response", None), "status_code", "?")
+        if _revision_missing(hf, repo_id, filename, revision, settings):
+            raise NotOnHubError(
+                f"{endpoint}: repository {repo_id!r} has no revision {revision!r} (it answered HTTP {status} for "
+                f"it, and answers for the repository's main branch). The revision pinned in the Weights record "
+                "is wrong or was never pushed there: fix the pin, or publish that commit (`zoo push`)."
+            ) from e
         raise HubUnreachableError(
             f"{endpoint} answered HTTP {status} for {repo_id}/{filename}. Try again later, "
             "or use a mirror (ZOO_MIRRORS) or a cached copy (`zoo download` on a connected machine)."
@@ -146,28 +221,88 @@ def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> 
             f"cannot reach {endpoint} ({type(e).__name__}: {e}). Check the network or HF_ENDPOINT, "
             "set HF_HUB_OFFLINE=1 to use only the cache and mirrors, or prefetch with `zoo download`."
         ) from e
+    remove_stale_partials(repo_id)
     try:
         path = hf.hf_hub_download(
             repo_id, filename, revision=revision, endpoint=settings.endpoint, etag_timeout=settings.timeout
         )
     except hf.errors.HfHubHTTPError as e:
+        remove_stale_partials(repo_id)
         raise HubUnreachableError(
             f"download of {repo_id}/{filename} from {endpoint} failed: {e}. Run the same call again: "
-            "a partial download resumes."
+            "the download starts over (huggingface_hub does not resume an interrupted file)."
         ) from e
     except hf.errors.LocalEntryNotFoundError as e:
+        remove_stale_partials(repo_id)
         raise HubUnreachableError(f"download of {repo_id}/{filename} from {endpoint} failed: {e}") from e
     except Exception as e:  # OSError, httpx transport errors: the connection died mid-download
+        remove_stale_partials(repo_id)
         raise HubUnreachableError(
             f"download of {repo_id}/{filename} from {endpoint} was interrupted ({type(e).__name__}: {e}). "
-            "Run the same call again: a partial download resumes."
+            "Run the same call again: the download starts over (huggingface_hub does not resume an "
+            "interrupted file)."
         ) from e
     return Path(path)
 
 
+def _revision_missing(hf, repo_id: str, filename: str, revision: str, settings: Settings) -> bool:
+    """After an HTTP error for a pinned revision: does the same file answer on the main branch?
+
+    Some servers (olah) answer an unknown commit with a 5xx instead of a 404; if main answers, the
+    revision is what is missing, not the server. Only asked on the error path.
+    """
+    if revision == "main":
+        return False
+    try:
+        url = hf.hf_hub_url(repo_id, filename, revision="main", endpoint=settings.endpoint)
+        hf.get_hf_file_metadata(url, timeout=settings.timeout)
+    except hf.errors.EntryNotFoundError:
+        return True  # the repository answers; the file is not on main, and the revision did not answer
+    except Exception:
+        return False
+    return True
+
+
+def remove_stale_partials(repo_id: str) -> list[Path]:
+    """Delete partial downloads (``blobs/*.incomplete``) of ``repo_id`` that no process is writing.
+
+    huggingface_hub writes each download to a file unique to that process and removes it when the
+    download fails, but a killed process leaves it behind, and it is never resumed. A partial file whose
+    download lock can be taken at once has no writer left, so it is removed; one being written is kept.
+    """
+    from filelock import FileLock, Timeout
+
+    root = cache_root()
+    folder = "models--" + repo_id.replace("/", "--")
+    blobs = root / folder / "blobs"
+    removed: list[Path] = []
+    try:
+        partials = sorted(blobs.glob("*.incomplete"))
+    except OSError:
+        return removed
+    for partial in partials:
+        etag = partial.name.split(".", 1)[0]
+        lock = FileLock(str(root / ".locks" / folder / f"{etag}.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except (Timeout, OSError):
+            continue  # another download of that file is under way
+        try:
+            partial.unlink(missing_ok=True)
+            removed.append(partial)
+        except OSError as e:  # pragma: no cover - permissions
+            log.warning("could not remove the partial download %s: %s", partial, e)
+        finally:
+            lock.release()
+    return removed
+
+
 def from_mirrors(repo_id: str, filename: str, settings: Settings) -> list[Path]:
+    """The copies of ``repo_id/filename`` in the configured mirrors; a mirror that is not a folder is a
+    ConfigError (a typo in ZOO_MIRRORS must not look like an empty mirror)."""
     found = []
     for mirror in settings.mirrors:
+        check_mirror(Path(mirror), settings)
         candidate = Path(mirror) / repo_id / filename
         if candidate.is_file():
             found.append(candidate)
@@ -182,11 +317,14 @@ def find_file(
     sha256: str | None = None,
     settings: Settings | None = None,
     use_mirrors: bool = True,
+    pinned_by: tuple[str, str] | None = None,
 ) -> FoundFile:
     """Find ``filename`` of ``repo_id`` at ``revision``: cache, endpoint, mirrors.
 
     With ``sha256`` every candidate is checked; a bad cached copy is deleted
     (the next call downloads afresh) and a mismatch is raised, never used.
+    ``pinned_by`` is (plugin, model name) of the record that pins ``sha256``: a
+    download that is intact but differs from the pin is then a PinMismatchError.
     """
     settings = settings or load_settings()
     key = (repo_id, filename, revision, sha256, settings, use_mirrors)
@@ -195,7 +333,8 @@ def find_file(
         # found before in this process: re-check (memoised by inode/size/times) and reuse
         _check(memo.path, sha256, in_cache=memo.source != "mirror")
         return memo
-    found = _find_file(repo_id, filename, revision, sha256, settings, use_mirrors)
+    pin = pinned_by or ("?", f"{repo_id}/{filename}")
+    found = _find_file(repo_id, filename, revision, sha256, settings, use_mirrors, pin)
     _found[key] = found
     return found
 
@@ -212,17 +351,17 @@ def forget() -> None:
 
 
 def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, settings: Settings,
-               use_mirrors: bool) -> FoundFile:
+               use_mirrors: bool, pin: tuple[str, str]) -> FoundFile:
     cached = from_cache(repo_id, filename, revision)
     if cached is not None:
-        _check(cached, sha256, in_cache=True)
+        _check(cached, sha256, in_cache=True, pin=pin, source="the server it was downloaded from")
         return FoundFile(cached, "cache", "")
 
     hub_error: Exception | None = None
     if not settings.offline:
         try:
             path = from_hub(repo_id, filename, revision, settings)
-            _check(path, sha256, in_cache=True)
+            _check(path, sha256, in_cache=True, pin=pin, source=_endpoint_name(settings))
             return FoundFile(path, "hub", _endpoint_name(settings))
         except (NotOnHubError, HubUnreachableError) as e:
             hub_error = e
@@ -240,18 +379,25 @@ def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, s
     if mismatch is not None:
         raise mismatch
 
-    mirrors = ", ".join(str(m) for m in settings.mirrors) or "none configured"
     where = f"{repo_id}/{filename}@{revision[:12]}"
+    if use_mirrors:
+        mirrors = ", ".join(str(m) for m in settings.mirrors) or "none configured"
+        in_cache = "neither in the Hugging Face cache nor in a mirror"
+        also = f" No mirror has {where} either (mirrors: {mirrors})."
+    else:  # `zoo download`: it fills the cache from the endpoint and never looks in a mirror
+        mirrors = "not searched"
+        in_cache = "not in the Hugging Face cache (mirrors were not searched)"
+        also = " (Mirrors were not searched: `zoo download` fills the cache from the endpoint only.)"
     if settings.offline:
         raise OfflineNotCachedError(
-            f"offline (HF_HUB_OFFLINE=1 or [hub] offline) and {where} is neither in the Hugging Face "
-            f"cache nor in a mirror ({mirrors}). Run `zoo download` while online, or add a mirror "
+            f"offline (HF_HUB_OFFLINE=1 or [hub] offline) and {where} is {in_cache}"
+            f"{f' ({mirrors})' if use_mirrors else ''}. Run `zoo download` while online, or add a mirror "
             "folder with ZOO_MIRRORS."
         )
     if isinstance(hub_error, HubUnreachableError):
-        raise HubUnreachableError(f"{hub_error} No mirror has {where} either (mirrors: {mirrors}).") from hub_error
+        raise HubUnreachableError(f"{hub_error}{also}") from hub_error
     if isinstance(hub_error, NotOnHubError):
-        raise NotOnHubError(f"{hub_error} No mirror has it either (mirrors: {mirrors}).") from hub_error
+        raise NotOnHubError(f"{hub_error}{also}") from hub_error
     raise WeightsNotFoundError(f"{where} was not found (mirrors: {mirrors}).")
 
 
