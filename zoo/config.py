@@ -5,15 +5,21 @@ top-level zoo.toml, every key commented there), the user's file
 (``$ZOO_CONFIG``, else ``~/.config/zoo/zoo.toml`` when it exists), then the
 environment: ``ZOO_ENDPOINT`` (or huggingface_hub's ``HF_ENDPOINT``),
 ``ZOO_MIRRORS`` (paths separated by ``os.pathsep``), ``ZOO_PLUGINS`` (a
-comma-separated allow-list), ``ZOO_DISABLE_PLUGINS``, ``ZOO_TIMEOUT``.
+comma-separated allow-list), ``ZOO_DISABLE_PLUGINS``, ``ZOO_TIMEOUT``, and
+``ZOO_MAX_<KEY>`` for each key of ``[limits]`` (``ZOO_MAX_CARD_BYTES``, ...).
+
+Values are checked when read: a timeout must be a finite number of seconds
+above zero, a limit a positive integer; a bad value is a ConfigError naming
+where it came from, rather than a failure later.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +31,30 @@ _KNOWN: dict[str, dict[str, type | tuple[type, ...]]] = {
     "hub": {"endpoint": str, "timeout": (int, float), "offline": bool},
     "mirrors": {"paths": list},
     "plugins": {"allow": list, "disable": list},
+    "limits": {},  # filled from Limits below
 }
+_MAX_TIMEOUT = 24 * 3600.0
+_MAX_CONFIG_FILE = 1 << 20  # zoo.toml itself
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what the zoo reads and allocates; each is ``[limits] <key>`` in zoo.toml
+    and ``ZOO_MAX_<KEY>`` in the environment (zoo.toml documents every key)."""
+
+    card_bytes: int = 1 << 20  # a model card (README.md) file
+    config_bytes: int = 1 << 20  # a config.json read from a folder
+    yaml_nodes: int = 100_000  # YAML nodes in a card's front matter, aliases expanded
+    nesting: int = 64  # nesting depth of YAML or JSON
+    image_pixels: int = 50_000_000  # pixels of an image file read (width x height)
+    samples: int = 1024  # images per `zoo sample`
+    parameters: int = 100_000_000  # tensor elements of a model built from a folder's config.json
+
+    def how_to_raise(self, key: str) -> str:
+        return f"raise it with [limits] {key} in zoo.toml or ZOO_MAX_{key.upper()}"
+
+
+_KNOWN["limits"] = {f.name: int for f in fields(Limits)}
 
 
 def embedded_path(name: str) -> Path:
@@ -46,6 +75,8 @@ class Settings:
     plugins_allow: tuple[str, ...] | None  # None: every installed plugin
     plugins_disable: tuple[str, ...]
     files: tuple[Path, ...]  # the zoo.toml files that were read
+    limits: Limits = field(default_factory=Limits)
+    mirrors_from: str = "zoo.toml"  # where the mirrors list came from, for messages
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -58,7 +89,12 @@ def _line_of(text: str, key: str) -> int | None:
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse and check one zoo.toml; errors name the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_CONFIG_FILE + 1)
+        if len(raw) > _MAX_CONFIG_FILE:
+            raise ConfigError(f"config file is larger than {_MAX_CONFIG_FILE} bytes; a zoo.toml is a few lines",
+                              path=str(path))
+        text = raw.decode("utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read config file: {e.strerror or e}", path=str(path)) from e
     except UnicodeDecodeError as e:
@@ -68,6 +104,8 @@ def read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
         raise ConfigError(f"invalid TOML: {e}", path=str(path), line=int(m.group(1)) if m else None) from e
+    except RecursionError as e:
+        raise ConfigError("invalid TOML: nested too deeply", path=str(path)) from e
     for section, value in data.items():
         if section not in _KNOWN:
             raise ConfigError(
@@ -90,7 +128,27 @@ def read_toml(path: Path) -> dict[str, Any]:
                 )
             if expected is list and not all(isinstance(x, str) for x in v):
                 raise ConfigError(f"[{section}] {key} must be a list of strings", path=str(path), line=_line_of(text, key))
+            if (section, key) == ("hub", "timeout"):
+                _check_timeout(v, f"[hub] timeout", path=str(path), line=_line_of(text, key))
+            if section == "limits":
+                _check_limit(v, f"[limits] {key}", path=str(path), line=_line_of(text, key))
     return data
+
+
+def _check_timeout(value: float, where: str, *, path: str | None = None, line: int | None = None) -> float:
+    """A timeout must be finite and above zero (0 or -1 would make every request fail, inf hang)."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= _MAX_TIMEOUT):
+        raise ConfigError(
+            f"{where} must be a number of seconds above 0 and at most {_MAX_TIMEOUT:.0f}, got {value!r} "
+            "(it bounds one request to the endpoint; use HF_HUB_OFFLINE=1 to never contact it)",
+            path=path, line=line)
+    return float(value)
+
+
+def _check_limit(value: Any, where: str, *, path: str | None = None, line: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where} must be a positive integer, got {value!r}", path=path, line=line)
+    return value
 
 
 def _find_section(text: str, section: str) -> int | None:
@@ -131,6 +189,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     mirrors: tuple[Path, ...] = ()
     allow: tuple[str, ...] | None = None
     disable: tuple[str, ...] = ()
+    limits = Limits()
+    mirrors_from = "the zoo.toml shipped with the zoo"
     read: list[Path] = []
     for f in files:
         if not f.is_file():
@@ -144,6 +204,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         offline = bool(hub.get("offline", offline))
         if "paths" in data.get("mirrors", {}):
             mirrors = tuple(_resolve_mirror(m, f.parent) for m in data["mirrors"]["paths"])
+            mirrors_from = f"[mirrors] paths in {f}"
+        if data.get("limits"):
+            limits = replace(limits, **data["limits"])
         plugins = data.get("plugins", {})
         if "allow" in plugins:
             allow = tuple(x.lower() for x in plugins["allow"]) or None
@@ -159,10 +222,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             timeout = float(env["ZOO_TIMEOUT"])
         except ValueError as e:
             raise ConfigError(f"ZOO_TIMEOUT must be a number of seconds, got {env['ZOO_TIMEOUT']!r}") from e
+        _check_timeout(timeout, "ZOO_TIMEOUT")
+    for f in fields(Limits):
+        var = f"ZOO_MAX_{f.name.upper()}"
+        if env.get(var):
+            try:
+                value = int(env[var].replace("_", ""))
+            except ValueError as e:
+                raise ConfigError(f"{var} must be a positive integer, got {env[var]!r}") from e
+            limits = replace(limits, **{f.name: _check_limit(value, var)})
     if env.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         offline = True
     if env.get("ZOO_MIRRORS") is not None:
         mirrors = tuple(_resolve_mirror(m, Path.cwd()) for m in env["ZOO_MIRRORS"].split(os.pathsep) if m)
+        mirrors_from = "ZOO_MIRRORS"
     if env.get("ZOO_PLUGINS") is not None:
         allow = _split_list(env["ZOO_PLUGINS"])
     if env.get("ZOO_DISABLE_PLUGINS"):
@@ -175,4 +248,24 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         plugins_allow=allow,
         plugins_disable=disable,
         files=tuple(read),
+        limits=limits,
+        mirrors_from=mirrors_from,
     )
+
+
+def check_mirror(mirror: Path, settings: Settings) -> None:
+    """A configured mirror must be a folder: a file or a missing path is a mistake, said, not skipped."""
+    if mirror.is_dir():
+        return
+    what = "is a file, not a folder" if mirror.exists() else "does not exist"
+    raise ConfigError(
+        f"the mirror {mirror} (from {settings.mirrors_from}) {what}. A mirror is a folder laid out "
+        "<mirror>/<org>/<name>/<file>; fix the path, create the folder, or remove it from the list")
+
+
+def current_limits() -> Limits:
+    """The limits in force: those of the loaded plugin host, else read now."""
+    from . import plugins
+
+    host = plugins._host
+    return host.settings.limits if host is not None else load_settings().limits

@@ -145,3 +145,56 @@ class QueryError(ZooError, ValueError):
 
 class CatalogError(ZooError):
     """The catalog site cannot be written (an output folder that is not a catalog, an unreadable card)."""
+
+
+class LimitExceededError(ZooError, ValueError):
+    """Something read or requested is larger than a configured bound ([limits] in zoo.toml)."""
+
+    def __init__(self, what: str, value: object, limit: int, key: str):
+        self.what, self.value, self.limit, self.key = what, value, limit, key
+        amount = f"{what}: {value}, over the limit of {limit:,}" if value is not None else (
+            f"{what}, over the limit of {limit:,}")
+        super().__init__(
+            f"{amount}. If you trust it, raise the limit with [limits] {key} in zoo.toml or the environment "
+            f"variable ZOO_MAX_{key.upper()}."
+        )
+
+
+class ReentrantCallError(ZooError, RuntimeError):
+    """A plugin's hook called back into the zoo while the zoo was loading plugins."""
+
+
+class PinMismatchError(HashMismatchError):
+    """The file is intact as its source publishes it, but the sha256 pinned in the Weights record is not its."""
+
+    def __init__(self, path: str, expected: str, actual: str, *, plugin: str, name: str, source: str):
+        self.path, self.expected, self.actual, self.removed = path, expected, actual, False
+        self.plugin, self.name, self.source = plugin, name, source
+        ZooError.__init__(
+            self,
+            f"the sha256 pinned for {name!r} by plugin {plugin!r} is {expected}, but {source} publishes a file "
+            f"whose sha256 is {actual} ({path}; it arrived intact, its content matches the server's own hash). "
+            "The pin in the plugin's Weights record is wrong, or the repository was re-published: running again "
+            "will not help. Fix the record (or ask the plugin's author), or pass the right revision.",
+        )
+
+
+class NonFiniteWeightsError(StateDictError):
+    """A weights file holding NaN or infinite values."""
+
+
+class ReservedNameError(DuplicateNameError):
+    """A plugin registered a name that a built-in plugin owns."""
+
+    def __init__(self, name: str, owner: str, plugin: str):
+        self.name, self.first, self.second = name, owner, plugin
+        ZooError.__init__(
+            self,
+            f"{name!r} is registered twice: by plugin {owner!r} and by plugin {plugin!r}. It belongs to the "
+            f"built-in plugin {owner!r} and built-in names are reserved, so plugin {plugin!r} is refused: rename "
+            "the model in that plugin (another architecture name, or another tag).",
+        )
+
+
+class OutputPathError(ZooError, ValueError):
+    """An output path that cannot be written; checked before any work is done."""
