@@ -4,23 +4,43 @@ breaking the others.
 
 The built-in architectures (plugins/ in the source tree) are entry points of
 the zoo's own distribution, so they are found exactly like a third party's.
+
+Trust rules (docs/plugins.md, "Trust rules"):
+
+- A plugin's import and hooks are isolated from every exception, SystemExit
+  and other BaseExceptions included; only the user's own Ctrl-C
+  (KeyboardInterrupt) goes through. The plugin is marked broken with the reason.
+- A hook may only call ``register``: a call back into the zoo's API while
+  plugins load is a ReentrantCallError (never a deadlock), and breaks that plugin.
+- The built-in plugins (entry points of the zoo's own distribution, the one
+  this ``zoo`` package was installed from) load first and their names are
+  reserved: a third-party plugin registering one of them is broken, the
+  built-in keeps working.
+- A record's provenance label comes from the distribution that registered it,
+  never from the record: only built-ins' weights are "trained here".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
 import threading
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from types import ModuleType
+from urllib.parse import unquote, urlparse
 
 import pluggy
 
 from . import hookspecs
 from .config import Settings, load_settings
-from .errors import ZooError
+from .errors import ConfigError, ReentrantCallError, ReservedNameError, ZooError
 from .registry import Architecture, Registry, Weights
+
+OWN_DISTRIBUTION = "zoo-models"
 
 ENTRY_POINT_GROUP = "zoo.plugins"
 
@@ -36,6 +56,7 @@ class PluginStatus:
     state: str = "ok"  # "ok", "broken", "disabled"
     error: str | None = None
     registered: list[str] = field(default_factory=list)
+    builtin: bool = False  # declared by the zoo's own distribution (see _is_own_distribution)
 
 
 @dataclass
@@ -47,15 +68,79 @@ class PluginHost:
     settings: Settings
 
 
+_own_memo: dict[str, bool] = {}
+
+
+def _is_own_distribution(dist: metadata.Distribution | None) -> bool:
+    """True only for the distribution this ``zoo`` package was installed from.
+
+    A name is not proof (any package can call itself zoo-models): the distribution must
+    either be the editable install of the source tree this package is in, or list this
+    package's own ``zoo/__init__.py`` in its RECORD.
+    """
+    if dist is None or (dist.metadata["Name"] or "").lower().replace("_", "-") != OWN_DISTRIBUTION:
+        return False
+    key = str(getattr(dist, "_path", id(dist)))
+    if key in _own_memo:
+        return _own_memo[key]
+    here = Path(__file__).resolve()
+    own = False
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+        url = urlparse(direct.get("url", ""))
+        if url.scheme == "file" and direct.get("dir_info", {}).get("editable"):
+            own = Path(unquote(url.path)).resolve() == here.parent.parent
+        if not own:
+            for f in dist.files or ():
+                if f.as_posix() == "zoo/__init__.py":
+                    own = Path(dist.locate_file(f)).resolve() == here.parent / "__init__.py"
+                    break
+    except (OSError, ValueError, TypeError):
+        own = False
+    _own_memo[key] = own
+    return own
+
+
 def _iter_entry_points() -> list[metadata.EntryPoint]:
+    """Entry points of the group, the zoo's own (built-ins) first, then by name.
+
+    Two entry points of the same name: a built-in wins; else the first found on sys.path.
+    """
     eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
     seen: dict[str, metadata.EntryPoint] = {}
     for ep in eps:
-        seen.setdefault(ep.name.lower(), ep)
-    return sorted(seen.values(), key=lambda ep: ep.name.lower())
+        name = ep.name.lower()
+        if name not in seen or (_is_own_distribution(ep.dist) and not _is_own_distribution(seen[name].dist)):
+            seen[name] = ep
+    return sorted(seen.values(), key=lambda ep: (not _is_own_distribution(ep.dist), ep.name.lower()))
+
+
+def _isolated(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run plugin code; any BaseException but the user's Ctrl-C becomes an ordinary exception."""
+    try:
+        return fn(*args, **kwargs)
+    except KeyboardInterrupt:
+        raise
+    except Exception:
+        raise
+    except BaseException as e:  # SystemExit, GeneratorExit, a plugin's own BaseException subclass
+        raise _Escaped(e) from e
+
+
+class _Escaped(Exception):
+    """A BaseException raised by plugin code, caught so that it cannot end the caller's process."""
+
+    def __init__(self, original: BaseException):
+        self.original = original
+        super().__init__(f"{type(original).__name__}: {original}")
 
 
 def _short_error(exc: BaseException) -> str:
+    if isinstance(exc, _Escaped):
+        exc = exc.original
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        return f"raised {type(exc).__name__}({str(exc)!r}){where}, which a plugin may not raise"
     if isinstance(exc, ZooError):
         return str(exc)
     frames = traceback.extract_tb(exc.__traceback__)
@@ -64,14 +149,19 @@ def _short_error(exc: BaseException) -> str:
 
 
 def _register_plugin(
-    pm: pluggy.PluginManager, registry: Registry, status: PluginStatus, module: ModuleType
+    pm: pluggy.PluginManager, registry: Registry, status: PluginStatus, module: ModuleType,
+    reserved: dict[str, str],
 ) -> None:
-    """Call one plugin's hooks; all or nothing: on any error none of its records stay."""
+    """Call one plugin's hooks; all or nothing: on any error none of its records stay.
+
+    ``reserved``: names the built-ins registered -> the built-in plugin; only a built-in may add to it.
+    """
     pm.register(module, name=status.name)
     staged: list[Architecture | Weights] = []
 
     def register(record: Architecture | Weights) -> None:
-        if not isinstance(record, (Architecture, Weights)):
+        # exactly the zoo's record types: a subclass could override what the host checked
+        if type(record) not in (Architecture, Weights):
             raise TypeError(
                 f"register() takes zoo.Architecture or zoo.Weights, got {type(record).__name__}"
             )
@@ -80,11 +170,17 @@ def _register_plugin(
     for hook in ("register_architectures", "register_weights"):
         for impl in getattr(pm.hook, hook).get_hookimpls():
             if impl.plugin_name == status.name:
-                impl.function(register=register)
+                _isolated(impl.function, register=register)
     added: list[Architecture | Weights] = []
     try:
         # architectures first, so that weights can be checked against them
         for record in sorted(staged, key=lambda r: isinstance(r, Weights)):
+            owner = reserved.get(record.name)
+            if owner is not None and not status.builtin:
+                raise ReservedNameError(record.name, owner, status.name)
+            if isinstance(record, Weights) and record.verified and not status.builtin:
+                # "verified" means checked by this project; only the zoo's own records can say so
+                record = dataclasses.replace(record, verified=False)
             added.append(registry.add(record, status.name))
     except Exception:
         for record in added:
@@ -94,6 +190,8 @@ def _register_plugin(
             registry.broken_names.setdefault(record.name, status.name)
         raise
     status.registered = [r.name for r in added]
+    if status.builtin:
+        reserved.update((r.name, status.name) for r in added)
 
 
 def load_plugins(settings: Settings | None = None) -> PluginHost:
@@ -103,11 +201,17 @@ def load_plugins(settings: Settings | None = None) -> PluginHost:
     pm.add_hookspecs(hookspecs)
     registry = Registry()
     statuses: dict[str, PluginStatus] = {}
-    for ep in _iter_entry_points():
+    reserved: dict[str, str] = {}
+    entry_points = _iter_entry_points()
+    _check_allow_list(settings, [ep.name.lower() for ep in entry_points])
+    for ep in entry_points:
         name = ep.name.lower()
         dist = ep.dist.name if ep.dist is not None else "?"
         version = ep.dist.version if ep.dist is not None else "?"
-        status = PluginStatus(name, ep.value, dist, version)
+        builtin = _is_own_distribution(ep.dist)
+        if not builtin and dist.lower().replace("_", "-") == OWN_DISTRIBUTION:
+            dist = f"{dist} (not the zoo's own installation)"  # a name is not provenance
+        status = PluginStatus(name, ep.value, dist, version, builtin=builtin)
         statuses[name] = status
         if (settings.plugins_allow is not None and name not in settings.plugins_allow) or (
             name in settings.plugins_disable
@@ -115,10 +219,10 @@ def load_plugins(settings: Settings | None = None) -> PluginHost:
             status.state = "disabled"
             continue
         try:
-            module = ep.load()
+            module = _isolated(ep.load)
             if not isinstance(module, ModuleType):
-                module = importlib.import_module(ep.module)
-            _register_plugin(pm, registry, status, module)
+                module = _isolated(importlib.import_module, ep.module)
+            _register_plugin(pm, registry, status, module, reserved)
         except Exception as exc:  # a broken plugin must not break the host
             status.state = "broken"
             status.error = _short_error(exc)
@@ -138,16 +242,44 @@ def load_plugins(settings: Settings | None = None) -> PluginHost:
     return PluginHost(registry, statuses, settings)
 
 
+def _check_allow_list(settings: Settings, installed: list[str]) -> None:
+    """An allow-list naming no installed plugin would silently disable everything: refuse it."""
+    if settings.plugins_allow is None:
+        return
+    unknown = [n for n in settings.plugins_allow if n not in installed]
+    if unknown:
+        raise ConfigError(
+            f"the plugin allow-list (ZOO_PLUGINS or [plugins] allow) names {unknown}, which no installed plugin "
+            f"has; installed: {sorted(installed)}. Fix the names (entry-point names, as `zoo plugins` shows "
+            "them), install the plugin, or unset ZOO_PLUGINS to load every plugin."
+        )
+
+
 _lock = threading.Lock()
 _host: PluginHost | None = None
+_loading = threading.local()  # .active: this thread is loading plugins (running their code)
 
 
 def get_host() -> PluginHost:
-    """The process-wide host, loaded on first use."""
+    """The process-wide host, loaded on first use.
+
+    Called from a plugin's import or hook while this thread loads plugins, it raises
+    ReentrantCallError at once instead of waiting for itself.
+    """
     global _host
+    if getattr(_loading, "active", False):
+        raise ReentrantCallError(
+            "a plugin called the zoo's API (zoo.list_models, zoo.load, zoo.model_info, ...) while the zoo was "
+            "loading plugins, from its import or a register hook. A hook may only call register(); move "
+            "the call into a function that runs later."
+        )
     with _lock:
         if _host is None:
-            _host = load_plugins()
+            _loading.active = True
+            try:
+                _host = load_plugins()
+            finally:
+                _loading.active = False
         return _host
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,32 @@ _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 _IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+# what huggingface_hub accepts as a repo id (its validate_repo_id), written here so that listing imports
+# no huggingface_hub: org/name, each 1-96 of letters, digits, '-', '_', '.', starting and ending with a
+# letter, digit or '_'; no '--' or '..'; not ending in '.git'
+_REPO_PART = r"(?:[A-Za-z0-9_]|[A-Za-z0-9_][A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])"
+_REPO_ID_RE = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$", re.ASCII)
+# a file inside a repo: '/'-separated parts of letters, digits, '-', '_', '.', none of them '.' or '..'
+_REPO_FILE_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_.+-]*/)*[A-Za-z0-9_][A-Za-z0-9_.+-]*$", re.ASCII)
+
+
+def repo_id_problem(repo_id: object) -> str | None:
+    """Why ``repo_id`` is not an 'org/name' huggingface_hub accepts, or None."""
+    if not isinstance(repo_id, str) or not _REPO_ID_RE.match(repo_id):
+        return ("must be 'org/name': letters, digits, '-', '_' or '.', at most 96 each, starting and ending "
+                "with a letter or digit")
+    if "--" in repo_id or ".." in repo_id:
+        return "may not contain '--' or '..' (huggingface_hub refuses them)"
+    if repo_id.endswith(".git"):
+        return "may not end in '.git'"
+    return None
+
+
+def repo_file_problem(filename: object) -> str | None:
+    """Why ``filename`` is not a plain relative path inside a repo (no '..', no absolute path), or None."""
+    if not isinstance(filename, str) or not _REPO_FILE_RE.match(filename) or ".." in filename.split("/"):
+        return "must be a relative path inside the repo ('model.safetensors', 'weights/g.safetensors'), without '..'"
+    return None
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,),
@@ -62,6 +89,8 @@ class Field:
             return value
         if isinstance(value, bool) and self.type in ("int", "float"):
             raise ConfigError(f"config key {key!r} must be {self.type}, got bool {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"config key {key!r} must be a finite number, got {value!r}")
         if not isinstance(value, allowed):
             raise ConfigError(
                 f"config key {key!r} must be {self.type}, got {type(value).__name__} {value!r}"
@@ -197,8 +226,13 @@ class Weights:
         arch, _, tag = (self.name or "").partition(".")
         if not _ARCH_RE.match(arch) or not _TAG_RE.match(tag or ""):
             raise InvalidRecordError(f"weights name {self.name!r} must be 'architecture.tag', lower case")
-        if not isinstance(self.repo_id, str) or self.repo_id.count("/") != 1:
-            raise InvalidRecordError(f"weights {self.name!r}: repo_id {self.repo_id!r} must be 'org/name'")
+        problem = repo_id_problem(self.repo_id)
+        if problem:
+            raise InvalidRecordError(f"weights {self.name!r}: repo_id {self.repo_id!r} {problem}")
+        for what in ("filename", "card"):
+            problem = repo_file_problem(getattr(self, what))
+            if problem:
+                raise InvalidRecordError(f"weights {self.name!r}: {what} {getattr(self, what)!r} {problem}")
         if not isinstance(self.revision, str) or not _COMMIT_RE.match(self.revision):
             raise InvalidRecordError(
                 f"weights {self.name!r}: revision must be a full 40-character commit sha, "
