@@ -12,7 +12,6 @@ options and calls ``model.stylize`` (see ``zoo_adain.stylize`` for each option).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +25,13 @@ def load_model(model: str, revision: str | None = None) -> Any:
     config.json and model.safetensors (as ``zoo convert`` and training write them)."""
     folder = Path(model)
     if folder.is_dir():
-        from .loading import build, load_state
+        from .loading import load_folder
 
         cfg_path, weights = folder / "config.json", folder / "model.safetensors"
         if not cfg_path.is_file() or not weights.is_file():
             raise ConfigError(f"{folder} is not a model folder: it needs config.json and model.safetensors")
-        meta = json.loads(cfg_path.read_text())
-        arch = meta.get("architecture", "adain")
-        import torch
-
-        with torch.device("meta"):
-            m = build(arch, **meta.get("config", {}))
-        load_state(m, str(weights), name=str(folder))
-        return m.eval()
+        # the config goes through the architecture's schema and size bound; errors are typed and name the file
+        return load_folder(folder)
     from . import load
 
     return load(model, revision=revision)

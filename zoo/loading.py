@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +18,15 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
-from .errors import PluginError, StateDictError, WeightsNotFoundError, ZooError
+from .errors import (
+    ConfigError,
+    LimitExceededError,
+    NonFiniteWeightsError,
+    PluginError,
+    StateDictError,
+    WeightsNotFoundError,
+    ZooError,
+)
 from .hub import find_file
 from .plugins import get_host
 from .registry import Architecture, Weights
@@ -30,8 +39,13 @@ def import_path(path: str, arch: Architecture, what: str = "builder") -> Any:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
+    except KeyboardInterrupt:
+        raise
     except Exception as e:
         raise PluginError(arch.plugin or "?", f"cannot import {what} {path!r} of {arch.name!r}: {e}") from e
+    except BaseException as e:  # SystemExit too: a plugin's import may not end the caller's process
+        raise PluginError(arch.plugin or "?", f"cannot import {what} {path!r} of {arch.name!r}: "
+                          f"it raised {type(e).__name__}({e})") from e
     return obj
 
 
@@ -63,7 +77,13 @@ def build(arch: str, /, **config: Any) -> torch.nn.Module:
 
 def _build(record: Architecture, config: dict[str, Any]) -> torch.nn.Module:
     cfg = record.validate_config(config)
-    model = import_builder(record)(**cfg)
+    builder = import_builder(record)
+    try:
+        model = builder(**cfg)
+    except (KeyboardInterrupt, Exception):
+        raise
+    except BaseException as e:  # SystemExit, GeneratorExit: plugin code may not end the caller's process
+        raise PluginError(record.plugin, f"the builder of {record.name!r} raised {type(e).__name__}({e})") from e
     if not isinstance(model, torch.nn.Module):
         raise PluginError(record.plugin, f"builder of {record.name!r} returned {type(model).__name__}, not a torch.nn.Module")
     return model
@@ -99,7 +119,7 @@ def skip_init() -> Iterator[None]:
                 setattr(torch.nn.init, name, fn)
 
 
-_init_lock = threading.Lock()
+_init_lock = threading.RLock()  # re-entrant: a builder may itself build a sub-model for loading
 
 
 def build_for_loading(record: Architecture, config: dict[str, Any]) -> torch.nn.Module:
@@ -129,19 +149,71 @@ def check_state_fits(expected: dict[str, tuple[int, ...]], found: dict[str, tupl
         )
 
 
+def check_dtypes(model: torch.nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
+    """A floating tensor of the model must get exactly its dtype (a float16 file would silently turn a
+    float32 model into float16; integers into a float buffer would break it later). Integer tensors
+    (batch norm's counter) take any dtype: published files may hold them as float."""
+    expected = model.state_dict()
+    for k, v in state.items():
+        want = expected.get(k)
+        if want is not None and want.dtype.is_floating_point and want.dtype != v.dtype:
+            raise StateDictError(
+                f"{where}: tensor {k!r} is {str(v.dtype).removeprefix('torch.')}, the model expects "
+                f"{str(want.dtype).removeprefix('torch.')}. Save the state_dict of the model as built "
+                "(safetensors.torch.save_file(model.state_dict(), ...))."
+            )
+
+
+# files (path, inode, size, mtime, ctime) already checked (dtypes, finite values) in this process
+_checked: set[tuple[str, int, int, int, int]] = set()
+
+
+def _stamp(path: str) -> tuple[str, int, int, int, int]:
+    st = os.stat(path)
+    return (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def check_finite(state: dict[str, torch.Tensor], where: str) -> None:
+    """Raise NonFiniteWeightsError if a floating tensor holds NaN or infinity.
+
+    One reduction per tensor (a sum is finite when every element is, unless it overflows; only then is
+    each element looked at). load_state runs it once per file and process, like the sha256.
+    """
+    with torch.no_grad():
+        for k, v in state.items():
+            if not v.dtype.is_floating_point or v.numel() == 0:
+                continue
+            if torch.isfinite(v.sum(dtype=torch.float64)):
+                continue
+            bad = int((~torch.isfinite(v)).sum())
+            if bad:
+                raise NonFiniteWeightsError(
+                    f"{where}: tensor {k!r} holds {bad} NaN or infinite value(s) of {v.numel()}. The weights are "
+                    "broken (training diverged, or the file was damaged): re-export them from a good checkpoint."
+                )
+
+
 def load_state(model: torch.nn.Module, path: str, *, name: str,
                includes: dict[str, str] | None = None) -> torch.nn.Module:
-    """Assign the tensors of a safetensors file to a (meta) model; keys and shapes must match exactly.
+    """Assign the tensors of a safetensors file to a (meta) model; keys and shapes must match exactly,
+    floating tensors stay floating, and no value may be NaN or infinite.
 
     ``includes`` maps a prefix to another file whose tensors load under ``prefix.`` as well.
     """
     state: dict[str, torch.Tensor] = {}
+    fresh = []  # files not yet checked in this process
     for prefix, p in [("", path), *(includes or {}).items()]:
         try:
             part = load_file(p)
         except Exception as e:
             raise StateDictError(f"{name}: {p} is not a readable safetensors file ({e}). Delete it and download again.") from e
+        stamp = _stamp(p)
+        if stamp not in _checked:
+            check_finite(part, f"{name}: weights file {p}")
+            fresh.append(stamp)
         state.update({f"{prefix}.{k}" if prefix else k: v for k, v in part.items()})
+    if fresh:
+        check_dtypes(model, state, f"{name}: weights file {path}")
     try:
         model.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as e:  # explain which keys or shapes differ, in the zoo's terms
@@ -151,6 +223,7 @@ def load_state(model: torch.nn.Module, path: str, *, name: str,
     leftover = [n for n, t in list(model.named_parameters()) + list(model.named_buffers()) if t.is_meta]
     if leftover:
         raise StateDictError(f"{name}: tensors left uninitialised after loading: {leftover[:8]}")
+    _checked.update(fresh)
     return model
 
 
@@ -172,6 +245,7 @@ def weights_path(weights: Weights, revision: str | None = None) -> Path:
         revision or weights.revision,
         sha256=weights.sha256 if pinned else None,
         settings=get_host().settings,
+        pinned_by=(weights.plugin, weights.name),
     ).path
 
 
@@ -203,4 +277,57 @@ def load(
     return model
 
 
-__all__ = ["build", "load", "load_state", "import_builder", "ZooError"]
+def count_elements(model: torch.nn.Module) -> int:
+    """Elements of every parameter and buffer (a meta model's size, without allocating it)."""
+    return sum(t.numel() for t in model.state_dict().values())
+
+
+def build_bounded(record: Architecture, config: dict[str, Any], *, where: str) -> torch.nn.Module:
+    """``build_for_loading`` for a config read from a file: the schema's checks, then a bound on the
+    model's size (``[limits] parameters``) checked on the meta device, before anything is allocated."""
+    limit = get_host().settings.limits.parameters
+    try:
+        model = build_for_loading(record, config)
+    except ZooError:
+        raise
+    except (TypeError, ValueError, RuntimeError, OverflowError, AttributeError, KeyError, IndexError) as e:
+        raise ConfigError(f"the builder of {record.name!r} rejects this config: {type(e).__name__}: {e}",
+                          path=where) from e
+    n = count_elements(model)
+    if n > limit:
+        raise LimitExceededError(f"{where}: the model this config builds has {n:,} tensor elements", f"{n:,}",
+                                 limit, "parameters")
+    return model
+
+
+def load_folder(folder: str | os.PathLike[str], *, architecture: str | None = None) -> torch.nn.Module:
+    """The model saved in a Hub-repo folder (config.json + model.safetensors), in eval mode.
+
+    The config goes through the architecture's schema and the size bound, the model is built on the
+    meta device and the file is assigned, as ``zoo.load`` does. ``architecture``: the one expected.
+    """
+    from .repofolder import read_folder_config
+
+    folder = Path(folder)
+    cfg_path, weights = folder / "config.json", folder / "model.safetensors"
+    arch_name, given = read_folder_config(cfg_path)
+    if architecture is not None and arch_name != architecture:
+        raise ConfigError(f"config.json names architecture {arch_name!r}, expected {architecture!r}",
+                          path=str(cfg_path))
+    if not weights.is_file():
+        raise WeightsNotFoundError(f"{folder} has no model.safetensors beside its config.json")
+    registry = get_host().registry
+    record = registry.architectures.get(arch_name)
+    if record is None:
+        raise registry.unknown(arch_name)
+    try:
+        cfg = record.validate_config(given)
+    except ConfigError as e:
+        raise ConfigError(str(e), path=str(cfg_path)) from e
+    model = build_bounded(record, cfg, where=str(cfg_path))
+    load_state(model, str(weights), name=str(folder))
+    model.eval()
+    return model
+
+
+__all__ = ["build", "load", "load_folder", "load_state", "import_builder", "ZooError"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from ..errors import DataError, WeightsNotFoundError
@@ -153,10 +153,14 @@ def load_classifier(folder: str | Path) -> Classifier:
             f"no classifier in {folder}: train one with `python -m zoo.metrics.train_classifier --dataset DATASET "
             f"--data DIR --out {folder}`"
         )
-    cfg = json.loads((folder / "config.json").read_text())
-    model = build(**cfg["config"])
-    model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
-    return model.eval()
+    from ..loading import load_folder
+
+    # config.json goes through the classifier architecture's schema and the size bound ([limits]
+    # parameters), on the meta device, before anything is allocated; the weights load as zoo.load's do
+    model = load_folder(folder, architecture="classifier")
+    if not isinstance(model, Classifier):
+        raise WeightsNotFoundError(f"{folder} does not hold a zoo classifier")
+    return model
 
 
 def check_channels(model: Classifier, channels: int) -> None:
