@@ -6,19 +6,28 @@ library_name, tags, datasets and a model-index whose metrics say how they were
 measured; sections for description, intended use, how to use (a runnable
 ``zoo.load`` snippet), training data, training procedure, evaluation,
 limitations and citation.
+
+Cards come from anywhere (a plugin, a Hub repo), so reading one is bounded
+(``[limits]`` in zoo.toml): the file's size (``card_bytes``; never read past
+it, a sparse file included), YAML nodes with every alias expanded
+(``yaml_nodes``: a "billion laughs" card is refused before it is built) and
+nesting (``nesting``). Control characters (terminal escape sequences, bidi
+overrides) are shown escaped, never sent to the terminal raw.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import CardError
+from .config import Limits, current_limits
+from .errors import CardError, LimitExceededError
 
 if TYPE_CHECKING:  # pragma: no cover
     from huggingface_hub import ModelCard
@@ -56,10 +65,101 @@ class ParsedCard:
     sections: dict[str, tuple[int, str]]  # lower-case heading -> (line, text under it)
 
 
-def parse_card(text: str, path: str | None = None) -> ParsedCard:
+def _yaml_bounded(text: str, limits: Limits, path: str | None) -> Any:
+    """``yaml.safe_load`` that refuses, before building anything, a document whose node graph expands
+    (aliases followed) past ``limits.yaml_nodes`` or nests deeper than ``limits.nesting``."""
+    where = path or "model card"
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError as e:
+            raise LimitExceededError(f"{where}: the front matter is nested too deeply to parse", None,
+                                     limits.nesting, "nesting") from e
+        if node is None:
+            return None
+        _check_node_graph(node, limits, where)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_node_graph(root: yaml.Node, limits: Limits, where: str) -> None:
+    """Count nodes with aliases expanded and measure depth, iteratively, each shared node once."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            on_path.discard(key)
+            if size[key] > limits.yaml_nodes:
+                raise LimitExceededError(f"{where}: the front matter expands to more YAML nodes (aliases "
+                                         "followed) than allowed", f"{size[key]:,} nodes", limits.yaml_nodes,
+                                         "yaml_nodes")
+            if depth[key] > limits.nesting:
+                raise LimitExceededError(f"{where}: the front matter nests {depth[key]} levels deep",
+                                         depth[key], limits.nesting, "nesting")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise CardError("the front matter's YAML refers to itself (a recursive alias)", path=where)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in size)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [x for pair in node.value for x in pair]
+    return []
+
+
+# C0/C1 controls but tab and newline, DEL, and the bidi embeddings/overrides/isolates
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character that could drive a terminal (escape sequences, carriage
+    returns that overwrite a line, bidi overrides) shown as a visible escape such as ``\\x1b``."""
+    text = text.replace("\r\n", "\n")
+    return _UNSAFE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def read_card_text(path: str | Path, limits: Limits | None = None) -> str:
+    """A card file's text, reading no more than ``[limits] card_bytes`` (whatever the file claims)."""
+    limits = limits or current_limits()
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(limits.card_bytes + 1)
+    except OSError as e:
+        raise CardError(f"cannot read the model card: {e}", path=str(path)) from e
+    if len(raw) > limits.card_bytes:
+        raise LimitExceededError(f"{path} is larger than the limit on model cards", None,
+                                 limits.card_bytes, "card_bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CardError(f"cannot read the model card: {e}", path=str(path)) from e
+
+
+def parse_card(text: str, path: str | None = None, *, limits: Limits | None = None) -> ParsedCard:
     """Split front matter from body and index sections; YAML errors name the line."""
     if not isinstance(text, str):
         raise CardError("a model card must be text", path=path)
+    limits = limits or current_limits()
+    if len(text) > limits.card_bytes:
+        raise LimitExceededError(f"{path or 'model card'} is larger than the limit on model cards",
+                                 f"{len(text):,} characters", limits.card_bytes, "card_bytes")
     m = _FRONT.match(text)
     if m is None:
         raise CardError(
@@ -67,7 +167,7 @@ def parse_card(text: str, path: str | None = None) -> ParsedCard:
             path=path, line=1,
         )
     try:
-        metadata = yaml.safe_load(m.group(1)) or {}
+        metadata = _yaml_bounded(m.group(1), limits, path) or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the '---' line
@@ -164,10 +264,7 @@ def read_card_file(path: str | Path, *, needs_metrics: bool = True) -> ModelCard
     from huggingface_hub import ModelCard
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise CardError(f"cannot read the model card: {e}", path=str(path)) from e
+    text = read_card_text(path)
     problems = check_card(text, str(path), needs_metrics=needs_metrics)
     if problems:
         first = problems[0]
@@ -202,7 +299,7 @@ def render(card: ModelCard, *, width: int = 88, color: bool = False) -> str:
     def style(s: str, **kw: Any) -> str:
         return click.style(s, **kw) if color else s
 
-    parsed = parse_card(str(card))
+    parsed = parse_card(terminal_safe(str(card)))
     md = parsed.metadata
     lines = []
     for key in ("license", "datasets", "tags", "base_model", "pipeline_tag"):

@@ -194,11 +194,11 @@ def mi_tags(arch: str) -> list[str]:
 @click.option("--raw", is_flag=True, help="Print the card's Markdown as it is.")
 def card(name: str, raw: bool) -> None:
     """Show the model card of NAME."""
-    from .cards import card_for, render
+    from .cards import card_for, render, terminal_safe
 
     c = card_for(name)
-    if raw:
-        click.echo(str(c))
+    if raw:  # control characters (escape sequences) are shown escaped, never sent to the terminal
+        click.echo(terminal_safe(str(c)))
     else:
         click.echo(render(c, color=sys.stdout.isatty()))
 
@@ -213,11 +213,14 @@ def plugins_cmd(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([asdict(s) for s in statuses], indent=2))
         return
+    from .cards import terminal_safe
+
     for s in statuses:
         mark = {"ok": "ok", "broken": "BROKEN", "disabled": "disabled"}[s.state]
-        click.echo(f"{s.name:<12} {mark:<8} {s.distribution} {s.version}  ({s.module})  {len(s.registered)} registered")
-        if s.error:
-            click.echo(f"{'':<12} error: {s.error}")
+        line = f"{s.name:<12} {mark:<8} {s.distribution} {s.version}  ({s.module})  {len(s.registered)} registered"
+        click.echo(terminal_safe(line))
+        if s.error:  # a plugin's own text: shown with its control characters escaped
+            click.echo(terminal_safe(f"{'':<12} error: {s.error}"))
 
 
 @cli.command()
@@ -231,11 +234,21 @@ def sample(name: str, num: int, seed: int, out: str, nrow: int | None, device: s
     """Sample a grid of images from the generator NAME."""
     import math
 
-    from . import load
-    from .images import save_grid
+    from .config import current_limits
+    from .errors import LimitExceededError
 
     if num < 1:
         raise click.BadParameter("must be at least 1", param_hint="-n")
+    limit = current_limits().samples
+    if num > limit:
+        raise LimitExceededError("zoo sample -n asks for too many images (drawn in one batch, written as one grid)",
+                                 f"{num:,}", limit, "samples")
+    if nrow is not None and nrow < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--nrow")
+    from . import load
+    from .images import check_output_path, save_grid
+
+    check_output_path(out)  # before the work, not after it
     model = load(name, device=device)
     if not hasattr(model, "sample"):
         raise click.ClickException(f"{name} is not a generator (it has no sample()); try `zoo stylize` for AdaIN")
@@ -258,7 +271,8 @@ def download(names: tuple[str, ...]) -> None:
         if w is None:
             raise click.ClickException(f"{mi.name} has no published weights")
         for filename, sha in ((w.filename, w.sha256), (w.card, None)):
-            found = find_file(w.repo_id, filename, w.revision, sha256=sha, settings=host.settings, use_mirrors=False)
+            found = find_file(w.repo_id, filename, w.revision, sha256=sha, settings=host.settings, use_mirrors=False,
+                              pinned_by=(w.plugin, w.name))
             click.echo(f"{mi.name}: {filename} {found.source} {found.path}")
 
 
@@ -270,27 +284,41 @@ def verify(names: tuple[str, ...], delete_bad: bool) -> None:
     from .hub import from_cache, from_mirrors, sha256_file, _remove_from_cache
     from .plugins import get_host
 
+    from .errors import ConfigError
+
     host = get_host()
     selected = [host.registry.info(n).name for n in names] if names else host.registry.list(pretrained=True)
     bad = 0
     for name in selected:
         w = host.registry.weights[name]
         copies = []
-        cached = from_cache(w.repo_id, w.filename, w.revision)
-        if cached is not None:
-            copies.append(("cache", cached))
-        copies.extend(("mirror", p) for p in from_mirrors(w.repo_id, w.filename, host.settings))
+        try:  # one model's trouble (an unreadable file, a bad mirror) is reported; the others are checked
+            cached = from_cache(w.repo_id, w.filename, w.revision)
+            if cached is not None:
+                copies.append(("cache", cached))
+            copies.extend(("mirror", p) for p in from_mirrors(w.repo_id, w.filename, host.settings))
+        except ConfigError:
+            raise  # a misconfigured mirror concerns every model: say it once
+        except (ZooError, OSError, ValueError) as e:
+            bad += 1
+            click.echo(f"{name}: cannot check: {e}")
+            continue
         if not copies:
             click.echo(f"{name}: not cached, in no mirror")
             continue
         for kind, path in copies:
-            ok = sha256_file(path) == w.sha256
+            try:
+                ok = sha256_file(path) == w.sha256
+            except OSError as e:
+                bad += 1
+                click.echo(f"{name}: {kind} {path} unreadable ({e.strerror or e})")
+                continue
             status = "ok" if ok else "BAD sha256"
             if not ok:
                 bad += 1
                 if delete_bad and kind == "cache":
-                    _remove_from_cache(path)
-                    status += " (removed)"
+                    removed = _remove_from_cache(path)
+                    status += " (removed)" if removed else " (not removed: it is not a file of the cache's own blobs/)"
             click.echo(f"{name}: {kind} {path} {status}")
     if bad:
         raise click.ClickException(f"{bad} file(s) failed the sha256 check; delete them (--delete-bad) and download again")

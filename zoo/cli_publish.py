@@ -26,9 +26,6 @@ import click
 
 from .errors import ZooError
 
-_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
 def _tag_for(arch: str, repo_id: str) -> str:
     """A default tag from the repo name: 'my-org/pix-demo' for 'pix' -> 'demo'."""
     name = repo_id.split("/", 1)[1].lower()
@@ -101,8 +98,11 @@ def push(folder: Path, repo_id: str, mirror: Path | None, layout: str, endpoint:
     from .publish import FileDigest, digests, folder_revision, push_to_hub, push_to_mirror
     from .repofolder import check_repo_folder
 
-    if not _REPO_RE.match(repo_id):
-        raise click.BadParameter(f"{repo_id!r} is not ORG/NAME", param_hint="--repo")
+    from .registry import repo_id_problem
+
+    problem = repo_id_problem(repo_id)  # what huggingface_hub would refuse later, refused now
+    if problem:
+        raise click.BadParameter(f"{repo_id!r} {problem}", param_hint="--repo")
     if mirror is not None and endpoint is not None:
         raise click.UsageError("give either --mirror (a local mirror) or --endpoint (a Hub), not both")
     if layout == "folder" and mirror is None:

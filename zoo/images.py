@@ -20,6 +20,11 @@ Reading (:func:`open_image`, :func:`load_image`):
 - Errors are :class:`zoo.ImageError` with the file named: missing, empty,
   not an image, truncated or corrupt.
 
+Image bombs: a file's width x height is read from its header first and refused
+(:class:`zoo.errors.LimitExceededError`) above ``[limits] image_pixels`` (50 MP by
+default; ``ZOO_MAX_IMAGE_PIXELS`` raises it) before any pixel is decoded: a
+small PNG can declare a gigapixel image.
+
 Tensors are float32, RGB in [0, 1], (3, H, W) or (N, 3, H, W); a uint8 tensor is
 divided by 255; a 1-channel tensor is repeated to 3.
 
@@ -42,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import ImageError, LimitExceededError, OutputPathError
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -111,6 +116,7 @@ def open_image(src: str | os.PathLike[str] | Image.Image) -> Image.Image:
             ) from e
         except OSError as e:
             raise ImageError(f"{name} cannot be read: {e}") from e
+        check_pixels(img, name)
     else:
         raise ImageError(
             f"expected a path, a PIL image or a tensor, got {type(src).__name__}"
@@ -128,6 +134,45 @@ def open_image(src: str | os.PathLike[str] | Image.Image) -> Image.Image:
     except Exception:  # a broken EXIF block: keep the stored orientation
         pass
     return img
+
+
+def check_pixels(img: Image.Image, name: str) -> None:
+    """Refuse an image (opened, not decoded) whose header declares more than ``[limits] image_pixels``."""
+    from .config import current_limits
+
+    limit = current_limits().image_pixels
+    pixels = img.width * img.height
+    if pixels > limit:
+        img.close()
+        raise LimitExceededError(f"{name} declares {img.width}x{img.height} pixels", f"{pixels:,} pixels", limit,
+                                 "image_pixels")
+
+
+def check_output_path(path: str | os.PathLike[str], *, what: str = "output") -> Path:
+    """Check, before any work is done, that a file can be written at ``path``: not a folder, and the
+    nearest existing parent is a folder in which a file can be created (tried, then removed)."""
+    import tempfile
+
+    path = Path(path)
+    if path.is_dir():
+        raise OutputPathError(f"the {what} {path} is a folder; give a file name such as {path / 'out.png'}")
+    parent = path.parent if str(path.parent) else Path(".")
+    existing = parent
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputPathError(f"cannot write the {what} {path}: {existing} is a file, not a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputPathError(f"cannot write the {what} {path}: the file is not writable")
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".zoo-write-check-"):
+            pass
+    except OSError as e:
+        raise OutputPathError(f"cannot write the {what} {path}: {existing} is not writable ({e.strerror or e}); "
+                              "choose another path with -o") from e
+    return path
 
 
 def split_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
@@ -319,6 +364,8 @@ def save_grid(
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "check_output_path",
+    "check_pixels",
     "check_tensor",
     "fit_pixels",
     "load_image",

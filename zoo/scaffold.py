@@ -341,13 +341,23 @@ def _load_file_module(path: Path, name: str):
 
 def new_plugin(name: str, out_dir: str | Path = ".", *, org: str = "my-org", force: bool = False) -> Scaffold:
     """Write the package ``zoo-NAME`` into ``out_dir``; returns where and what it pinned."""
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.match(name) or "--" in name or name[-1] in "-_":
         raise ZooError(
-            f"plugin name {name!r} must be lower case letters, digits, '-' or '_', starting with a letter "
-            "(it becomes the architecture name, as in zoo.load('NAME.demo'))"
+            f"plugin name {name!r} must be lower case letters, digits, '-' or '_', starting with a letter, "
+            "ending with a letter or digit, with no '--' (it becomes the architecture name, as in "
+            "zoo.load('NAME.demo'), and part of the Hub repo id, which huggingface_hub checks)"
         )
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", org):
-        raise ZooError(f"--org {org!r} is not a valid Hub organisation name")
+    from .registry import repo_id_problem
+
+    org_problem = repo_id_problem(f"{org}/x") if isinstance(org, str) else "must be text"
+    if org_problem:
+        raise ZooError(f"--org {org!r} is not a valid Hub organisation name: it {org_problem}")
+    problem = repo_id_problem(f"{org}/{name}-demo")
+    if problem:
+        raise ZooError(f"the demo weights' repo id {org}/{name}-demo {problem}; choose another NAME or --org")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ZooError(f"-o {out} is a file, not a folder; give the folder in which to create zoo-{name}/")
     package = package_name(name)
     root = Path(out_dir) / f"zoo-{name}"
     if root.exists() and any(root.iterdir()) and not force:
