@@ -423,6 +423,7 @@ class Browser:
         tab = Tab(self, target, session)
         tab.send("Network.enable")
         tab.send("Page.enable")
+        tab.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False})
         tab.send("Page.navigate", {"url": url})
         tab.wait("document.readyState === 'complete' && location.href !== 'about:blank'")
         return tab
@@ -504,6 +505,16 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+def _shot(tab: Tab, name: str, tmp_path: Path) -> Path:
+    """A full-page screenshot; also kept in $CATALOG_SHOTS when set, for people to look at."""
+    path = tab.screenshot(tmp_path / name)
+    keep = os.environ.get("CATALOG_SHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(keep) / name)
+    return path
+
+
 def _only_local(urls: list[str], allowed: tuple[str, ...] = ("file://",)) -> None:
     assert urls, "the page made no request at all (the check would be empty)"
     outside = [u for u in urls if not u.startswith(allowed)]
@@ -511,7 +522,7 @@ def _only_local(urls: list[str], allowed: tuple[str, ...] = ("file://",)) -> Non
 
 
 @needs_chromium
-def test_browser_index_lists_every_model_and_stays_offline(site: Path, browser: Browser):
+def test_browser_index_lists_every_model_and_stays_offline(site: Path, browser: Browser, tmp_path: Path):
     names = catalog_names(load_plugins())
     tab = browser.open((site / "index.html").as_uri())
     try:
@@ -522,6 +533,7 @@ def test_browser_index_lists_every_model_and_stays_offline(site: Path, browser: 
         assert any(src == "fid-chart.svg" for src, _, _ in states)
         _only_local(tab.requests())
         assert any(u.endswith("/catalog.js") for u in tab.requests())
+        _shot(tab, "index.png", tmp_path)
     finally:
         tab.close()
 
@@ -543,13 +555,15 @@ def _python_view(sort: str | None, where: str | None, task: str | None = None) -
     ("where=dataset%3Dmnist%2C%20kid%3C2.2", None, "dataset=mnist, kid<2.2", None),
     ("where=name%3D*gan.*%20and%20fid_baseline%3C0.1&sort=dataset", "dataset", "name=*gan.* and fid_baseline<0.1", None),
 ])
-def test_browser_sorts_and_filters_like_zoo_list(site: Path, browser: Browser, fragment, sort, where, task):
+def test_browser_sorts_and_filters_like_zoo_list(site: Path, browser: Browser, tmp_path: Path, fragment, sort, where, task):
     tab = browser.open((site / "index.html").as_uri() + "#" + fragment)
     try:
         expected = _python_view(sort, where, task)
         assert expected, "the case should keep some models"
         assert tab.visible() == expected
         assert tab.eval("document.getElementById('where-error').hidden") is True
+        if fragment.startswith("where=fid"):
+            _shot(tab, "index-fid-below-20.png", tmp_path)
     finally:
         tab.close()
 
@@ -596,14 +610,14 @@ def test_browser_model_page_shows_card_and_picture(site: Path, browser: Browser,
         assert "zoo.load(\"dcgan.mnist\")" in tab.eval("document.getElementById('snippet').textContent")
         assert tab.eval("document.getElementById('metrics').rows.length") == 3  # header, FID, KID
         _only_local(tab.requests())
-        shot = Image.open(tab.screenshot(tmp_path / "dcgan.mnist.png"))
+        shot = Image.open(_shot(tab, "model-dcgan.mnist.png", tmp_path))
         assert shot.width >= 700 and len(shot.convert("L").getcolors(1 << 16) or []) > 20, "a blank page"
     finally:
         tab.close()
 
 
 @needs_chromium
-def test_browser_runs_no_script_from_a_card(evil_site: Path, browser: Browser):
+def test_browser_runs_no_script_from_a_card(evil_site: Path, browser: Browser, tmp_path: Path):
     tab = browser.open((evil_site / "models" / "evil.toy.html").as_uri())
     try:
         assert tab.eval("typeof window.__pwned") == "undefined"
@@ -612,6 +626,7 @@ def test_browser_runs_no_script_from_a_card(evil_site: Path, browser: Browser):
         tab.eval("Array.from(document.querySelectorAll('#card a')).forEach(a => { if (!a.href.startsWith('http')) a.click(); })")
         assert tab.eval("typeof window.__pwned") == "undefined"
         _only_local(tab.requests())
+        _shot(tab, "model-untrusted-card.png", tmp_path)
     finally:
         tab.close()
 

@@ -40,7 +40,7 @@ _KNOWN: dict[str, Direction] = {
 }
 # words inside a longer name (``test_mse``, ``ssim_to_content``, ``style_loss_judge``)
 _HIGHER_WORDS = ("accuracy", "ssim", "psnr", "explained_variance", "precision", "recall", "coverage", "score")
-_LOWER_WORDS = ("fid", "kid", "loss", "mse", "mae", "error", "l1", "l2", "lpips", "distance", "nll")
+_LOWER_WORDS = ("fid", "kid", "loss", "mse", "mae", "error", "l1", "l2", "lpips", "distance", "difference", "nll")
 
 BASELINE_SUFFIXES = ("_real_baseline", "_baseline")
 

@@ -174,21 +174,32 @@ def find_card(host: Any, w: Weights) -> Path | None:
 
 
 def read_card(host: Any, w: Weights) -> CardDoc:
-    from ..cards import parse_card
-    from ..errors import CardError
+    """The card of ``w`` as found offline; a card that cannot be read says why (never raises)."""
+    from ..cards import parse_card, read_card_text
+    from ..errors import ZooError
 
     path = find_card(host, w)
     if path is None:
         return CardDoc(None, {}, "", f"the card is neither in the cache nor in a mirror; `zoo download {w.name}` fetches it")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        return CardDoc(path, {}, "", f"cannot read {path}: {e}")
+        text = read_card_text(path, host.settings.limits)  # bounded by [limits] card_bytes
+    except ZooError as e:
+        return CardDoc(path, {}, "", f"card not shown: {e}")
     try:
-        parsed = parse_card(text, str(path))
-    except CardError as e:
-        return CardDoc(path, {}, text, f"front matter not read: {e}")
+        parsed = parse_card(text, str(path), limits=host.settings.limits)
+    except ZooError as e:
+        return CardDoc(path, {}, _front_matter_dropped(text), f"front matter not read: {e}")
     return CardDoc(path, parsed.metadata, parsed.body)
+
+
+def _front_matter_dropped(text: str) -> str:
+    """The card's text after a closing '---' line, if it has one (its body, metadata unread)."""
+    lines = text.splitlines(keepends=True)
+    if lines and lines[0].strip() == "---":
+        for i, line in enumerate(lines[1:], 1):
+            if line.strip() == "---":
+                return "".join(lines[i + 1:])
+    return text
 
 
 def _card_results(metadata: dict[str, Any]) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:

@@ -120,14 +120,20 @@ def card_image(folder: Path, src: str) -> Path | None:
 
 
 def _image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of a picture file that PIL can read and that is within
+    ``[limits] image_pixels`` (checked from the header, before decoding), else None."""
     from PIL import Image, UnidentifiedImageError
+
+    from ..errors import ZooError
+    from ..images import check_pixels
 
     try:
         with Image.open(path) as im:
+            check_pixels(im, str(path))
             im.verify()
         with Image.open(path) as im:
             return im.size
-    except (OSError, UnidentifiedImageError, ValueError):
+    except (OSError, UnidentifiedImageError, ValueError, ZooError, Image.DecompressionBombError):
         return None
 
 
@@ -325,10 +331,10 @@ def index_html(pages: Sequence[ModelPage], plugins: Sequence[Any], version: str,
             f"<td>{_source_tag(x)}</td><td>{_plugin_text(x)}</td><td>{e(x.license or '-')}</td></tr>"
         )
     table = (
-        f'<table id="models" class="models" data-directions="{e(_directions(pages))}">'
+        f'<div class="table-wrap"><table id="models" class="models" data-directions="{e(_directions(pages))}">'
         "<thead><tr><th>picture</th><th>model</th><th>task</th><th>dataset</th>"
         "<th>metrics (baseline: real vs real)</th><th>source</th><th>plugin</th><th>licence</th></tr></thead>"
-        "<tbody>" + "\n".join(rows) + "</tbody></table>"
+        "<tbody>" + "\n".join(rows) + "</tbody></table></div>"
     )
     plugin_rows = []
     for s in plugins:
