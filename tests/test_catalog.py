@@ -659,16 +659,24 @@ def test_browser_csp_blocks_what_escaping_would_miss(tmp_path: Path, browser: Br
 
 
 @needs_chromium
-def test_serve_on_loopback(site: Path, browser: Browser):
+def test_serve_on_loopback(site: Path, browser: Browser, tmp_path: Path):
+    opened = tmp_path / "opened.txt"
+    fake_browser = tmp_path / "fake-browser"
+    fake_browser.write_text(f"#!/bin/sh\nprintf %s \"$1\" > {opened}\n")
+    fake_browser.chmod(0o755)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from zoo.cli import main; main()", "serve", "--port", "0", "--dir", str(site)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", "from zoo.cli import main; main()", "serve", "--port", "0", "--dir", str(site), "--open"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "BROWSER": str(fake_browser)},
     )
     try:
         line = proc.stdout.readline()
         m = re.search(r"(http://127\.0\.0\.1:\d+/)index\.html", line)
         assert m, line + proc.stderr.read()
         base = m.group(1)
+        deadline = time.monotonic() + 20
+        while not (opened.exists() and opened.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text() == base + "index.html"  # --open handed the URL to the browser
         with urllib.request.urlopen(base + "models/dcgan.mnist.html", timeout=10) as r:
             assert r.status == 200 and "script-src 'self'" in r.headers["Content-Security-Policy"]
         with pytest.raises(urllib.error.HTTPError):
@@ -684,3 +692,25 @@ def test_serve_on_loopback(site: Path, browser: Browser):
         proc.wait(timeout=10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_sample_missing_draws_a_picture_only_when_asked(tmp_path: Path, card_copy, monkeypatch: pytest.MonkeyPatch):
+    """A generator whose card has no picture: the catalog says so, and with
+    --sample-missing (which loads torch and the weights) draws one and says it did."""
+    mirror, folder = card_copy("zoo/dcgan-mnist")
+    card = folder / "README.md"
+    card.write_text(card.read_text().replace("![samples](samples.png)", ""))
+    (folder / "samples.png").unlink()
+    monkeypatch.setenv("ZOO_MIRRORS", str(mirror))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    plain = build_site(tmp_path / "plain", host=load_plugins(), pattern="dcgan.mnist")
+    assert plain.without_picture == ["dcgan.mnist"] and not plain.sampled
+    assert 'id="no-picture"' in (tmp_path / "plain" / "models" / "dcgan.mnist.html").read_text()
+    out = run("catalog", "-o", str(tmp_path / "drawn"), "dcgan.mnist", "--sample-missing")
+    assert "sampled by the catalog" in out.output
+    html = (tmp_path / "drawn" / "models" / "dcgan.mnist.html").read_text()
+    assert '<code id="sampled">zoo.load(&quot;dcgan.mnist&quot;).sample(64, seed=0)</code>' in html
+    from PIL import Image
+
+    with Image.open(tmp_path / "drawn" / "assets" / "dcgan.mnist" / "catalog-samples.png") as im:
+        assert im.width > 200 and len(im.convert("L").getcolors(1 << 16) or []) > 20

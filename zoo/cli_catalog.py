@@ -22,9 +22,12 @@ def _summary(report: Any) -> None:
     if report.without_picture:
         click.echo(
             "no picture on the card of: " + ", ".join(report.without_picture)
-            + " (the catalog reads cards, never weights; `zoo sample NAME -o grid.png` draws a generator's samples)",
+            + " (the catalog reads cards, never weights; `zoo catalog --sample-missing` or"
+            " `zoo sample NAME -o grid.png` draws a generator's samples)",
             err=True,
         )
+    if report.sampled:
+        click.echo("sampled by the catalog (no picture on the card): " + ", ".join(report.sampled))
     if report.without_card:
         click.echo("card not found offline for: " + ", ".join(report.without_card)
                    + " (`zoo download NAME` fetches it into the cache)", err=True)
@@ -34,12 +37,14 @@ def _summary(report: Any) -> None:
 @click.argument("pattern", required=False)
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the site to (new, empty, or a previous catalog).")
-def catalog(pattern: str | None, out: Path) -> None:
+@click.option("--sample-missing", is_flag=True,
+              help="Load and sample generators whose card has no picture (imports torch; reads their weights).")
+def catalog(pattern: str | None, out: Path, sample_missing: bool) -> None:
     """Write a static, offline site of every registered model (or those matching PATTERN):
     an index to sort and filter, a page per model with its card, pictures, metrics and pins."""
     from .catalog.site import build_site
 
-    _summary(build_site(out, pattern=pattern))
+    _summary(build_site(out, pattern=pattern, sample_missing=sample_missing))
 
 
 @click.command("serve")

@@ -11,6 +11,7 @@ zoo.catalog.markdown, which escapes raw HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -54,6 +55,8 @@ class ModelPage:
     thumb: Picture | None
     hero: Picture | None
     dropped: tuple[str, ...]  # card images not shown
+    sampled: str = ""  # how the catalog drew the picture itself (--sample-missing), "" if it did not
+    sample_error: str = ""  # why it could not
 
     @property
     def href(self) -> str:
@@ -69,6 +72,10 @@ class SiteReport:
     @property
     def without_picture(self) -> list[str]:
         return [p.entry.name for p in self.pages if p.entry.pretrained and p.thumb is None]
+
+    @property
+    def sampled(self) -> list[str]:
+        return [p.entry.name for p in self.pages if p.sampled]
 
     @property
     def without_card(self) -> list[str]:
@@ -208,6 +215,33 @@ def _page_for(out: Path, entry: Entry, card: CardDoc | None) -> ModelPage:
         entry, card, rendered.html if rendered else "", tuple(pictures), thumb, hero,
         rendered.dropped if rendered else (),
     )
+
+
+def sample_picture(out: Path, page: ModelPage, n: int = 64, seed: int = 0) -> ModelPage:
+    """A generator whose card has no picture: load its weights (torch) and draw ``n``
+    samples. Only with ``zoo catalog --sample-missing``; the page says the catalog drew it."""
+    from .. import load
+    from ..errors import ZooError
+    from ..images import save_grid
+
+    x = page.entry
+    rel_dir = f"assets/{x.name}"
+    dst_dir = out / rel_dir
+    how = f'zoo.load("{x.name}").sample({n}, seed={seed})'
+    try:
+        model = load(x.name)
+        if not hasattr(model, "sample"):
+            return dataclasses.replace(page, sample_error=f"{x.name} has no sample(): not a generator")
+        dst_dir.mkdir(parents=True, exist_ok=True)
+        path = save_grid(model.sample(n, seed=seed), dst_dir / "catalog-samples.png", nrow=8)
+    except ZooError as e:
+        return dataclasses.replace(page, sample_error=str(e))
+    size = _image_size(Path(path))
+    if size is None:
+        return dataclasses.replace(page, sample_error="the sampled grid could not be read back")
+    hero = Picture(f"{rel_dir}/catalog-samples.png", how, *size)
+    thumb = _thumbnail(Path(path), dst_dir, rel_dir, f"picture of {x.name}")
+    return dataclasses.replace(page, pictures=page.pictures + (hero,), hero=hero, thumb=thumb, sampled=how)
 
 
 # -- HTML ----------------------------------------------------------------------------
@@ -413,15 +447,18 @@ def model_html(page: ModelPage, version: str) -> str:
         facts.append(("description", e(x.arch.description)))
     dl = '<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"
     if page.hero is not None:
+        caption = (f'Drawn by the catalog (its card has no picture): <code id="sampled">{e(page.sampled)}</code>'
+                   if page.sampled else f"From its card: <code>{e(page.hero.alt)}</code>")
         figure = (f'<figure class="hero"><img src="../{e(page.hero.src)}" alt="{e(page.hero.alt)}" '
                   f'width="{page.hero.width}" height="{page.hero.height}">'
-                  f"<figcaption>From its card: <code>{e(page.hero.alt)}</code></figcaption></figure>")
+                  f"<figcaption>{caption}</figcaption></figure>")
     elif w is None:
         figure = '<p class="nopic">no weights</p>'
     else:
         hint = f" <code>zoo sample {e(x.name)} -n 64 --seed 0 -o grid.png</code> draws one." if x.task == "image-generation" else ""
+        failed = f" Sampling failed: {e(page.sample_error)}" if page.sample_error else ""
         figure = (f'<p class="muted" id="no-picture">Its card has no picture, and the catalog reads cards, '
-                  f"not weights.{hint}</p>")
+                  f"not weights.{hint}{failed}</p>")
     if x.metrics:
         mrows = "".join(
             f"<tr><td>{e(m.label)}</td><td class=\"num\">{e(M.fmt(m.value))}</td><td>{e(_dir_text(m.direction))}</td>"
@@ -480,8 +517,12 @@ def _schema(x: Entry) -> str:
 # -- the whole site ------------------------------------------------------------------
 
 
-def build_site(out: str | Path, *, host: Any = None, pattern: str | None = None) -> SiteReport:
-    """Write the catalog of every registered model (or those matching ``pattern``) to ``out``."""
+def build_site(out: str | Path, *, host: Any = None, pattern: str | None = None,
+               sample_missing: bool = False) -> SiteReport:
+    """Write the catalog of every registered model (or those matching ``pattern``) to ``out``.
+
+    Reads records and cards only. With ``sample_missing``, a generator whose card has
+    no picture is loaded (torch) and sampled, and its page says so."""
     from .. import __version__
     from ..plugins import get_host
 
@@ -495,7 +536,10 @@ def build_site(out: str | Path, *, host: Any = None, pattern: str | None = None)
     pages = []
     for entry in entries(host, names):
         card = read_card(host, entry.weights) if entry.weights is not None else None
-        pages.append(_page_for(out, entry, card))
+        page = _page_for(out, entry, card)
+        if sample_missing and page.thumb is None and entry.pretrained and entry.task == "image-generation":
+            page = sample_picture(out, page)
+        pages.append(page)
     generators = [p.entry for p in pages if p.entry.task == "image-generation"]
     svg = chart.svg(generators)
     (out / "fid-chart.svg").write_text(svg, encoding="utf-8")
