@@ -234,23 +234,33 @@ def published_numbers(metadata: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def measured_how(metadata: dict[str, Any]) -> dict[str, str]:
-    """How each metric was measured here (the model-index metric's name), by metric type."""
-    out: dict[str, str] = {}
+def measured_how(metadata: dict[str, Any]) -> list[tuple[str, float | None, str]]:
+    """(type, value, how it was measured) of each metric the card measured itself."""
+    out = []
     for result, metric in _card_results(metadata):
         name = metric.get("name")
         if result.get("source") or not isinstance(name, str) or "baseline" in name.lower():
             continue
-        out.setdefault(metric["type"].lower(), name)
+        out.append((metric["type"].lower(), _number(metric.get("value")), name))
     return out
+
+
+def _how(m: Metric, measured: list[tuple[str, float | None, str]]) -> str:
+    """The card's description of ``m``: by metric type, else by value (a card may name
+    ``ssim`` what the record calls ``ssim_to_content``)."""
+    for kind, _, how in measured:
+        if kind == m.name:
+            return how
+    close = [how for _, v, how in measured if v is not None and abs(v - m.value) <= 5e-5 * max(1.0, abs(m.value))]
+    return close[0] if len(close) == 1 else ""
 
 
 def with_card(e: Entry, card: CardDoc) -> Entry:
     """The entry with what its card adds: published numbers and how metrics were measured."""
     published = published_numbers(card.metadata)
-    how = measured_how(card.metadata)
+    measured = measured_how(card.metadata)
     known = {m.name for m in e.metrics}
-    metrics = tuple(dataclasses.replace(m, published=published.get(m.name), how=how.get(m.name, ""))
+    metrics = tuple(dataclasses.replace(m, published=published.get(m.name), how=_how(m, measured))
                     for m in e.metrics)
     extra = tuple((k, v) for k, v in published.items() if k not in known)
     return dataclasses.replace(e, metrics=metrics, extra_published=extra)
