@@ -114,13 +114,24 @@ def _rank() -> int:
 @click.option("-n", "--n-samples", type=int, default=10_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--classifier", "classifier_dir", type=click.Path(file_okay=False), default=None,
-              help="Feature-extractor folder (default: the zoo's classifier-<dataset> in cards/).")
+              help="Classifier folder for --extractor classifier (default: the zoo's classifier-<dataset> in cards/).")
+@click.option("--extractor", type=click.Choice(["inception", "classifier"]), default=None,
+              help="Feature network. Default: inception (the standard FID Inception, zoo model inception.fid) for "
+              "CIFAR-10; the zoo's classifier for MNIST and Fashion-MNIST.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
+              help="Inception only: bf16 autocast with channels_last (faster on CPUs with native bf16; "
+              "bench/bench_fid.py prints its FID agreement with fp32).")
 @click.option("--no-baseline", is_flag=True, help="Skip the real-vs-real (train vs test) baseline.")
 @click.option("--write", is_flag=True, help="NAME is a folder: store the metrics in its config.json and card.")
 @click.option("--threads", type=int, default=None)
 def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, classifier_dir: str | None,
-         no_baseline: bool, write: bool, threads: int | None) -> None:  # noqa: A001 (click command name)
-    """Recompute FID and KID of NAME (a model name, or a folder written by `zoo train`) and compare with its card."""
+         extractor: str | None, precision: str, no_baseline: bool, write: bool,
+         threads: int | None) -> None:  # noqa: A001 (click command name)
+    """Recompute FID and KID of NAME (a model name, or a folder written by `zoo train`) and compare with its card.
+
+    Reference features are cached (see zoo.metrics.features), so a second evaluation against the same
+    split pays only for the generated samples.
+    """
     import torch
 
     from .metrics.evaluate import compare, dataset_of, evaluate_generator, load_generator_folder, update_folder
@@ -145,8 +156,11 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, c
         ds = ds.lower().split("/")[-1].replace("_", "-")
         write = False
     protocol = Protocol(n_samples=n_samples, seed=seed)
-    metrics = evaluate_generator(G, ds, data, protocol, classifier_dir, with_baseline=not no_baseline)
-    metrics["command"] = "zoo eval " + shlex.join([name, "--data", data] + (["-n", str(n_samples)] if n_samples != 10_000 else []))
+    metrics = evaluate_generator(G, ds, data, protocol, classifier_dir, with_baseline=not no_baseline,
+                                 extractor=extractor, precision=precision)
+    metrics["command"] = "zoo eval " + shlex.join(
+        [name, "--data", data] + (["-n", str(n_samples)] if n_samples != 10_000 else [])
+        + (["--extractor", extractor] if extractor else []) + (["--precision", precision] if precision != "fp32" else []))
     click.echo(f"{name} on {ds}: {metrics['protocol']}")
     for key in ("fid", "kid", "kid_std", "fid_real_baseline", "kid_real_baseline", "kid_std_real_baseline"):
         if key in metrics:

@@ -11,6 +11,7 @@ import torch
 from ..errors import DataError, WeightsNotFoundError
 from ..training.data import ImageData, load_dataset, resolve_data_dir
 from .classifier import default_classifier_dir, load_classifier
+from .features import cache_key
 from .fid import Evaluator, Protocol
 
 
@@ -31,29 +32,81 @@ def load_generator_folder(folder: str | Path) -> tuple[torch.nn.Module, dict[str
     return G.eval(), cfg
 
 
-def make_evaluator(dataset: str, data: str | Path, protocol: Protocol, classifier_dir: str | Path | None = None
-                   ) -> tuple[Evaluator, torch.Tensor]:
-    root = resolve_data_dir(data, dataset)
-    ref = load_dataset(dataset, root, protocol.reference_split).resized(32)
-    base = load_dataset(dataset, root, protocol.baseline_split)
-    # the baseline's real images: n_samples drawn with the protocol's seed (resized after drawing: cheaper)
-    g = torch.Generator().manual_seed(protocol.seed)
-    idx = torch.randperm(len(base), generator=g)[: protocol.n_samples]
-    base = ImageData(base.name, base.split, base.images[idx], base.labels[idx], base.files).resized(32)
+EXTRACTORS = ("inception", "classifier")
+
+
+def default_extractor(dataset: str) -> str:
+    """The standard FID Inception for colour datasets; the zoo's classifier for MNIST-like grey ones."""
+    return "inception" if dataset == "cifar10" else "classifier"
+
+
+def inception_extractor(precision: str = "fp32") -> tuple[torch.nn.Module, str, str]:
+    """The FID Inception (zoo model inception.fid), its description and its weights' sha256."""
+    import zoo
+
+    model = zoo.load("inception.fid")
+    if precision == "bf16":
+        model = model.to(memory_format=torch.channels_last)
+    model.precision = precision
+    model.num_features = 2048
+    w = zoo.model_info("inception.fid").weights
+    name = (f"zoo inception.fid (TF 2015-12-05 Inception-v3 pool3, 2048-d, torch-fidelity's layout; "
+            f"uint8 input as torchmetrics' normalize=True, TF1 bilinear resize to 299; {precision})")
+    return model, name, w.sha256 if w else "?"
+
+
+def classifier_extractor(dataset: str, classifier_dir: str | Path | None) -> tuple[torch.nn.Module, str, str]:
+    from ..hub import sha256_file
+
     cdir = Path(classifier_dir) if classifier_dir else default_classifier_dir(dataset)
     clf = load_classifier(cdir)
     acc = json.loads((cdir / "config.json").read_text()).get("test_accuracy")
     name = f"zoo classifier.{dataset} (penultimate layer, 128-d; test accuracy {acc * 100:.2f}%)" if acc else str(cdir)
-    return Evaluator(clf, ref.images, protocol, name), base.images
+    return clf, name, sha256_file(cdir / "model.safetensors")
+
+
+def make_evaluator(dataset: str, data: str | Path, protocol: Protocol, classifier_dir: str | Path | None = None,
+                   extractor: str | None = None, precision: str = "fp32", progress: bool | None = None
+                   ) -> tuple[Evaluator, torch.Tensor, str | None]:
+    """The evaluator with the reference split's features, the baseline's train images and their cache key."""
+    kind = extractor or ("classifier" if classifier_dir else default_extractor(dataset))
+    if kind not in EXTRACTORS:
+        raise DataError(f"unknown feature extractor {kind!r}: use one of {list(EXTRACTORS)}")
+    root = resolve_data_dir(data, dataset)
+    ref = load_dataset(dataset, root, protocol.reference_split)
+    base = load_dataset(dataset, root, protocol.baseline_split)
+    if kind == "inception":
+        model, name, digest = inception_extractor(precision)
+        size = None  # the network resizes to 299 itself, from the data's own pixels
+    else:
+        model, name, digest = classifier_extractor(dataset, classifier_dir)
+        size = 32
+    if size is not None:
+        ref = ref.resized(size)
+    # the baseline's real images: n_samples drawn with the protocol's seed (resized after drawing: cheaper)
+    g = torch.Generator().manual_seed(protocol.seed)
+    idx = torch.randperm(len(base), generator=g)[: protocol.n_samples]
+    base_images = base.images[idx]
+    base = ImageData(base.name, base.split, base_images, base.labels[idx], base.files)
+    if size is not None:
+        base = base.resized(size)
+    common = dict(extractor=digest, precision=precision if kind == "inception" else "fp32", size=size,
+                  files=ref.files, batch=protocol.batch_size)
+    ref_key = cache_key(split=protocol.reference_split, n=len(ref), **common)
+    base_key = cache_key(split=protocol.baseline_split, n=protocol.n_samples, seed=protocol.seed, **common)
+    ev = Evaluator(model, ref.images, protocol, name, reference_key=ref_key, progress=progress)
+    return ev, base.images, base_key
 
 
 def evaluate_generator(G: torch.nn.Module, dataset: str, data: str | Path, protocol: Protocol = Protocol(),
-                       classifier_dir: str | Path | None = None, with_baseline: bool = True) -> dict[str, Any]:
+                       classifier_dir: str | Path | None = None, with_baseline: bool = True,
+                       extractor: str | None = None, precision: str = "fp32",
+                       progress: bool | None = None) -> dict[str, Any]:
     """FID, KID (mean and std) of ``G`` and, with ``with_baseline``, of train vs test."""
-    ev, train_images = make_evaluator(dataset, data, protocol, classifier_dir)
+    ev, train_images, base_key = make_evaluator(dataset, data, protocol, classifier_dir, extractor, precision, progress)
     out: dict[str, Any] = dict(ev.score_generator(G))
     if with_baseline:
-        b = ev.baseline(train_images)
+        b = ev.baseline(train_images, key=base_key)
         out.update({f"{k}_real_baseline": v for k, v in b.items()})
     out["n_samples"] = protocol.n_samples
     out["reference_split"] = protocol.reference_split

@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
 from .classifier import Classifier, FeatureExtractor
+from .features import Precomputed, cached_extract
 
 
 @dataclass(frozen=True)
@@ -39,25 +41,18 @@ class Protocol:
         )
 
 
-def _metrics(extractor: FeatureExtractor, p: Protocol) -> tuple[Any, Any]:
+def _metrics(p: Protocol, num_features: int) -> tuple[Any, Any]:
+    """torchmetrics' FID and KID, fed with features computed by :mod:`zoo.metrics.features`."""
     from torchmetrics.image.fid import FrechetInceptionDistance
     from torchmetrics.image.kid import KernelInceptionDistance
 
-    fid = FrechetInceptionDistance(feature=extractor, normalize=True, reset_real_features=False)
+    feature = Precomputed(num_features)
+    fid = FrechetInceptionDistance(feature=feature, reset_real_features=False)
     kid = KernelInceptionDistance(
-        feature=extractor, normalize=True, reset_real_features=False,
+        feature=feature, reset_real_features=False,
         subsets=p.kid_subsets, subset_size=min(p.kid_subset_size, p.n_samples),
     )
     return fid, kid
-
-
-def _feed(metrics: tuple[Any, Any], images: torch.Tensor, real: bool, batch: int) -> None:
-    """images: uint8 (N, C, H, W) or float in [0, 1]."""
-    for i in range(0, len(images), batch):
-        x = images[i : i + batch]
-        x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
-        for m in metrics:
-            m.update(x, real=real)
 
 
 def _compute(metrics: tuple[Any, Any], seed: int) -> dict[str, float]:
@@ -67,32 +62,52 @@ def _compute(metrics: tuple[Any, Any], seed: int) -> dict[str, float]:
     return {"fid": float(fid.compute()), "kid": float(kid_mean), "kid_std": float(kid_std)}
 
 
-class Evaluator:
-    """Reference features computed once; then generators (or image sets) scored against them."""
+def as_extractor(model: nn.Module) -> nn.Module:
+    """A feature extractor (float images in [0, 1] -> (n, d)): a zoo classifier is wrapped."""
+    if isinstance(model, Classifier):
+        return FeatureExtractor(model)
+    if not isinstance(getattr(model, "num_features", None), int):
+        raise TypeError(f"{type(model).__name__} is not a feature extractor: it needs an int num_features")
+    return model
 
-    def __init__(self, classifier: Classifier, reference: torch.Tensor, protocol: Protocol = Protocol(),
-                 extractor_name: str = "classifier"):
+
+class Evaluator:
+    """Reference features computed once (or read from the feature cache); then generators,
+    image sets or feature sets scored against them."""
+
+    def __init__(self, extractor: nn.Module, reference: torch.Tensor, protocol: Protocol = Protocol(),
+                 extractor_name: str = "classifier", reference_key: str | None = None, progress: bool | None = None):
         self.p = protocol
         self.extractor_name = extractor_name
-        self.metrics = _metrics(FeatureExtractor(classifier), protocol)
-        with torch.inference_mode(False), torch.no_grad():
-            _feed(self.metrics, reference, True, protocol.batch_size)
+        self.extractor = as_extractor(extractor).eval()
+        self.progress = progress
+        ref = cached_extract(reference_key, self.extractor, reference, batch_size=protocol.batch_size,
+                             desc="reference features", progress=progress)
+        self.metrics = _metrics(protocol, ref.shape[1])
+        for m in self.metrics:
+            m.update(ref, real=True)
 
-    def score_images(self, images: torch.Tensor) -> dict[str, float]:
+    def features(self, images: torch.Tensor, desc: str = "features", key: str | None = None) -> torch.Tensor:
+        return cached_extract(key, self.extractor, images, batch_size=self.p.batch_size, desc=desc,
+                              progress=self.progress)
+
+    def score_features(self, features: torch.Tensor) -> dict[str, float]:
         for m in self.metrics:
             m.reset()  # keeps the reference (real) features
-        with torch.no_grad():
-            _feed(self.metrics, images, False, self.p.batch_size)
+            m.update(features, real=False)
         return _compute(self.metrics, self.p.seed)
+
+    def score_images(self, images: torch.Tensor) -> dict[str, float]:
+        return self.score_features(self.features(images))
 
     def score_generator(self, G: torch.nn.Module) -> dict[str, float]:
         images = G.sample(self.p.n_samples, seed=self.p.seed)
-        return self.score_images(images)
+        return self.score_features(self.features(images, desc="generated samples"))
 
-    def baseline(self, train_images: torch.Tensor) -> dict[str, float]:
+    def baseline(self, train_images: torch.Tensor, key: str | None = None) -> dict[str, float]:
         g = torch.Generator().manual_seed(self.p.seed)
         idx = torch.randperm(len(train_images), generator=g)[: self.p.n_samples]
-        return self.score_images(train_images[idx])
+        return self.score_features(self.features(train_images[idx], desc="baseline (train) features", key=key))
 
     def protocol_dict(self) -> dict[str, Any]:
         return {**asdict(self.p), "extractor": self.extractor_name}
