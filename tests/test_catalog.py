@@ -312,6 +312,10 @@ def register_architectures(register):
     register(zoo.Architecture(name="evil", builder="evil_model:build", default_tag="toy", schema={},
                               paper="A <i>paper</i> https://example.org/paper", reference_code="javascript:alert(1)"))
 
+    register(zoo.Architecture(name="evil-bare", builder="evil_model:build", default_tag="none",
+                              schema={"width": zoo.Field("int", 4, help="<b>width</b>")}, paper="none",
+                              reference_code="none", task="image-generation"))
+
 @zoo.hookimpl
 def register_weights(register):
     register(zoo.Weights(name="evil.toy", repo_id="evil-org/evil-toy", revision="1" * 40, sha256="2" * 64, size=1,
@@ -330,10 +334,10 @@ def evil_site(tmp_path: Path, fake_plugins, monkeypatch: pytest.MonkeyPatch) -> 
     Image.new("RGB", (64, 48), (200, 30, 30)).save(folder / "samples.png")
     (folder / "fake.png").write_text("<script>not a picture</script>")
     monkeypatch.setenv("ZOO_MIRRORS", f"{mirror}{os.pathsep}@cards")
-    fake_plugins({"evil": EVIL_PLUGIN})
+    fake_plugins({"evil": EVIL_PLUGIN, "crashes": "raise RuntimeError('<script>window.__pwned = 5</script>')\n"})
     out = tmp_path / "site"
     report = build_site(out, host=load_plugins(), pattern="evil*")
-    assert [p.entry.name for p in report.pages] == ["evil.toy"]
+    assert [p.entry.name for p in report.pages] == ["evil-bare", "evil.toy"]
     return out
 
 
@@ -353,6 +357,12 @@ def test_untrusted_card_is_escaped_and_cannot_fetch(evil_site: Path):
     assert "from plugin evil" in html and "fake-zoo-plugins" in html
     assert '<td class="num">9.5</td>' in html and "FID measured &lt;b onmouseover" in html
     assert "published 9.5" in (evil_site / "fid-chart.svg").read_text()
+    # an architecture without weights has a page with zoo.build and its schema; a broken plugin is listed
+    bare = (evil_site / "models" / "evil-bare.html").read_text()
+    assert "zoo.build(&quot;evil-bare&quot;)" in bare and "&lt;b&gt;width&lt;/b&gt;" in bare
+    index = (evil_site / "index.html").read_text()
+    assert '<span class="nopic">no weights</span>' in index
+    assert "broken" in index and "&lt;script&gt;window.__pwned = 5&lt;/script&gt;" in index
 
 
 # -- a real browser ----------------------------------------------------------------------
@@ -628,6 +638,14 @@ def test_browser_runs_no_script_from_a_card(evil_site: Path, browser: Browser, t
         assert tab.eval("typeof window.__pwned") == "undefined"
         _only_local(tab.requests())
         _shot(tab, "model-untrusted-card.png", tmp_path)
+    finally:
+        tab.close()
+    tab = browser.open((evil_site / "index.html").as_uri())
+    try:
+        assert tab.visible() == ["evil-bare", "evil.toy"]
+        assert tab.eval("typeof window.__pwned") == "undefined"
+        assert "window.__pwned = 5" in tab.eval("document.getElementById('plugins-table').textContent")
+        _only_local(tab.requests())
     finally:
         tab.close()
 
