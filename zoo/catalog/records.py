@@ -164,9 +164,13 @@ class CardDoc:
 
 def find_card(host: Any, w: Weights) -> Path | None:
     """The card file, from the cache at the pinned revision, then the mirrors; no network."""
+    from ..errors import WeightsError
     from ..hub import from_cache, from_mirrors
 
-    cached = from_cache(w.repo_id, w.card, w.revision)
+    try:
+        cached = from_cache(w.repo_id, w.card, w.revision)
+    except WeightsError:  # a repo id or revision the Hub client refuses: not in the cache
+        cached = None
     if cached is not None:
         return cached
     mirrored = from_mirrors(w.repo_id, w.card, host.settings)
