@@ -233,8 +233,8 @@ def test_model_page_has_card_metrics_pins_and_snippet(site: Path):
     for needle in (w.revision, w.sha256, w.repo_id, 'zoo.load(&quot;dcgan.mnist&quot;)', "trained here",
                    "lower is better", "0.1699", "<h2>Model description</h2>", "zoo-models"):
         assert needle in html, needle
-    assert '<img src="../assets/dcgan.mnist/samples.png"' in html
-    assert (site / "assets" / "dcgan.mnist" / "samples.png").read_bytes() == (ROOT / "cards/zoo/dcgan-mnist/samples.png").read_bytes()
+    assert '<img src="../assets/dcgan.mnist/card/samples.png"' in html
+    assert (site / "assets" / "dcgan.mnist" / "card" / "samples.png").read_bytes() == (ROOT / "cards/zoo/dcgan-mnist/samples.png").read_bytes()
     adain = (site / "models" / "adain.zoo.html").read_text()
     assert "st.stylize(" in adain and "higher is better" in adain  # ssim_to_content
     assert "SSIM of the output" in adain  # the card's 'ssim' is the record's 'ssim_to_content' (same value)
@@ -350,7 +350,8 @@ def test_untrusted_card_is_escaped_and_cannot_fetch(evil_site: Path):
     assert not any("javascript:" in v for _, a in _refs(html).tags for v in a.values())
     assert '<a href="https://example.org/paper" rel="noopener noreferrer nofollow">the paper</a>' in html
     assert '<span class="dead-link">config</span>' in html
-    assert sorted(p.name for p in (evil_site / "assets" / "evil.toy").iterdir()) == ["samples.png", "thumb.png"]
+    copied = sorted(str(p.relative_to(evil_site)) for p in (evil_site / "assets").rglob("*") if p.is_file())
+    assert copied == ["assets/evil.toy/card/samples.png", "assets/evil.toy/thumb.png"]
     for dropped in ("https://example.com/tracker.png", "../../../../etc/passwd.png", "fake.png"):
         assert f"<code>{dropped}</code>" in html, dropped  # listed as not shown
     # a third-party plugin says so; the card's published number reaches the metrics table and the chart

@@ -1,6 +1,6 @@
 """The static catalog site: ``index.html`` (every model, sortable and filterable),
 ``models/<name>.html`` (the rendered card, metrics, pins, snippet), the card
-pictures under ``assets/<name>/``, ``fid-chart.svg``.
+pictures under ``assets/<name>/card/`` and a thumbnail beside them, ``fid-chart.svg``.
 
 Offline by construction: every reference in a page is relative, every page
 carries a Content-Security-Policy that allows only the site's own files, and the
@@ -159,7 +159,10 @@ def _thumbnail(source: Path, dst_dir: Path, rel_dir: str, alt: str) -> Picture |
             im = im.convert("RGB" if photo or im.mode not in ("L", "RGB") else im.mode)
             im.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
             name = "thumb.jpg" if photo else "thumb.png"
-            im.save(dst_dir / name, quality=88) if photo else im.save(dst_dir / name, optimize=True)
+            if photo:
+                im.save(dst_dir / name, quality=88)
+            else:
+                im.save(dst_dir / name, optimize=True)
             return Picture(f"{rel_dir}/{name}", alt, im.width, im.height)
     except (OSError, ValueError):
         return None
@@ -198,12 +201,18 @@ def _page_for(out: Path, entry: Entry, card: CardDoc | None) -> ModelPage:
         size = _image_size(path)
         if size is None:
             return None
-        site_src = f"{rel_dir}/{_asset_name(src)}"
-        if site_src not in sources:
-            dst_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, out / site_src)
-            sources[site_src] = path
-            pictures.append(Picture(site_src, src, *size))
+        for known, p in sources.items():  # the same file shown twice: one copy
+            if p == path:
+                return "../" + known
+        stem = f"{rel_dir}/card/{_asset_name(src)}"
+        site_src, n = stem, 1
+        while site_src in sources:  # two names that flatten alike ("a/b.png", "a__b.png")
+            n += 1
+            site_src = f"{rel_dir}/card/{n}-{_asset_name(src)}"
+        (out / site_src).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, out / site_src)
+        sources[site_src] = path
+        pictures.append(Picture(site_src, src, *size))
         return "../" + site_src
 
     rendered = render(card.body, resolve) if card.body else None
