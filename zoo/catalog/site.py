@@ -502,7 +502,8 @@ def model_html(page: ModelPage, version: str) -> str:
         '<nav class="crumbs"><a href="../index.html">&larr; all models</a></nav>'
         f"<header><h1>{e(x.name)}</h1>"
         f'<p class="lede">{e(x.task)} · {e(x.dataset or "no weights")} · {e(x.source)} · plugin {e(x.plugin)}</p></header>'
-        f'<div class="top"><div>{figure}</div><section><h2>Record</h2>{dl}</section></div>'
+        f'<div class="{"top" if page.hero is not None else "top single"}"><div>{figure}</div>'
+        f"<section><h2>Record</h2>{dl}</section></div>"
         f'<section><h2>Load it</h2><pre><code id="snippet">{e(x.snippet)}</code></pre></section>'
         f"<section><h2>Metrics</h2>{metrics_part}</section>"
         f'<section><h2>Model card</h2>{card_part}</section>'
