@@ -43,10 +43,9 @@ from zoo.cli import cli
 from zoo.errors import CatalogError, QueryError, ZooError
 from zoo.plugins import load_plugins
 
-CHROMIUM = Path("/usr/bin/chromium")
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
-)
+CHROMIUM = Path(os.environ.get("CATALOG_CHROMIUM", "/usr/bin/chromium"))  # another browser build: set the path
+_NO_CHROMIUM = f"needs Debian's chromium at {CHROMIUM} (apt-get install -y chromium)"
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=_NO_CHROMIUM)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -508,7 +507,7 @@ class Tab:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+        pytest.skip(_NO_CHROMIUM)
     b = Browser()
     try:
         b.send("Browser.getVersion", timeout=60)
