@@ -488,7 +488,8 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
         print_fn(f"decoder initialised from {cfg.init_decoder}")
     content_pool, style_pool = load_pools(cfg)
     print_fn(f"content: {len(content_pool.tensors)} images {content_pool.names}; "
-             f"style: {len(style_pool.tensors)} images {style_pool.names}; held out {HELD_OUT_CONTENT} {HELD_OUT_STYLES}")
+             f"style: {len(style_pool.tensors)} images {style_pool.names}; held out "
+             f"{(*HELD_OUT_CONTENT, *cfg.held_out_content)} {(*HELD_OUT_STYLES, *cfg.held_out_styles)}")
     decoder.train()
     logs: list[StepLog] = []
     t0 = time.time()
@@ -592,8 +593,6 @@ def load_run(run: Path) -> tuple[nn.Sequential, nn.Module, dict]:
 def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics: dict | None = None,
                       extra: dict | None = None) -> Path:
     """Write ``out``/{config.json, model.safetensors} and, if ``card`` is given, README.md from a run folder."""
-    from safetensors.torch import save_file
-
     encoder, decoder, cfg = load_run(run)
     depth = int(cfg.get("depth", 4))
     model = zoo_model_from(encoder, decoder, depth)
@@ -604,7 +603,9 @@ def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics:
     # file holds the decoder only and the Weights record includes the encoder's file
     state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()
              if not (vgg16 and k.startswith("encoder."))}
-    save_file({k: state[k] for k in sorted(state)}, str(out / "model.safetensors"), metadata={"format": "pt"})
+    from .convert import save_safetensors_deterministic
+
+    save_safetensors_deterministic(state, out / "model.safetensors", {"format": "pt"})
     step = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
     model_config = vgg16_model_config(cfg.get("decoder_width", 1.0), depth) if vgg16 else {**MODEL_CONFIG, "depth": depth}
     config = {
