@@ -275,3 +275,68 @@ def test_total_variation_penalises_neighbour_differences_and_enters_the_gradient
     grads = _decoder_gradients(_cfg(tmp_path, encoder="random"), "tv_weight", (0.0, 20.0))
     assert not torch.allclose(grads[0], grads[1])
     assert T.parse_args(["--style-dir", "x", "--tv-weight", "20", "--depth", "3"]).tv_weight == 20.0
+
+
+def _random_vgg16(path: Path) -> Path:
+    """A VGG16 (the layout of vgg16.hed-bsds500) with random He weights, saved for --encoder-weights."""
+    from safetensors.torch import save_file
+
+    g = torch.Generator().manual_seed(0)
+    enc = E.VGG16Encoder()
+    state = {}
+    for k, v in enc.state_dict().items():
+        fan_in = v[0].numel() if v.dim() == 4 else 1
+        state[k] = (torch.randn(v.shape, generator=g) * math.sqrt(2.0 / fan_in) if v.dim() == 4
+                    else torch.zeros(v.shape)).contiguous()
+    save_file(state, str(path))
+    return path
+
+
+def test_vgg16_run_resumes_and_exports_the_decoder_only(tmp_path):
+    weights = _random_vgg16(tmp_path / "vgg16.safetensors")
+    manifest = tmp_path / "photos.tsv"
+    photo = tmp_path / "photo.png"
+    Image.fromarray((torch.rand(40, 60, 3).numpy() * 255).astype("uint8")).save(photo)
+    manifest.write_text("# name<TAB>path\nmy:photo\tphoto.png\tsomewhere\tCC0\nmy:held\tphoto.png\n")
+    kw = dict(encoder="vgg16-hed", encoder_weights=str(weights), decoder_width=0.0625, content_lists=(str(manifest),),
+              held_out_content=("my:held",), scales=(0.75, 1.5), warmup_steps=1, channels_last=True)
+    first = T.train(_cfg(tmp_path, steps=2, **kw), print_fn=lambda *a, **k: None)
+    assert [r.phase for r in first] == ["warmup", "adain"]
+    more = T.train(_cfg(tmp_path, steps=3, **kw), print_fn=lambda *a, **k: None)
+    assert [r.step for r in more] == [3]
+    pool, _ = T.load_pools(_cfg(tmp_path, **kw))
+    assert pool.names[0] == "my:photo" and "my:held" not in pool.names
+    out = T.export_hub_folder(tmp_path / "run", tmp_path / "hub")
+    from safetensors.torch import load_file
+
+    saved = load_file(str(out / "model.safetensors"))
+    assert saved and all(k.startswith("decoder.") for k in saved)
+    config = json.loads((out / "config.json").read_text())
+    assert config["config"]["encoder"] == "vgg16" and config["includes"] == {"encoder": "vgg16.hed-bsds500"}
+    # the decoder file plus the VGG16's tensors under "encoder." make the whole model
+    import zoo
+
+    model = zoo.build("adain", **config["config"])
+    enc_state = {f"encoder.{k}": v for k, v in load_file(str(weights)).items()}
+    model.load_state_dict({**saved, **enc_state})
+    y = model(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32))
+    assert y.shape == (1, 3, 32, 32) and torch.isfinite(y).all()
+    # the same run exported twice gives the same bytes
+    again = T.export_hub_folder(tmp_path / "run", tmp_path / "hub2")
+    assert (again / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
+
+
+def test_multi_scale_crops_and_flips():
+    im = Image.fromarray((torch.rand(50, 80, 3).numpy() * 255).astype("uint8"))
+    pool = T.CropPool([im], resize=50, crop=24, scales=(0.5, 2.0))
+    x = pool.sample(6, random.Random(0))
+    assert x.shape == (6, 3, 24, 24) and float(x.min()) >= 0 and float(x.max()) <= 1
+    plain = T.CropPool([im], resize=50, crop=24)  # the paper's plain crops: pixels of the image
+    y = plain.sample(1, random.Random(1))
+    full = T.to_tensor(T.resize_short(im, 50))
+    hits = [(i, j) for i in range(27) for j in range(full.shape[2] - 23)
+            if torch.allclose(full[:, i:i + 24, j:j + 24], y[0], atol=1e-6)
+            or torch.allclose(full[:, i:i + 24, j:j + 24].flip(2), y[0], atol=1e-6)]
+    assert hits
+    with pytest.raises(ValueError):
+        T.CropPool([im], resize=50, crop=24, scales=(2.0, 1.0))
