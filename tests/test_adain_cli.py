@@ -69,3 +69,17 @@ def test_errors_are_messages_not_tracebacks(folder: Path, tmp_path: Path) -> Non
     assert code == 1 and "config.json" in text
     code, text = _run(str(folder / "c.png"), str(folder / "s1.png"), "-o", str(tmp_path / "o.png"), "--model", str(folder), "--style-weights", "a,b")
     assert code == 2 and "commas" in text
+
+
+def test_stylize_resample_reference(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ref.png"
+    code, text = _run(str(folder / "c.png"), str(folder / "s2.jpg"), "-o", str(out), "--model", str(folder),
+                      "--style-size", "16", "--size", "24", "--resample", "reference", "--precision", "fp32")
+    assert code == 0, text
+    from zoo.cli_stylize import load_model
+
+    model = load_model(str(folder), None)
+    expect = model.stylize(folder / "c.png", folder / "s2.jpg", style_size=16, size=24, resample="reference",
+                           precision="fp32")
+    assert Image.open(out).size == expect.size == (34, 24)  # torchvision's rule: int(24 * 45 / 31) = 34
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), np.asarray(expect.convert("RGB")))

@@ -77,8 +77,10 @@ def _size(text: str | None) -> int | tuple[int, int] | None:
 @click.option("--max-pixels", type=int, default=None, help="most pixels processed at once (default 2048*2048)")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True)
 @click.option("--no-alpha", is_flag=True, help="drop the content's alpha channel (output RGB)")
+@click.option("--resample", type=click.Choice(["zoo", "reference"]), default="zoo", show_default=True,
+              help="reference: --size N and --style-size resize as naoto0804's test.py (PIL bilinear)")
 def stylize(content, style, output, model_name, revision, alpha, style_weights, preserve_color, masks, size,
-            style_size, max_pixels, precision, no_alpha):  # type: ignore[no-untyped-def]
+            style_size, max_pixels, precision, no_alpha, resample):  # type: ignore[no-untyped-def]
     """Stylize CONTENT in the manner of STYLE (several STYLEs: interpolate, or regions with --mask)."""
     from .images import DEFAULT_MAX_PIXELS, save_image
 
@@ -96,6 +98,8 @@ def stylize(content, style, output, model_name, revision, alpha, style_weights, 
             "keep_alpha": not no_alpha,
             "precision": precision,
         }
+        if resample != "zoo":
+            options["resample"] = resample
         if len(masks) == 1 and len(style) == 2:
             options["mask"] = masks[0]
         elif masks:
