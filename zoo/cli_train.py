@@ -113,6 +113,8 @@ def _rank() -> int:
               help="Default: the dataset the weights were trained on.")
 @click.option("-n", "--n-samples", type=int, default=10_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--n-reference", type=int, default=None,
+              help="Reference images drawn from the test split (default: all of it, the published protocol).")
 @click.option("--classifier", "classifier_dir", type=click.Path(file_okay=False), default=None,
               help="Classifier folder for --extractor classifier (default: the zoo's classifier-<dataset> in cards/).")
 @click.option("--extractor", type=click.Choice(["inception", "classifier"]), default=None,
@@ -124,7 +126,8 @@ def _rank() -> int:
 @click.option("--no-baseline", is_flag=True, help="Skip the real-vs-real (train vs test) baseline.")
 @click.option("--write", is_flag=True, help="NAME is a folder: store the metrics in its config.json and card.")
 @click.option("--threads", type=int, default=None)
-def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, classifier_dir: str | None,
+def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, n_reference: int | None,
+         classifier_dir: str | None,
          extractor: str | None, precision: str, no_baseline: bool, write: bool,
          threads: int | None) -> None:  # noqa: A001 (click command name)
     """Recompute FID and KID of NAME (a model name, or a folder written by `zoo train`) and compare with its card.
@@ -155,11 +158,12 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, c
             raise ConfigError(f"{name!r} names no dataset: pass --dataset")
         ds = ds.lower().split("/")[-1].replace("_", "-")
         write = False
-    protocol = Protocol(n_samples=n_samples, seed=seed)
+    protocol = Protocol(n_samples=n_samples, seed=seed, n_reference=n_reference)
     metrics = evaluate_generator(G, ds, data, protocol, classifier_dir, with_baseline=not no_baseline,
                                  extractor=extractor, precision=precision)
     metrics["command"] = "zoo eval " + shlex.join(
         [name, "--data", data] + (["-n", str(n_samples)] if n_samples != 10_000 else [])
+        + (["--n-reference", str(n_reference)] if n_reference is not None else [])
         + (["--extractor", extractor] if extractor else []) + (["--precision", precision] if precision != "fp32" else []))
     click.echo(f"{name} on {ds}: {metrics['protocol']}")
     for key in ("fid", "kid", "kid_std", "fid_real_baseline", "kid_real_baseline", "kid_std_real_baseline"):

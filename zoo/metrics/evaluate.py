@@ -74,6 +74,10 @@ def make_evaluator(dataset: str, data: str | Path, protocol: Protocol, classifie
         raise DataError(f"unknown feature extractor {kind!r}: use one of {list(EXTRACTORS)}")
     root = resolve_data_dir(data, dataset)
     ref = load_dataset(dataset, root, protocol.reference_split)
+    if protocol.n_reference is not None:
+        g = torch.Generator().manual_seed(protocol.seed)
+        keep = torch.randperm(len(ref), generator=g)[: protocol.n_reference]
+        ref = ImageData(ref.name, ref.split, ref.images[keep], ref.labels[keep], ref.files, ref.note)
     base = load_dataset(dataset, root, protocol.baseline_split)
     if kind == "inception":
         model, name, digest = inception_extractor(precision)
@@ -92,7 +96,8 @@ def make_evaluator(dataset: str, data: str | Path, protocol: Protocol, classifie
         base = base.resized(size)
     common = dict(extractor=digest, precision=precision if kind == "inception" else "fp32", size=size,
                   files=ref.files, batch=protocol.batch_size)
-    ref_key = cache_key(split=protocol.reference_split, n=len(ref), **common)
+    ref_key = cache_key(split=protocol.reference_split, n=len(ref), drawn=protocol.n_reference is not None,
+                        seed=protocol.seed, **common)
     base_key = cache_key(split=protocol.baseline_split, n=protocol.n_samples, seed=protocol.seed, **common)
     ev = Evaluator(model, ref.images, protocol, name, reference_key=ref_key, progress=progress)
     return ev, base.images, base_key

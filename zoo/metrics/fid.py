@@ -33,11 +33,14 @@ class Protocol:
     kid_subsets: int = 100
     kid_subset_size: int = 1000
     batch_size: int = 500
+    n_reference: int | None = None  # None: the whole reference split; else that many drawn with the seed
 
     def describe(self, extractor: str) -> str:
+        ref = f"the {self.reference_split} split" if self.n_reference is None else \
+            f"{self.n_reference} images of the {self.reference_split} split (seed {self.seed})"
         return (
             f"torchmetrics FID/KID on {extractor} features, {self.n_samples} samples (seed {self.seed}) vs "
-            f"the {self.reference_split} split, KID {self.kid_subsets} subsets of {self.kid_subset_size}"
+            f"{ref}, KID {self.kid_subsets} subsets of {min(self.kid_subset_size, self.n_samples)}"
         )
 
 
