@@ -120,9 +120,9 @@ def _rank() -> int:
 @click.option("--extractor", type=click.Choice(["inception", "classifier"]), default=None,
               help="Feature network. Default: inception (the standard FID Inception, zoo model inception.fid) for "
               "CIFAR-10; the zoo's classifier for MNIST and Fashion-MNIST.")
-@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="Inception only: bf16 autocast with channels_last (faster on CPUs with native bf16; "
-              "bench/bench_fid.py prints its FID agreement with fp32).")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
+              help="Inception only: bf16 autocast with channels_last, or fp32. auto: bf16 where the CPU has native "
+              "bf16 (or on a GPU), else fp32; bench/bench_fid.py prints bf16's FID agreement with fp32.")
 @click.option("--no-baseline", is_flag=True, help="Skip the real-vs-real (train vs test) baseline.")
 @click.option("--write", is_flag=True, help="NAME is a folder: store the metrics in its config.json and card.")
 @click.option("--threads", type=int, default=None)
@@ -164,7 +164,7 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, n
     metrics["command"] = "zoo eval " + shlex.join(
         [name, "--data", data] + (["-n", str(n_samples)] if n_samples != 10_000 else [])
         + (["--n-reference", str(n_reference)] if n_reference is not None else [])
-        + (["--extractor", extractor] if extractor else []) + (["--precision", precision] if precision != "fp32" else []))
+        + (["--extractor", extractor] if extractor else []) + (["--precision", precision] if precision != "auto" else []))
     click.echo(f"{name} on {ds}: {metrics['protocol']}")
     for key in ("fid", "kid", "kid_std", "fid_real_baseline", "kid_real_baseline", "kid_std_real_baseline"):
         if key in metrics:

@@ -27,3 +27,13 @@ def describe() -> str:
     if torch.cuda.is_available():
         desc += f", GPU {torch.cuda.get_device_name(0)}"
     return desc
+
+
+def bf16_native() -> bool:
+    """True if this CPU runs bf16 convolutions natively (avx512_bf16 or AMX), as oneDNN reports."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:
+        return False
