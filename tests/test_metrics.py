@@ -112,6 +112,34 @@ def test_rendered_card_passes_the_zoo_schema():
     assert any("model-index" in p.message for p in check_card(render_card(config)))  # no metrics yet
 
 
+def test_inception_card_quotes_the_published_number_with_its_source_and_says_what_differs():
+    import yaml
+
+    from zoo.cards import check_card
+    from zoo.training.export import render_card
+
+    config = {
+        "architecture": "dcgan", "config": {"nz": 100, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 32},
+        "recipe_name": "paper", "recipe": {"loss": "bce-nonsaturating"}, "dataset": "cifar10",
+        "training": {"image_size": 32, "steps": 10, "seed": 0, "global_batch": 128, "wall_time_s": 1.0,
+                     "machine": "test", "command": "zoo train dcgan ...", "dataset_files": {"a.zip": "0" * 64}},
+        "metrics": {"fid": 80.0, "kid": 0.08, "kid_std": 0.001, "fid_real_baseline": 5.0, "n_samples": 5000,
+                    "reference_split": "test", "protocol": "p", "extractor": "zoo inception.fid (TF 2015-12-05)"},
+        "published": {"fid": 42.72, "source": "w86763777/pytorch-gan-collections", "split": "train",
+                      "url": "https://github.com/w86763777/pytorch-gan-collections",
+                      "protocol": "Inception features, 50k samples vs the train set"},
+    }
+    text = render_card(config)
+    assert check_card(text) == [], check_card(text)
+    front = yaml.safe_load(text.split("---")[1])
+    results = front["model-index"][0]["results"]
+    quoted = [r for r in results if "source" in r]
+    assert quoted and quoted[0]["source"]["name"] == "w86763777/pytorch-gan-collections"
+    assert quoted[0]["metrics"][0] == {"type": "fid", "value": 42.72, "name": quoted[0]["metrics"][0]["name"]}
+    assert "Published for this recipe: FID 42.72" in text
+    assert "stand beside published Inception FIDs" in text and "not Inception" not in text
+
+
 # -- published folders (need the files in cards/ and, for accuracy, the data) -------
 CLF = ROOT / "cards" / "zoo" / "classifier-mnist"
 DATA = os.environ.get("ZOO_DATA_DIR")

@@ -159,6 +159,7 @@ def render_card(config: dict[str, Any]) -> str:
                 else f"{label} of {metrics.get('n_samples')} generated samples vs {info['title']} test, {proto}"
             )
             lines += [f"    - type: {mtype}", f"      value: {_fmt(float(metrics[key]))}", f"      name: {what!r}"]
+        lines += _published_result(config.get("published"), info)
     lines.append("---")
     files = tr.get("dataset_files", {})
     file_rows = "\n".join(f"| {n} | `{h}` |" for n, h in files.items())
@@ -227,14 +228,12 @@ wall time is an upper bound). Final logged losses: {json.dumps(tr.get('final_los
 
 ## Evaluation
 
-{_evaluation_text(name, info, metrics)}
+{_evaluation_text(name, info, metrics, config.get('published'))}
 
 {_notes_text(config.get("notes"))}## Limitations
 
 Trained briefly on a CPU: samples are recognisable but not state of the art, and some are
-malformed. FID/KID here use a small classifier trained by the zoo on {info['title']} as the feature
-extractor, not Inception, so they are comparable only with numbers computed by the same protocol
-(`zoo eval`), never with published Inception FIDs.
+malformed. {_comparability_text(metrics, info)}
 
 ## Citation
 
@@ -246,7 +245,52 @@ extractor, not Inception, so they are comparable only with numbers computed by t
     return "\n".join(lines) + "\n" + body.lstrip("\n")
 
 
-def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any]) -> str:
+def _uses_inception(metrics: dict[str, Any]) -> bool:
+    return str(metrics.get("extractor", "")).startswith("zoo inception.fid")
+
+
+def _comparability_text(metrics: dict[str, Any], info: dict[str, str]) -> str:
+    if _uses_inception(metrics):
+        return (
+            "FID/KID here use the standard FID Inception (`inception.fid`), so they stand beside published "
+            "Inception FIDs, with two differences stated in the protocol: the sample count and reference "
+            f"split (published tables often use 50k samples against the train set), and the data "
+            f"({info['title']} as held here; the project's CIFAR-10 copy is JPEG q75, which moves FID by itself: "
+            "compare the real-vs-real baseline)."
+        )
+    return (
+        f"FID/KID here use a small classifier trained by the zoo on {info['title']} as the feature "
+        "extractor, not Inception, so they are comparable only with numbers computed by the same protocol "
+        "(`zoo eval`), never with published Inception FIDs."
+    )
+
+
+def _published_result(published: dict[str, Any] | None, info: dict[str, str]) -> list[str]:
+    """A model-index result quoting a published number, with its source (the Hub's field for that)."""
+    if not published:
+        return []
+    lines = [
+        "  - task:",
+        "      type: unconditional-image-generation",
+        "    dataset:",
+        f"      name: {info['title']}",
+        f"      type: {info['hub_id']}",
+        f"      split: {published.get('split', 'train')}",
+        "    source:",
+        f"      name: {published['source']!r}",
+    ]
+    if published.get("url"):
+        lines.append(f"      url: {published['url']}")
+    lines.append("    metrics:")
+    for key in ("fid", "kid", "is"):
+        if key in published:
+            lines += [f"    - type: {key}", f"      value: {_fmt(float(published[key]))}",
+                      f"      name: {('published ' + key.upper() + ', ' + published.get('protocol', ''))!r}"]
+    return lines
+
+
+def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any],
+                     published: dict[str, Any] | None = None) -> str:
     if not metrics:
         return "Not evaluated yet: run `zoo eval " + name + " --data DIR` to measure FID and KID."
     rows = []
@@ -269,9 +313,12 @@ def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any]) -
         f"`{cmd or 'zoo eval FOLDER --data DIR'}`): {metrics.get('protocol', '')}.\n\n"
         f"| metric | this generator ({metrics.get('n_samples')} samples vs test) | real-vs-real baseline (train vs test) |\n"
         "|---|---|---|\n" + "\n".join(rows) + "\n\n"
-        f"Feature extractor: {metrics.get('extractor', '')}. KID is in the units of these features (not "
-        "Inception's), ± its standard deviation over the subsets. Lower is better; the baseline is the "
-        "floor a perfect generator would reach with this sample count."
+        f"Feature extractor: {metrics.get('extractor', '')}. KID is in the units of these features"
+        f"{'' if _uses_inception(metrics) else ' (not Inception' + chr(39) + 's)'}, ± its standard deviation over "
+        "the subsets. Lower is better; the baseline is the floor a perfect generator would reach with this "
+        "sample count."
+        + (f"\n\nPublished for this recipe: FID {float(published['fid']):.4g} ({published['source']}; "
+           f"{published.get('protocol', '')})." if published and "fid" in published else "")
     )
 
 
