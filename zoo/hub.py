@@ -253,14 +253,18 @@ def _revision_missing(hf, repo_id: str, filename: str, revision: str, settings: 
     """
     if revision == "main":
         return False
-    try:
-        url = hf.hf_hub_url(repo_id, filename, revision="main", endpoint=settings.endpoint)
-        hf.get_hf_file_metadata(url, timeout=settings.timeout)
-    except hf.errors.EntryNotFoundError:
-        return True  # the repository answers; the file is not on main, and the revision did not answer
-    except Exception:
-        return False
-    return True
+    url = hf.hf_hub_url(repo_id, filename, revision="main", endpoint=settings.endpoint)
+    for _ in range(2):  # a server that just failed may also have closed the pooled connection: ask twice
+        try:
+            hf.get_hf_file_metadata(url, timeout=settings.timeout)
+            return True
+        except hf.errors.EntryNotFoundError:
+            return True  # the repository answers; the file is not on main, and the revision did not answer
+        except hf.errors.HfHubHTTPError:
+            return False
+        except Exception:  # connection reset, timeout
+            continue
+    return False
 
 
 def remove_stale_partials(repo_id: str) -> list[Path]:

@@ -106,7 +106,9 @@ def _iter_entry_points() -> list[metadata.EntryPoint]:
 
     Two entry points of the same name: a built-in wins; else the first found on sys.path.
     """
-    eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    # every distribution, not metadata.entry_points(): that keeps only the first distribution of each
+    # name on sys.path, so a package calling itself zoo-models would hide the built-ins
+    eps = [ep for dist in metadata.distributions() for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
     seen: dict[str, metadata.EntryPoint] = {}
     for ep in eps:
         name = ep.name.lower()
