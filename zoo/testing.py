@@ -266,25 +266,25 @@ def _weights(name: str):
 def check_weights(name: str) -> Path:
     """The weights file of ``name``: found like zoo.load finds it, sha256 and size as pinned, loads strictly."""
 
-    from .hub import find_file
-    from .loading import load_state
+    from .loading import build_for_loading, load_state, weights_path
     from .repofolder import compare_tensors, meta_state, read_safetensors_header
 
     info = _weights(name)
     w = info.weights
     subject = f"weights {info.name!r}"
-    found = find_file(w.repo_id, w.filename, w.revision, sha256=w.sha256, settings=_host().settings)
-    size = found.path.stat().st_size
+    path = weights_path(w)  # found like zoo.load finds it (derived on this machine for derive= records)
+    size = path.stat().st_size
     if size != w.size:
         raise _fail(subject, f"the file is {size} bytes, the record says {w.size}",
                     f"set size={size} in the Weights record (the sha256 matched, so the size is a typo)")
     _, expected = meta_state(info.architecture.name, dict(w.config))
-    compare_tensors(expected, read_safetensors_header(found.path), f"{subject} ({found.path})")
-    from .loading import build_for_loading
-
+    # tensors under an included model's prefix come from that model's own file
+    own = {k: v for k, v in expected.items() if k.split(".", 1)[0] not in w.includes}
+    compare_tensors(own, read_safetensors_header(path), f"{subject} ({path})")
+    includes = {prefix: str(weights_path(_host().registry.weights[other])) for prefix, other in w.includes.items()}
     model = build_for_loading(info.architecture, info.architecture.validate_config(dict(w.config)))
-    load_state(model, str(found.path), name=info.name)
-    return found.path
+    load_state(model, str(path), name=info.name, includes=includes)
+    return path
 
 
 # -- cards --------------------------------------------------------------------
@@ -321,7 +321,7 @@ def check_load_roundtrip(name: str):
     from safetensors import safe_open
 
     from . import load
-    from .hub import find_file
+    from .loading import weights_path
 
     info = _weights(name)
     w = info.weights
@@ -329,9 +329,8 @@ def check_load_roundtrip(name: str):
     model = load(info.name)
     if model.training:
         raise _fail(subject, "zoo.load returned a model in training mode", "this is a zoo bug: report it")
-    found = find_file(w.repo_id, w.filename, w.revision, sha256=w.sha256, settings=_host().settings)
     state = model.state_dict()
-    with safe_open(str(found.path), framework="pt") as f:
+    with safe_open(str(weights_path(w)), framework="pt") as f:
         for key in f.keys():
             if not torch.equal(state[key], f.get_tensor(key)):
                 raise _fail(subject, f"tensor {key!r} differs from the file after loading",
