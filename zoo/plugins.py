@@ -78,7 +78,7 @@ def _is_own_distribution(dist: metadata.Distribution | None) -> bool:
     either be the editable install of the source tree this package is in, or list this
     package's own ``zoo/__init__.py`` in its RECORD.
     """
-    if dist is None or (dist.metadata["Name"] or "").lower().replace("_", "-") != OWN_DISTRIBUTION:
+    if dist is None:
         return False
     key = str(getattr(dist, "_path", id(dist)))
     if key in _own_memo:
@@ -86,6 +86,9 @@ def _is_own_distribution(dist: metadata.Distribution | None) -> bool:
     here = Path(__file__).resolve()
     own = False
     try:
+        if (dist.metadata["Name"] or "").lower().replace("_", "-") != OWN_DISTRIBUTION:
+            _own_memo[key] = False
+            return False
         direct = json.loads(dist.read_text("direct_url.json") or "{}")
         url = urlparse(direct.get("url", ""))
         if url.scheme == "file" and direct.get("dir_info", {}).get("editable"):
