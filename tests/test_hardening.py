@@ -777,10 +777,15 @@ def test_terminal_escapes_in_a_card_never_reach_the_terminal(offline_tiny):
     card = offline_tiny.folder / "README.md"
     card.write_text(card.read_text().replace("A tiny linear generator", "A tiny " + _ESCAPES + " generator")
                     .replace("license: mit", "license: \"mit\\e[5m\""))
-    for args in (["card", "tiny.test"], ["card", "tiny.test", "--raw"]):
-        out = run(*args).output
+    from zoo.cards import render
+
+    rendered = render(zoo.card("tiny.test"), color=True)  # what `zoo card` prints on a terminal
+    rendered = rendered.replace("\x1b[1m", "").replace("\x1b[4m", "").replace("\x1b[0m", "")  # its own bold
+    outputs = [rendered] + [run(*args).output for args in (["card", "tiny.test"], ["card", "tiny.test", "--raw"])]
+    for out in outputs:
         assert not any(c in out for c in "\x1b\x07\x9b\u202e\u202c\r"), repr(out)
-        assert "\\x1b" in out and "\\u202e" in out
+        assert "\\u202e" in out
+    assert "\\x1b]0;pwned" in rendered and "license: mit\\x1b[5m" in rendered
 
 
 def test_plugin_errors_are_shown_escaped(fake_plugins):

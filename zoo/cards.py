@@ -306,13 +306,14 @@ def render(card: ModelCard, *, width: int = 88, color: bool = False) -> str:
         if md.get(key):
             value = md[key]
             value = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-            lines.append(f"{style(key + ':', bold=True)} {value}")
+            lines.append(f"{style(key + ':', bold=True)} {terminal_safe(value)}")  # YAML can spell an ESC
     for entry in md.get("model-index") or []:
         for r in entry.get("results", []) if isinstance(entry, dict) else []:
             ds = (r.get("dataset") or {}).get("name", "")
             for m in r.get("metrics", []):
                 if isinstance(m, dict):
-                    lines.append(f"{style('metric:', bold=True)} {m.get('type')} = {m.get('value')}  ({m.get('name', '')}; {ds})")
+                    text = f"{m.get('type')} = {m.get('value')}  ({m.get('name', '')}; {ds})"
+                    lines.append(f"{style('metric:', bold=True)} {terminal_safe(text)}")
     if lines:
         lines.append("")
     in_code = False
