@@ -129,7 +129,7 @@ def read_toml(path: Path) -> dict[str, Any]:
             if expected is list and not all(isinstance(x, str) for x in v):
                 raise ConfigError(f"[{section}] {key} must be a list of strings", path=str(path), line=_line_of(text, key))
             if (section, key) == ("hub", "timeout"):
-                _check_timeout(v, f"[hub] timeout", path=str(path), line=_line_of(text, key))
+                _check_timeout(v, "[hub] timeout", path=str(path), line=_line_of(text, key))
             if section == "limits":
                 _check_limit(v, f"[limits] {key}", path=str(path), line=_line_of(text, key))
     return data
