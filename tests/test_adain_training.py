@@ -340,3 +340,21 @@ def test_multi_scale_crops_and_flips():
     assert hits
     with pytest.raises(ValueError):
         T.CropPool([im], resize=50, crop=24, scales=(2.0, 1.0))
+
+
+def test_feature_scales_divide_the_losses(tmp_path):
+    import copy
+
+    cfg = _cfg(tmp_path, bf16=False, channels_last=False)
+    enc = T.build_encoder(cfg)
+    dec = T.new_decoder(0, 4, 0.0625)
+    g = torch.Generator().manual_seed(0)
+    c, s = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
+    scales = T.feature_scales(enc, torch.cat([c, s]))
+    assert len(scales) == 4 and all(t.shape == (1, 1, 1, 1) and float(t) > 0 for t in scales)
+    d1, d2 = copy.deepcopy(dec), copy.deepcopy(dec)
+    lc1, ls1 = T.train_step(enc, d1, torch.optim.SGD(d1.parameters(), lr=0.0), c, s, cfg)
+    two = [torch.full((1, 1, 1, 1), 2.0)] * 4
+    lc2, ls2 = T.train_step(enc, d2, torch.optim.SGD(d2.parameters(), lr=0.0), c, s, cfg, two)
+    assert math.isclose(lc2, lc1 / 4, rel_tol=1e-4)
+    assert math.isclose(ls2, ls1 / 4, rel_tol=0.05)  # not exact: std = sqrt(var + 1e-5)

@@ -273,6 +273,9 @@ class TrainConfig:
     # too few steps for the feature losses to teach it. 0 = the paper's recipe.
     identity_weight: float = 0.0
     init_decoder: str | None = None  # start from another run's decoder.safetensors
+    # Not in the paper's code, but its features: divide each layer by its mean activation on
+    # training crops before the losses (feature_scales), as the normalised VGG-19 has built in
+    normalise_features: bool = False
     # Not in the paper: a total-variation penalty on the output, tv_weight * (mean squared
     # difference of vertically + horizontally adjacent pixels), as Johnson et al. (ECCV 2016)
     # regularise their transfer networks; against the decoder's upsampling grid pattern.
@@ -398,7 +401,10 @@ def train_step(
     content: torch.Tensor,
     style: torch.Tensor,
     cfg: TrainConfig,
+    scales: Sequence[torch.Tensor] | None = None,
 ) -> tuple[float, float]:
+    """One decoder step with the paper's losses; ``scales`` (one (1, C, 1, 1) tensor per
+    statistics layer, see :func:`feature_scales`) divide the features before the losses."""
     n = content.shape[0]
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
         with torch.no_grad():
@@ -411,7 +417,12 @@ def train_step(
             target = adain(feats[-1][:n].float(), style_feats[-1])
         out = decoder(target.contiguous(memory_format=torch.channels_last) if cfg.channels_last else target)
         out_feats = [f.float() for f in enc_features(encoder, out, cfg.depth)]
-    lc = F.mse_loss(out_feats[-1], target)
+    goal = target
+    if scales is not None:
+        out_feats = [f / sc for f, sc in zip(out_feats, scales)]
+        style_feats = [f / sc for f, sc in zip(style_feats, scales)]
+        goal = target / scales[-1]
+    lc = F.mse_loss(out_feats[-1], goal)
     ls = style_loss(out_feats, style_feats)
     loss = cfg.content_weight * lc + cfg.style_weight * ls
     if cfg.tv_weight:
@@ -426,6 +437,21 @@ def train_step(
     loss.backward()
     opt.step()
     return lc.item(), ls.item()
+
+
+@torch.no_grad()
+def feature_scales(encoder: nn.Module, images: torch.Tensor, depth: int = 4) -> list[torch.Tensor]:
+    """Each statistics layer's mean activation (relu1_1..relu{depth}_1) over ``images``,
+    shaped (1, 1, 1, 1). Dividing the features by them gives every layer a mean activation
+    of 1, which Gatys et al.'s normalised VGG (the paper's ``vgg_normalised``) has built
+    into its weights, per channel. The paper's loss weights (style 10, content 1) were set
+    for such features; the Caffe-scale VGG16's layers differ (mean activations about 16,
+    16, 8.6 and 5.2 at relu1_1..relu4_1 on photos), which weighs relu1_1's statistics
+    about ten times more against the content loss than the paper did. Per layer, not per
+    channel: a few channels fire on almost nothing here (means of 0.001), and dividing
+    by those would let them rule the loss."""
+    feats = [f.float() for f in enc_features(encoder, images, depth)]
+    return [f.mean().clamp_min(1e-6).reshape(1, 1, 1, 1) for f in feats]
 
 
 def save_checkpoint(out: Path, decoder: nn.Module, opt: torch.optim.Optimizer, step: int, rng: random.Random,
@@ -487,6 +513,22 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
         decoder.load_state_dict(load_file(cfg.init_decoder))
         print_fn(f"decoder initialised from {cfg.init_decoder}")
     content_pool, style_pool = load_pools(cfg)
+    scales = None
+    if cfg.normalise_features:
+        sc_path = out / "feature_scales.safetensors"
+        if sc_path.is_file():
+            sc = load_file(str(sc_path))
+            scales = [sc[f"relu{i + 1}_1"] for i in range(cfg.depth)]
+        else:
+            # a fixed sample of training crops (own generator: the training stream is unchanged)
+            srng = random.Random(cfg.seed + 2)
+            calib = torch.cat([content_pool.sample(16, srng), style_pool.sample(16, srng)])
+            scales = feature_scales(encoder, calib, cfg.depth)
+            from safetensors.torch import save_file
+
+            out.mkdir(parents=True, exist_ok=True)
+            save_file({f"relu{i + 1}_1": t.contiguous() for i, t in enumerate(scales)}, str(sc_path))
+        print_fn(f"features divided per layer by {[round(float(t), 3) for t in scales]} before the losses")
     print_fn(f"content: {len(content_pool.tensors)} images {content_pool.names}; "
              f"style: {len(style_pool.tensors)} images {style_pool.names}; held out "
              f"{(*HELD_OUT_CONTENT, *cfg.held_out_content)} {(*HELD_OUT_STYLES, *cfg.held_out_styles)}")
@@ -511,7 +553,7 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
                 lc = ls = float("nan")
             else:
                 s = style_pool.sample(cfg.batch_size, rng)
-                lc, ls = train_step(encoder, decoder, opt, c, s, cfg)
+                lc, ls = train_step(encoder, decoder, opt, c, s, cfg, scales)
                 step += 1
                 rec = StepLog(step, cfg.content_weight * lc + cfg.style_weight * ls, lc, ls, lr_at(cfg, step - 1), time.time() - t0)
             logs.append(rec)
@@ -641,6 +683,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
                    help="multi-scale crops: the square cut is LO..HI times --crop, resized to --crop (paper: 1 1)")
     p.add_argument("--decoder-width", type=float, default=d.decoder_width)
     p.add_argument("--no-channels-last", action="store_true")
+    p.add_argument("--normalise-features", action="store_true",
+                   help="divide each layer's features by its mean activation before the losses (as the paper's normalised VGG)")
     p.add_argument("--style-dir", required=True, help="folder of style images (paintings)")
     p.add_argument("--no-skimage", action="store_true", help="do not add scikit-image's photos to the content")
     p.add_argument("--skimage", action="append", default=[], help="a scikit-image photo used as content (default: "
@@ -659,7 +703,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         content_lists=tuple(a.content_list), recursive=a.recursive, max_images=a.max_images,
         held_out_content=tuple(a.held_out_content), held_out_styles=tuple(a.held_out_style),
         scales=tuple(a.scales), encoder_weights=a.encoder_weights, decoder_width=a.decoder_width,
-        channels_last=not a.no_channels_last,
+        channels_last=not a.no_channels_last, normalise_features=a.normalise_features,
         skimage_content=() if a.no_skimage else (tuple(a.skimage) or SKIMAGE_CONTENT), cifar_encoder=a.cifar_encoder,
         resize=a.resize, crop=a.crop, batch_size=a.batch_size, lr=a.lr, lr_decay=a.lr_decay,
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
