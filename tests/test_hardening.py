@@ -135,6 +135,31 @@ def test_a_bad_blob_inside_the_cache_is_still_removed(offline_tiny, tmp_path):
     assert e.value.removed and not blob.exists() and not entry.is_symlink()
 
 
+def test_a_bad_file_stored_in_a_cache_without_symlinks_is_removed(offline_tiny):
+    from huggingface_hub import constants
+
+    snap = Path(constants.HF_HUB_CACHE) / "models--zoo-tests--tiny-test" / "snapshots" / offline_tiny.revision
+    snap.mkdir(parents=True)
+    (snap / "model.safetensors").write_bytes(b"damaged")
+    with pytest.raises(zoo.HashMismatchError) as e:
+        zoo.load("tiny.test")
+    assert e.value.removed and not (snap / "model.safetensors").exists()
+
+
+def test_a_snapshot_folder_linked_outside_the_cache_is_left_alone(offline_tiny, tmp_path):
+    from huggingface_hub import constants
+
+    outside = tmp_path / "user-folder"
+    outside.mkdir()
+    (outside / "model.safetensors").write_bytes(b"the user's file")
+    snaps = Path(constants.HF_HUB_CACHE) / "models--zoo-tests--tiny-test" / "snapshots"
+    snaps.mkdir(parents=True)
+    (snaps / offline_tiny.revision).symlink_to(outside, target_is_directory=True)
+    with pytest.raises(zoo.HashMismatchError) as e:
+        zoo.load("tiny.test")
+    assert not e.value.removed and (outside / "model.safetensors").read_bytes() == b"the user's file"
+
+
 # -- 2. hostile plugins --------------------------------------------------------------------------
 
 _GOOD = """

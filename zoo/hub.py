@@ -107,6 +107,8 @@ def _cache_entry(path: Path) -> tuple[Path, Path] | None:
         return None
     blobs = root / parts[0] / "blobs"
     target = Path(os.path.realpath(entry))
+    if target == entry and not entry.is_symlink():
+        return entry, target  # a cache without symlinks (huggingface_hub's fallback) stores the file itself
     if target.parent != blobs:
         return None
     return entry, target
@@ -131,7 +133,7 @@ def _remove_from_cache(path: Path) -> bool:
         if entry.is_symlink():
             entry.unlink()
             removed = True
-        if target.exists():
+        if target.exists():  # the blob (or, without symlinks, the entry itself)
             target.unlink()
             removed = True
     except OSError as e:  # pragma: no cover - permissions
