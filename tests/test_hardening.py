@@ -645,6 +645,22 @@ def test_push_refuses_repo_ids_huggingface_hub_would_refuse(tiny, repo, tmp_path
     assert r.exit_code == 2 and "--repo" in r.output, r.output
 
 
+@pytest.mark.parametrize("name", ["tiny", "tiny.a.b", "tiny.-x", "Tiny tag"])
+def test_push_refuses_a_model_name_that_is_not_arch_tag(tiny, name):
+    r = run("push", tiny.folder, "--repo", "my-org/tiny", "--name", name, "--dry-run", ok=False)
+    assert r.exit_code == 2 and "--name" in r.output, r.output
+
+
+@pytest.mark.parametrize("var", ["ZOO_ENDPOINT", "HF_ENDPOINT"])
+@pytest.mark.parametrize("value", ["localhost:8090", "ftp://host", "http://", "hub.example.org"])
+def test_an_endpoint_that_is_not_a_url_is_refused(var, value):
+    from zoo.config import load_settings
+
+    with pytest.raises(zoo.ConfigError, match=f"{var} must be an http:// or https:// URL"):
+        load_settings({var: value})
+    assert load_settings({var: "http://127.0.0.1:8090/"}).endpoint == "http://127.0.0.1:8090"
+
+
 @pytest.mark.parametrize(("field", "value"), [
     ("filename", "../../evil.safetensors"), ("filename", "/etc/model.safetensors"),
     ("card", "../.."), ("card", "sub/../../x.md"), ("repo_id", "zoo-tests/../x"), ("repo_id", "a/b--c"),

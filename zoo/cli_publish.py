@@ -103,6 +103,9 @@ def push(folder: Path, repo_id: str, mirror: Path | None, layout: str, endpoint:
     problem = repo_id_problem(repo_id)  # what huggingface_hub would refuse later, refused now
     if problem:
         raise click.BadParameter(f"{repo_id!r} {problem}", param_hint="--repo")
+    if model_name is not None and not re.match(r"^[a-z][a-z0-9_-]*\.[a-z0-9][a-z0-9_-]*$", model_name.lower()):
+        raise click.BadParameter(f"{model_name!r} is not a model name ARCH.TAG (letters, digits, '-', '_', "
+                                 "one dot)", param_hint="--name")
     if mirror is not None and endpoint is not None:
         raise click.UsageError("give either --mirror (a local mirror) or --endpoint (a Hub), not both")
     if layout == "folder" and mirror is None:

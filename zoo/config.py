@@ -145,6 +145,17 @@ def _check_timeout(value: float, where: str, *, path: str | None = None, line: i
     return float(value)
 
 
+def _check_endpoint(value: str, where: str) -> str:
+    """An endpoint is an http(s) URL with a host: 'localhost:8080' would fail later as 'unreachable'."""
+    from urllib.parse import urlparse
+
+    url = urlparse(value.strip())
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ConfigError(f"{where} must be an http:// or https:// URL with a host, such as "
+                          f"http://localhost:8090, got {value!r}")
+    return value.strip()
+
+
 def _check_limit(value: Any, where: str, *, path: str | None = None, line: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{where} must be a positive integer, got {value!r}", path=path, line=line)
@@ -199,7 +210,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         read.append(f)
         hub = data.get("hub", {})
         if hub.get("endpoint"):
-            endpoint = hub["endpoint"]
+            endpoint = _check_endpoint(hub["endpoint"], f"[hub] endpoint in {f}")
         timeout = float(hub.get("timeout", timeout))
         offline = bool(hub.get("offline", offline))
         if "paths" in data.get("mirrors", {}):
@@ -214,9 +225,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             disable = tuple(x.lower() for x in plugins["disable"])
 
     if env.get("ZOO_ENDPOINT"):
-        endpoint = env["ZOO_ENDPOINT"]
+        endpoint = _check_endpoint(env["ZOO_ENDPOINT"], "ZOO_ENDPOINT")
     elif env.get("HF_ENDPOINT"):
-        endpoint = env["HF_ENDPOINT"]
+        endpoint = _check_endpoint(env["HF_ENDPOINT"], "HF_ENDPOINT")
     if env.get("ZOO_TIMEOUT"):
         try:
             timeout = float(env["ZOO_TIMEOUT"])
