@@ -112,7 +112,8 @@ def open_image(src: str | os.PathLike[str] | Image.Image) -> Image.Image:
         except Image.DecompressionBombError as e:
             raise ImageError(
                 f"{name} has more pixels than Pillow's safety limit ({e}). If you trust the file, raise "
-                "PIL.Image.MAX_IMAGE_PIXELS; the zoo processes large images downscaled (max_pixels)."
+                "PIL.Image.MAX_IMAGE_PIXELS and the zoo's own limit ([limits] image_pixels in zoo.toml or "
+                "ZOO_MAX_IMAGE_PIXELS); the zoo processes large images downscaled (max_pixels)."
             ) from e
         except OSError as e:
             raise ImageError(f"{name} cannot be read: {e}") from e
