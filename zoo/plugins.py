@@ -161,7 +161,7 @@ def _register_plugin(
 
     ``reserved``: names the built-ins registered -> the built-in plugin; only a built-in may add to it.
     """
-    pm.register(module, name=status.name)
+    _isolated(pm.register, module, name=status.name)  # pluggy reads its attributes: a module __getattr__ runs
     staged: list[Architecture | Weights] = []
 
     def register(record: Architecture | Weights) -> None:
