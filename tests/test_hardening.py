@@ -835,6 +835,21 @@ def test_plugin_errors_are_shown_escaped(fake_plugins):
     assert "\x1b" not in out and "\\x1b[2Jgone" in out
 
 
+def test_zoo_info_shows_plugin_text_escaped(fake_plugins):
+    fake_plugins({"loud": """
+import zoo
+
+@zoo.hookimpl
+def register_architectures(register):
+    register(zoo.Architecture(name="loud", builder="x.y:z", default_tag="t", schema={},
+                              paper="p\\x1b]0;pwned\\x07", reference_code="r",
+                              description="d\\x1b[2Jgone"))
+"""})
+    out = run("info", "loud").output
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2Jgone" in out and "\\x1b]0;pwned" in out
+
+
 # -- 8. trust labels: built-in names are reserved; labels come from the distribution -------------
 
 

@@ -159,29 +159,33 @@ def info(name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return
+    from .cards import terminal_safe
+
     a = mi.architecture
-    click.echo(click.style(mi.name, bold=True))
-    click.echo(f"  architecture : {a.name} ({a.task}) from plugin {a.plugin!r}")
-    click.echo(f"  paper        : {a.paper}")
-    click.echo(f"  reference    : {a.reference_code}")
-    click.echo(f"  builder      : {a.builder}")
+    lines = [f"  architecture : {a.name} ({a.task}) from plugin {a.plugin!r}", f"  paper        : {a.paper}",
+             f"  reference    : {a.reference_code}", f"  builder      : {a.builder}"]
     if a.description:
-        click.echo(f"  description  : {a.description}")
-    click.echo(f"  tags         : {', '.join(sorted(n for n in mi_tags(a.name)))}")
+        lines.append(f"  description  : {a.description}")
+    lines.append(f"  tags         : {', '.join(sorted(n for n in mi_tags(a.name)))}")
     w = mi.weights
     if w is None:
-        click.echo("  weights      : none published (zoo.build gives an untrained model)")
-        return
-    click.echo(f"  weights      : {w.repo_id}@{w.revision} {w.filename}")
-    click.echo(f"  sha256       : {w.sha256} ({w.size:,} bytes)")
-    click.echo(f"  source       : {w.source}{'' if w.verified else ' (not verified by this project)'}")
-    click.echo(f"  dataset      : {w.dataset}")
-    click.echo(f"  license      : {w.license}")
-    click.echo(f"  config       : {json.dumps(dict(w.config))}")
-    for k, v in w.metrics.items():
-        click.echo(f"  metric       : {k} = {v}")
-    if w.notes:
-        click.echo(f"  notes        : {w.notes}")
+        lines.append("  weights      : none published (zoo.build gives an untrained model)")
+    else:
+        lines += [f"  weights      : {w.repo_id}@{w.revision} {w.filename}",
+                  f"  sha256       : {w.sha256} ({w.size:,} bytes)",
+                  f"  source       : {w.source}{'' if w.verified else ' (not verified by this project)'}"]
+        if w.derive:
+            lines.append(f"  derived      : on this machine by {w.derive} (`zoo setup {w.name}`)")
+        for prefix, other in w.includes.items():
+            lines.append(f"  includes     : {other} under {prefix}.")
+        lines += [f"  dataset      : {w.dataset}", f"  license      : {w.license}",
+                  f"  config       : {json.dumps(dict(w.config))}"]
+        lines += [f"  metric       : {k} = {v}" for k, v in w.metrics.items()]
+        if w.notes:
+            lines.append(f"  notes        : {w.notes}")
+    # plugin-supplied text: control characters are shown escaped, never sent to the terminal
+    click.echo(click.style(terminal_safe(mi.name), bold=True))
+    click.echo(terminal_safe("\n".join(lines)))
 
 
 def mi_tags(arch: str) -> list[str]:

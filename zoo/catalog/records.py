@@ -28,7 +28,7 @@ def source_label(host: Any, w: Weights | None) -> str:
     if w.source == "upstream":
         return "upstream" if w.verified else "upstream, unverified"
     plugin = host.plugins.get(w.plugin)
-    if plugin is not None and plugin.distribution == "zoo-models":
+    if plugin is not None and plugin.builtin:  # the zoo's own installation, not a distribution's name
         return "trained here"
     return f"from plugin {w.plugin}"
 
