@@ -802,6 +802,16 @@ def test_an_unwritable_output_is_refused_before_the_work(tmp_path, monkeypatch, 
     assert r.exit_code == 1 and "Error:" in r.output and ("cannot write" in r.output or "is a folder" in r.output)
 
 
+def test_an_unwritable_stylize_output_is_refused_before_loading(tmp_path, monkeypatch):
+    import zoo.cli_stylize as cs
+
+    monkeypatch.setattr(cs, "load_model", lambda *a, **k: pytest.fail("loaded a model before checking the output"))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    r = run("stylize", "skimage:astronaut", "skimage:coffee", "-o", blocker / "out.png", ok=False)
+    assert r.exit_code == 1 and "Error:" in r.output and "cannot write" in r.output, r.output
+
+
 def test_new_plugin_into_a_file_is_refused(tmp_path):
     from zoo.scaffold import new_plugin
 

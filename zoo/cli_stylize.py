@@ -82,9 +82,10 @@ def _size(text: str | None) -> int | tuple[int, int] | None:
 def stylize(content, style, output, model_name, revision, alpha, style_weights, preserve_color, masks, size,
             style_size, max_pixels, precision, no_alpha, resample):  # type: ignore[no-untyped-def]
     """Stylize CONTENT in the manner of STYLE (several STYLEs: interpolate, or regions with --mask)."""
-    from .images import DEFAULT_MAX_PIXELS, save_image
+    from .images import DEFAULT_MAX_PIXELS, check_output_path, save_image
 
     try:
+        check_output_path(output)  # before loading anything: an unwritable -o is said first, not after the work
         model = load_model(model_name, revision)
         if not hasattr(model, "stylize"):
             raise ConfigError(f"model {model_name!r} is not a style-transfer model (it has no stylize())")
