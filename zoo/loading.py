@@ -310,7 +310,7 @@ def load_folder(folder: str | os.PathLike[str], *, architecture: str | None = No
 
     folder = Path(folder)
     cfg_path, weights = folder / "config.json", folder / "model.safetensors"
-    arch_name, given = read_folder_config(cfg_path)
+    arch_name, given = read_folder_config(cfg_path, default_architecture=architecture)
     if architecture is not None and arch_name != architecture:
         raise ConfigError(f"config.json names architecture {arch_name!r}, expected {architecture!r}",
                           path=str(cfg_path))

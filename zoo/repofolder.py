@@ -204,9 +204,10 @@ def read_safetensors_header(path: str | Path) -> dict[str, TensorInfo]:
     return out
 
 
-def read_folder_config(path: Path) -> tuple[str, dict[str, Any]]:
+def read_folder_config(path: Path, default_architecture: str | None = None) -> tuple[str, dict[str, Any]]:
     """(architecture, builder arguments) of a folder's config.json, within the size and nesting limits
-    (``[limits] config_bytes``, ``nesting``). The caller validates the arguments with the schema."""
+    (``[limits] config_bytes``, ``nesting``). The caller validates the arguments with the schema.
+    ``default_architecture``: what a config.json that names none is taken to be (a caller that knows)."""
     from .config import load_settings
     from .plugins import _host
 
@@ -218,6 +219,8 @@ def read_folder_config(path: Path) -> tuple[str, dict[str, Any]]:
     limits = (_host.settings if _host is not None else load_settings()).limits
     data = read_json_bounded(path, limit_bytes=limits.config_bytes, nesting=limits.nesting)
     text = path.read_text(encoding="utf-8")
+    if isinstance(data, dict) and "architecture" not in data and default_architecture:
+        data = {**data, "architecture": default_architecture}
     if not isinstance(data, dict) or not isinstance(data.get("architecture"), str):
         raise ConfigError('must be a JSON object with an "architecture" name (and a "config" object)',
                           path=str(path), line=1)
