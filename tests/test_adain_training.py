@@ -358,3 +358,17 @@ def test_feature_scales_divide_the_losses(tmp_path):
     lc2, ls2 = T.train_step(enc, d2, torch.optim.SGD(d2.parameters(), lr=0.0), c, s, cfg, two)
     assert math.isclose(lc2, lc1 / 4, rel_tol=1e-4)
     assert math.isclose(ls2, ls1 / 4, rel_tol=0.05)  # not exact: std = sqrt(var + 1e-5)
+
+
+def test_hue_rotation_keeps_luminance_and_changes_the_palette():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 16, 16, generator=g) * 0.4 + 0.3
+    w = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
+    y = T.rotate_hue(x, 2.0)
+    torch.testing.assert_close((y * w).sum(0), (x * w).sum(0), atol=1e-5, rtol=0)
+    assert float((y - x).abs().mean()) > 0.01
+    torch.testing.assert_close(T.rotate_hue(x, 0.0), x, atol=1e-6, rtol=0)
+    im = Image.fromarray((x.permute(1, 2, 0).numpy() * 255).astype("uint8"))
+    plain = T.CropPool([im], resize=16, crop=16).sample(1, random.Random(0))
+    rotated = T.CropPool([im], resize=16, crop=16, hue=1.0).sample(1, random.Random(0))
+    assert not torch.allclose(plain, rotated)

@@ -101,7 +101,7 @@ class CropPool:
     """
 
     def __init__(self, images: Sequence[Image.Image], resize: int, crop: int, names: Sequence[str] = (),
-                 scales: tuple[float, float] = (1.0, 1.0)):
+                 scales: tuple[float, float] = (1.0, 1.0), hue: float = 0.0):
         if not images:
             raise ValueError("CropPool needs at least one image")
         if crop > resize:
@@ -113,6 +113,7 @@ class CropPool:
         self.names = list(names)
         self.crop = crop
         self.scales = scales
+        self.hue = hue
 
     @property
     def tensors(self) -> list[torch.Tensor]:  # kept for callers that count images
@@ -134,8 +135,22 @@ class CropPool:
                                   antialias=side > self.crop)[0].clamp_(0, 1)
             if rng.random() < 0.5:
                 x = x.flip(2)
+            if self.hue and rng.random() < self.hue:
+                x = rotate_hue(x, rng.uniform(0.0, 2.0 * math.pi))
             out.append(x)
         return torch.stack(out)
+
+
+_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]])
+
+
+def rotate_hue(x: torch.Tensor, angle: float) -> torch.Tensor:
+    """(3, H, W) in [0, 1] with its chroma (YIQ's I, Q) rotated by ``angle``: the same
+    luminance and strokes, another palette. Clamped to [0, 1]."""
+    c, s_ = math.cos(angle), math.sin(angle)
+    rot = torch.tensor([[1.0, 0.0, 0.0], [0.0, c, -s_], [0.0, s_, c]])
+    m = torch.linalg.inv(_YIQ) @ rot @ _YIQ
+    return torch.einsum("ij,jhw->ihw", m, x).clamp_(0.0, 1.0)
 
 
 def read_manifest(path: str | Path) -> list[tuple[str, Path]]:
@@ -192,7 +207,7 @@ def load_pools(cfg: "TrainConfig") -> tuple[CropPool, CropPool]:
     style_imgs = [_open_rgb(p, cfg.resize) for p in style_paths]
     style_names = [p.stem for p in style_paths]
     return (CropPool(content_imgs, cfg.resize, cfg.crop, content_names, cfg.scales),
-            CropPool(style_imgs, cfg.resize, cfg.crop, style_names, cfg.scales))
+            CropPool(style_imgs, cfg.resize, cfg.crop, style_names, cfg.scales, hue=cfg.style_hue))
 
 
 # ---------------------------------------------------------------- losses
@@ -276,6 +291,9 @@ class TrainConfig:
     # Not in the paper's code, but its features: divide each layer by its mean activation on
     # training crops before the losses (feature_scales), as the normalised VGG-19 has built in
     normalise_features: bool = False
+    # style augmentation: the share of style crops whose palette is rotated in hue (rotate_hue);
+    # with few paintings the decoder otherwise learns their palettes, not to read any palette
+    style_hue: float = 0.0
     # Not in the paper: a total-variation penalty on the output, tv_weight * (mean squared
     # difference of vertically + horizontally adjacent pixels), as Johnson et al. (ECCV 2016)
     # regularise their transfer networks; against the decoder's upsampling grid pattern.
@@ -683,6 +701,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
                    help="multi-scale crops: the square cut is LO..HI times --crop, resized to --crop (paper: 1 1)")
     p.add_argument("--decoder-width", type=float, default=d.decoder_width)
     p.add_argument("--no-channels-last", action="store_true")
+    p.add_argument("--style-hue", type=float, default=d.style_hue,
+                   help="share of style crops given a random hue rotation (palette augmentation; 0: none)")
     p.add_argument("--normalise-features", action="store_true",
                    help="divide each layer's features by its mean activation before the losses (as the paper's normalised VGG)")
     p.add_argument("--style-dir", required=True, help="folder of style images (paintings)")
@@ -703,7 +723,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         content_lists=tuple(a.content_list), recursive=a.recursive, max_images=a.max_images,
         held_out_content=tuple(a.held_out_content), held_out_styles=tuple(a.held_out_style),
         scales=tuple(a.scales), encoder_weights=a.encoder_weights, decoder_width=a.decoder_width,
-        channels_last=not a.no_channels_last, normalise_features=a.normalise_features,
+        channels_last=not a.no_channels_last, normalise_features=a.normalise_features, style_hue=a.style_hue,
         skimage_content=() if a.no_skimage else (tuple(a.skimage) or SKIMAGE_CONTENT), cifar_encoder=a.cifar_encoder,
         resize=a.resize, crop=a.crop, batch_size=a.batch_size, lr=a.lr, lr_decay=a.lr_decay,
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
