@@ -372,3 +372,19 @@ def test_hue_rotation_keeps_luminance_and_changes_the_palette():
     plain = T.CropPool([im], resize=16, crop=16).sample(1, random.Random(0))
     rotated = T.CropPool([im], resize=16, crop=16, hue=1.0).sample(1, random.Random(0))
     assert not torch.allclose(plain, rotated)
+
+
+def test_revive_dead_channels_keeps_the_output():
+    dec = T.new_decoder(0, 4, 0.0625)
+    first = dec.stages[0][0].conv
+    with torch.no_grad():
+        first.bias[:5] = -1e6  # five dead channels
+    f = torch.rand(2, 512, 4, 4)
+    with torch.no_grad():
+        before = dec(f)
+        report = T.revive_dead_channels(dec, f)
+        after = dec(f)
+    assert report[0][1] >= 5
+    torch.testing.assert_close(after, before)
+    with torch.no_grad():
+        assert float(first(torch.nn.functional.pad(f, (1, 1, 1, 1), mode="reflect"))[:, :5].clamp_min(0).amax()) > 0
