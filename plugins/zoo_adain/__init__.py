@@ -93,13 +93,16 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
             reference_code="https://github.com/naoto0804/pytorch-AdaIN",
             task="style-transfer",
             description=(
-                "Arbitrary style transfer: a fixed encoder (normalised VGG-19 to relu4_1, or a timm "
-                "backbone), adaptive instance normalisation of the content features to the style's "
-                "channel means and standard deviations, and a trained decoder mirroring the encoder. "
-                "stylize() takes paths, PIL images or tensors; alpha, several styles with weights, "
-                "colour preservation and masks. One safetensors file holds 'encoder.*' and 'decoder.*'. "
-                "Tags: 'zoo' (trained here), 'paper' (converted from naoto0804's vgg_normalised.pth and "
-                "decoder.pth). Where the paper is silent the zoo follows naoto0804's code, whose checkpoints "
+                "Arbitrary style transfer: a fixed encoder (an ImageNet-descended VGG16 to relu4_1, the "
+                "normalised VGG-19 to relu4_1, or a timm backbone), adaptive instance normalisation of the "
+                "content features to the style's channel means and standard deviations, and a trained decoder "
+                "mirroring the encoder. stylize() takes paths, PIL images or tensors; alpha, several styles "
+                "with weights, colour preservation and masks. Tags: 'zoo' (the default: trained here over a random "
+                "VGG; one file holds 'encoder.*' and 'decoder.*'), 'vgg16' (a decoder in training here over "
+                "vgg16.hed-bsds500, whose tensors load from that model's derived file under 'encoder.'; not yet "
+                "better than 'zoo', see its card); "
+                "naoto0804's vgg_normalised.pth and decoder.pth convert with `zoo convert adain`. Where the "
+                "paper is silent the zoo follows naoto0804's code, whose checkpoints "
                 "users load: std = sqrt(unbiased variance + 1e-5), reflection padding, ceil-mode pooling, "
                 "alpha blending of the features, interpolation as a weighted sum of AdaIN outputs."
             ),

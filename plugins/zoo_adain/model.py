@@ -19,7 +19,10 @@ Layout (compared layer by layer with naoto0804/pytorch-AdaIN ``net.py`` at commi
   and standard deviation over space and gives it the style features' ones. The
   standard deviation is ``sqrt(unbiased variance + eps)`` with ``eps = 1e-5``, as
   the reference computes it, so its weights reproduce its outputs.
-- :class:`TimmEncoder` is the alternative encoder: any timm backbone with
+- ``encoder="vgg16"`` is :class:`zoo_adain.encoders.VGG16Encoder`: an ImageNet-descended
+  VGG16 to relu4_1 (the zoo model ``vgg16.hed-bsds500``), Caffe preprocessing inside,
+  zero padding as it was trained; the weights ``adain.vgg16`` use it.
+- :class:`TimmEncoder` is another alternative encoder: any timm backbone with
   ``features_only=True``; the deepest selected level plays relu4_1's role and its
   levels are the style-loss layers. Its input is normalised with the backbone's
   pretrained mean/std (persistent buffers, so they are in the state dict).
