@@ -37,16 +37,18 @@ def extract(extractor: nn.Module, images: torch.Tensor, *, batch_size: int = 200
             progress: bool | None = None) -> torch.Tensor:
     """(n, d) float64 features of ``images`` (uint8, or float in [0, 1]), batch by batch.
 
-    A progress bar with an ETA goes to stderr when it is a terminal (or with ``progress=True``)
-    and the job is more than one batch.
+    A progress bar with an ETA goes to stderr for jobs of more than one batch (``progress=False``
+    turns it off): redrawn on a terminal, a line every 30 s into a log file.
     """
     n = len(images)
-    show = (sys.stderr.isatty() if progress is None else progress) and n > batch_size
+    tty = sys.stderr.isatty()
+    show = (progress if progress is not None else True) and n > batch_size
     bar = None
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=n, desc=desc, unit="img", file=sys.stderr, leave=False)
+        bar = tqdm(total=n, desc=desc, unit="img", file=sys.stderr, leave=not tty, mininterval=0.5 if tty else 30,
+                   ascii=not tty)
     out = []
     with torch.inference_mode():
         for i in range(0, n, batch_size):
