@@ -8,6 +8,7 @@ adds or refreshes metrics.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,6 @@ def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any]) -> 
 
 def _clean_command(command: str) -> str:
     """The training command without the options that do not change the weights."""
-    import shlex
 
     try:
         words = shlex.split(command)
@@ -232,8 +232,8 @@ wall time is an upper bound). Final logged losses: {json.dumps(tr.get('final_los
 
 {_notes_text(config.get("notes"))}## Limitations
 
-Trained briefly on a CPU: samples are recognisable but not state of the art, and some are
-malformed. {_comparability_text(metrics, info)}
+Trained briefly on a CPU: not state of the art, and some samples are malformed; look at the
+grid before relying on it. {_comparability_text(metrics, info)}
 
 ## Citation
 
@@ -304,12 +304,13 @@ def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any],
                 f"{float(base) if base is not None else float('nan'):.4g}"
                 f"{f' ± {float(bstd):.2g}' if bstd is not None else ''} |"
             )
-    data_arg = "DIR"
     cmd = str(metrics.get("command", ""))
-    if "--data " in cmd:
-        data_arg = cmd.split("--data ", 1)[1].split(" ")[0]
+    by_name = f"zoo eval {name} --data DIR"
+    if cmd.startswith("zoo eval "):  # the recorded command, with the registered name for the folder
+        words = shlex.split(cmd)
+        by_name = shlex.join(["zoo", "eval", name, *words[3:]])
     return (
-        f"Measured with `zoo eval {name} --data {data_arg}` (the same on the folder: "
+        f"Measured with `{by_name}` (the same on the folder: "
         f"`{cmd or 'zoo eval FOLDER --data DIR'}`): {metrics.get('protocol', '')}.\n\n"
         f"| metric | this generator ({metrics.get('n_samples')} samples vs test) | real-vs-real baseline (train vs test) |\n"
         "|---|---|---|\n" + "\n".join(rows) + "\n\n"
