@@ -32,7 +32,7 @@ PUBLISHED = [
     zoo.Weights(
         name="dcgan.cifar10",
         repo_id="zoo/dcgan-cifar10",
-        revision="d47f016e6f6e72275755d6f2161ea4830a2ed662",
+        revision="90fd4ee566a88c45ba7f696c502eba3ac9831eda",
         sha256="aac978315f735a79808b27ae96f2342ef5d2af0089327bc0494e433810345baf",
         size=4280924,
         config={'image_size': 32, 'nc': 3, 'ndf': 64, 'ngf': 64, 'nz': 100},
