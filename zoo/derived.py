@@ -105,9 +105,21 @@ def find_or_derive(w: Weights, store: Path | None = None, *, say: Callable[[str]
     path = folder_of(w, store) / w.filename
     if path.is_file() and not path.is_symlink():
         if checked_sha256(path) == w.sha256:
+            _refresh_card_files(path.parent, w)
             return path
         say(f"{path} does not match the sha256 pinned for {w.name}: deriving it again")
     return derive(w, store, say=say)
+
+
+def _refresh_card_files(folder: Path, w: Weights) -> None:
+    """Keep the derived folder's card and config those of cards/ (they change with the zoo; the weights don't)."""
+    for name in CARD_FILES:
+        src = embedded_path("cards") / w.repo_id / name
+        dst = folder / name
+        if src.is_file() and (not dst.is_file() or dst.is_symlink() or dst.read_bytes() != src.read_bytes()):
+            tmp = folder / f".{name}.tmp"
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
 
 
 def derived_weights(names: list[str] | None = None) -> list[Weights]:

@@ -82,6 +82,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from zoo.machine import bf16_native
 from zoo.errors import ConfigError, ImageError
 from zoo.images import (
     DEFAULT_MAX_PIXELS,
@@ -154,14 +155,6 @@ def coral(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- the fast runner
-def bf16_native() -> bool:
-    """True if this CPU runs bf16 convolutions natively (avx512_bf16 or AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception:
-        return False
-
-
 def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
     if precision == "fp32":
         return torch.float32
