@@ -40,6 +40,8 @@ from PIL import Image, ImageDraw
 
 from zoo_adain import train as T
 
+from adain_encoder_study import colour_transfer, luminance  # noqa: E402 (bench/ is on the path)
+
 HELD_OUT_STYLES = ("the_scream", "udnie", "woman_with_hat_matisse")
 SKIMAGE_HELD_OUT = ("astronaut", "chelsea", "coffee")
 WALLPAPER_HELD_OUT = ("plasma:EveningGlow", "mate:Storm")
@@ -73,17 +75,6 @@ def held_out_contents(size: int, wallpapers: bool = True) -> dict[str, torch.Ten
                 with Image.open(p) as im:
                     out[n] = T.center_square(im.convert("RGB"), size)[None]
     return out
-
-
-def colour_transfer(c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-    cm, cs = c.mean((2, 3), keepdim=True), c.std((2, 3), keepdim=True)
-    sm, ss = s.mean((2, 3), keepdim=True), s.std((2, 3), keepdim=True)
-    return ((c - cm) / (cs + 1e-6) * ss + sm).clamp(0, 1)
-
-
-def luminance(x: torch.Tensor) -> np.ndarray:
-    w = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-    return (x * w).sum(1)[0].numpy()
 
 
 @torch.inference_mode()
