@@ -117,6 +117,28 @@ def examples_png(model: torch.nn.Module, style_dir: Path, path: Path, size: int)
     comparison_png(rows, path, size)
 
 
+def evaluate_pairs(models: dict[str, torch.nn.Module], contents: dict[str, torch.Tensor],
+                   styles: dict[str, torch.Tensor], score) -> tuple[list[str], dict[str, list[dict[str, float]]],
+                                                                   dict[str, dict[str, float]],
+                                                                   dict[tuple[str, str, str], torch.Tensor]]:
+    """Every (content, style) pair through the unchanged photo, a colour transfer and each model: the
+    methods, their per-pair and mean scores, and every output (method, content, style) -> image."""
+    methods = ["content image", "colour transfer", *models]
+    per: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
+    outputs: dict[tuple[str, str, str], torch.Tensor] = {}
+    with torch.inference_mode():
+        for cn, c in contents.items():
+            for sn, s in styles.items():
+                outs = {"content image": c, "colour transfer": colour_transfer(c, s)}
+                for name, model in models.items():
+                    outs[name] = model(c, s).float().clamp(0, 1)
+                for m, o in outs.items():
+                    per[m].append(score(o, c, s))
+                    outputs[(m, cn, sn)] = o
+    table = {m: {k: float(np.mean([d[k] for d in per[m]])) for k in per[m][0]} for m in methods}
+    return methods, per, table, outputs
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="+", help="run folders of python -m zoo_adain.train (label = folder name)")
@@ -138,19 +160,7 @@ def main() -> None:
         enc, dec, cfg = T.load_run(Path(run))
         models[Path(run).name] = T.zoo_model_from(enc, dec, int(cfg.get("depth", 4)))
         steps[Path(run).name] = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
-    methods = ["content image", "colour transfer", *models]
-    per: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
-    outputs: dict[tuple[str, str, str], torch.Tensor] = {}
-    with torch.inference_mode():
-        for cn, c in contents.items():
-            for sn, s in styles.items():
-                outs = {"content image": c, "colour transfer": colour_transfer(c, s)}
-                for name, model in models.items():
-                    outs[name] = model(c, s).clamp(0, 1)
-                for m, o in outs.items():
-                    per[m].append(scores(judge, o, c, s))
-                    outputs[(m, cn, sn)] = o
-    table = {m: {k: float(np.mean([d[k] for d in per[m]])) for k in per[m][0]} for m in methods}
+    methods, per, table, outputs = evaluate_pairs(models, contents, styles, lambda o, c, s: scores(judge, o, c, s))
     n_pairs = len(contents) * len(styles)
     print(f"# AdaIN encoder study: {n_pairs} held-out pairs at {a.size}x{a.size}, judge = random VGG seed {JUDGE_SEED} "
           f"(unit-scaled layers); {platform.processor() or platform.machine()}, torch {torch.__version__}, "

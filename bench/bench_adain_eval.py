@@ -33,14 +33,14 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
 from zoo_adain import train as T
 
-from adain_encoder_study import colour_transfer, luminance  # noqa: E402 (bench/ is on the path)
+from adain_encoder_study import (  # noqa: E402 (bench/ is on the path)
+    evaluate_pairs, luminance, style_image, to_pil)
 
 HELD_OUT_STYLES = ("the_scream", "udnie", "woman_with_hat_matisse")
 SKIMAGE_HELD_OUT = ("astronaut", "chelsea", "coffee")
@@ -54,15 +54,6 @@ def judge_network(weights: str | None = None) -> torch.nn.Module:
     import zoo
 
     return zoo.load("vgg16.hed-bsds500").eval()
-
-
-def style_image(style_dir: Path, name: str) -> Image.Image:
-    for suf in T.IMAGE_SUFFIXES:
-        p = style_dir / f"{name}{suf}"
-        if p.is_file():
-            with Image.open(p) as im:
-                return im.convert("RGB")
-    raise FileNotFoundError(f"no image {name}.* in {style_dir}")
 
 
 def held_out_contents(size: int, wallpapers: bool = True) -> dict[str, torch.Tensor]:
@@ -87,10 +78,6 @@ def scores(judge: torch.nn.Module, out: torch.Tensor, c: torch.Tensor, s: torch.
     palette = ((out.mean((2, 3)) - s.mean((2, 3))).abs().mean() + (out.std((2, 3)) - s.std((2, 3))).abs().mean()).item()
     ssim = float(structural_similarity(luminance(out), luminance(c), data_range=1.0))
     return {"content": content, "style": style, "palette": palette, "ssim": ssim}
-
-
-def to_pil(x: torch.Tensor) -> Image.Image:
-    return Image.fromarray((x[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8))
 
 
 def grid_png(rows: list[list[tuple[str, torch.Tensor]]], path: Path, tile: int) -> None:
@@ -142,19 +129,7 @@ def main() -> None:
     contents = held_out_contents(a.size, not a.no_wallpapers)
     styles = {n: T.center_square(style_image(Path(a.style_dir), n), a.size)[None] for n in HELD_OUT_STYLES}
     models, steps = load_models(a.model, a.run)
-    methods = ["content image", "colour transfer", *models]
-    per: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
-    outputs: dict[tuple[str, str, str], torch.Tensor] = {}
-    with torch.inference_mode():
-        for cn, c in contents.items():
-            for sn, s in styles.items():
-                outs = {"content image": c, "colour transfer": colour_transfer(c, s)}
-                for name, model in models.items():
-                    outs[name] = model(c, s).float().clamp(0, 1)
-                for m, o in outs.items():
-                    per[m].append(scores(judge, o, c, s))
-                    outputs[(m, cn, sn)] = o
-    table = {m: {k: float(np.mean([d[k] for d in per[m]])) for k in per[m][0]} for m in methods}
+    methods, per, table, outputs = evaluate_pairs(models, contents, styles, lambda o, c, s: scores(judge, o, c, s))
     n_pairs = len(contents) * len(styles)
     print(f"# AdaIN held-out evaluation: {n_pairs} pairs ({', '.join(contents)} x {', '.join(styles)}) at "
           f"{a.size}x{a.size}; judge = vgg16.hed-bsds500; {platform.processor() or platform.machine()}, "
