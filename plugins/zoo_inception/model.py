@@ -186,7 +186,7 @@ class InceptionFID(nn.Module):
         self.Mixed_7a = _block_d(768)
         self.Mixed_7b = _block_e(1280, "avg")
         self.Mixed_7c = _block_e(2048, "max1")
-        self.latent_dim = 0
+        self.num_features = FEATURE_DIM  # what torchmetrics and zoo.metrics read off an extractor
         # "fp32", or "bf16": the convolutions under CPU/GPU autocast (see bench/bench_fid.py for
         # its agreement with fp32); the resize and the output stay float32
         self.precision = "fp32"

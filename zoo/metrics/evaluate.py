@@ -61,7 +61,6 @@ def inception_extractor(precision: str = "fp32") -> tuple[torch.nn.Module, str, 
     if precision == "bf16":
         model = model.to(memory_format=torch.channels_last)
     model.precision = precision
-    model.num_features = 2048
     w = zoo.model_info("inception.fid").weights
     name = (f"zoo inception.fid (TF 2015-12-05 Inception-v3 pool3, 2048-d, torch-fidelity's layout; "
             f"uint8 input as torchmetrics' normalize=True, TF1 bilinear resize to 299; {precision})")
