@@ -72,10 +72,14 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) ->
 @click.option("--checkpoint-every", type=int, default=500, show_default=True)
 @click.option("--threads", type=int, default=None, help="torch threads per process.")
 @click.option("--device", default="cpu", show_default=True)
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "auto"]), default="fp32", show_default=True,
+              help="bf16: autocast the convolutions to bfloat16 (weights and optimiser stay fp32); "
+                   "auto: bf16 where the CPU runs it natively.")
+@click.option("--channels-last", is_flag=True, help="NHWC memory layout for the convolutions.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def train(arch: str, data: str, dataset: str, config_json: str | None, sets: tuple[str, ...], recipe_name: str | None,
           out: str, steps: int, seed: int, run_dir: str | None, sample_every: int, checkpoint_every: int,
-          threads: int | None, device: str, no_progress: bool) -> None:
+          threads: int | None, device: str, precision: str, channels_last: bool, no_progress: bool) -> None:
     """Train ARCH on a dataset with its paper's recipe and write a Hub-repo folder to --out.
 
     Runs data-parallel under torchrun (gloo on CPU): torchrun --nproc-per-node 2 -m zoo.cli train ...
@@ -93,7 +97,7 @@ def train(arch: str, data: str, dataset: str, config_json: str | None, sets: tup
         config=config, recipe_name=recipe_name, recipe_overrides=recipe,
         run_dir=Path(run_dir) if run_dir else None, sample_every=sample_every,
         checkpoint_every=checkpoint_every, threads=threads, progress=not no_progress,
-        command=command, device=device,
+        command=command, device=device, precision=precision, channels_last=channels_last,
     )
     summary = run_training(job)
     if summary.get("world_size", 1) == 1 or _rank() == 0:

@@ -36,6 +36,20 @@ RECIPES = {
         "batch_size": 64,
         "image_range": (-1.0, 1.0),
     },
+    # issue 10's SN-GAN CNN on CIFAR-10: hinge loss with n_dis 5; the optimiser of the paper's
+    # n_dis-5 experiments (alpha 2e-4, beta1 0, beta2 0.9). The G batch stays the D batch (64).
+    "cnn-ndis5": {
+        "source": "Miyato et al. 2018, standard CNN with the n_dis=5 optimiser of its ResNet experiments "
+        "(alpha=0.0002, beta1=0, beta2=0.9); hinge loss",
+        "loss": "hinge",
+        "optimizer": "adam",
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+        "betas": (0.0, 0.9),
+        "n_critic": 5,
+        "batch_size": 64,
+        "image_range": (-1.0, 1.0),
+    },
     # the ResNet experiments: alpha 0.0002, beta1 0, beta2 0.9, n_dis 5, G batch 2x D batch, linear decay
     "resnet": {
         "source": "Miyato et al. 2018, ResNet experiments (alpha=0.0002, beta1=0, beta2=0.9, n_dis=5); "

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import contextlib
+
 import torch
 from torch import nn
 
@@ -63,6 +65,14 @@ class LoopConfig:
     resume: bool = True  # continue from run_dir/checkpoint.pt when it exists
     progress: bool = True
     device: str = "cpu"
+    # "bf16": autocast the forward passes (convolutions, linear layers) to bfloat16; the
+    # optimiser, the weights and the gradient-penalty norm stay float32. "fp32": none.
+    precision: str = "fp32"
+    channels_last: bool = False  # NHWC tensors for the convolutions (oneDNN's preferred layout)
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
 
 
 @dataclass
@@ -199,6 +209,15 @@ def train_gan(
     loss = get_loss(recipe.loss)
     G.to(device).train()
     D.to(device).train()
+    layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    if cfg.channels_last:
+        G.to(memory_format=layout)
+        D.to(memory_format=layout)
+
+    def mixed() -> contextlib.AbstractContextManager[Any]:
+        if cfg.precision == "bf16":
+            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
     run_dir = Path(cfg.run_dir) if cfg.run_dir is not None else None
     ckpt_path = run_dir / "checkpoint.pt" if run_dir else None
     if run_dir and rank == 0:
@@ -268,17 +287,20 @@ def train_gan(
             gen = torch.Generator().manual_seed(_mix(cfg.seed, 2, rank, step))
             for k in range(recipe.n_critic):
                 real = stream.batch(step * recipe.n_critic + k, device)
+                if cfg.channels_last and real.dim() == 4:
+                    real = real.contiguous(memory_format=layout)
                 z = _latent(G, real.shape[0], gen).to(device)
                 last = k == recipe.n_critic - 1
-                with torch.set_grad_enabled(last):
-                    fake = g_run(z)
-                d_real = d_run(real)
-                d_fake = d_run(fake.detach())
-                loss_d = loss.d(d_real, d_fake)
-                gp = None
-                if loss.gradient_penalty:
-                    gp = gradient_penalty(d_run, real, fake, gen)
-                    loss_d = loss_d + recipe.gp_lambda * gp
+                with mixed():
+                    with torch.set_grad_enabled(last):
+                        fake = g_run(z)
+                    d_real = d_run(real).float()
+                    d_fake = d_run(fake.detach()).float()
+                    loss_d = loss.d(d_real, d_fake)
+                    gp = None
+                    if loss.gradient_penalty:
+                        gp = gradient_penalty(d_run, real, fake, gen)
+                        loss_d = loss_d + recipe.gp_lambda * gp
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 opt_d.step()
@@ -289,7 +311,8 @@ def train_gan(
             # generator update on the last generated batch
             if not ddp:
                 D.requires_grad_(False)
-            loss_g = loss.g(d_run(fake))
+            with mixed():
+                loss_g = loss.g(d_run(fake).float())
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()

@@ -62,7 +62,7 @@ def gradient_penalty(
     x_hat = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)
     scores = critic(x_hat)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
-    norms = grad.flatten(1).norm(2, dim=1)
+    norms = grad.float().flatten(1).norm(2, dim=1)  # float32 even under bf16 autocast
     return ((norms - 1.0) ** 2).mean()
 
 

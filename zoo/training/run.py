@@ -38,6 +38,19 @@ class TrainJob:
     progress: bool = True
     command: str = ""
     device: str = "cpu"
+    precision: str = "fp32"  # "fp32", "bf16" (autocast) or "auto" (bf16 where the CPU runs it natively)
+    channels_last: bool = False
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """'auto' -> 'bf16' on a CUDA device or a CPU with native bf16 (zoo.machine.bf16_native), else 'fp32'."""
+    if precision != "auto":
+        return precision
+    if device.startswith("cuda"):
+        return "bf16"
+    from ..machine import bf16_native
+
+    return "bf16" if bf16_native() else "fp32"
 
 
 def machine_description() -> str:
@@ -114,6 +127,8 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         checkpoint_every=job.checkpoint_every,
         progress=job.progress,
         device=job.device,
+        precision=resolve_precision(job.precision, job.device),
+        channels_last=job.channels_last,
     )
     t0 = time.perf_counter()
     result: TrainResult = train_gan(G, D, train.images, recipe, loop_cfg)
@@ -139,6 +154,8 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         "world_size": world,
         "global_batch": recipe.batch_size * world,
         "wall_time_s": round(total_wall, 1),
+        "precision": loop_cfg.precision,
+        "channels_last": loop_cfg.channels_last,
         "machine": machine_description(),
         "command": job.command,
         "final_losses": result.history[-1] if result.history else {},
