@@ -1,13 +1,16 @@
-"""DCGAN training speed on MNIST: the zoo's training loop against a plain loop.
+"""DCGAN training speed on MNIST or CIFAR-10: the zoo's training loop against a plain loop.
 
 The baseline is written here in the style of pytorch/examples dcgan/main.py:
 a DataLoader over the images, BCE on the discriminator's logits, D on real then
 fake (two backward calls), then G on the same fake batch. Both train the same
 model (zoo.build("dcgan", ...)) with the same batch size, optimiser and data in
-memory. Rounds alternate between the two loops so that load from other
-processes hits both alike; the ratio is of the median rates.
+memory. Rounds alternate between the loops so that load from other
+processes hits all alike; the ratio is of the median rates. The zoo loop is
+timed as it is by default (fp32) and with ``--precision bf16 --channels-last``
+(`zoo train`'s options: bf16 autocast of the forward passes, NHWC layout).
 
     python bench/bench_train.py --data ../shared/data/mnist [--steps 30 --rounds 3 --threads 1]
+    python bench/bench_train.py --dataset cifar10 --data ../shared/data/cifar10-jpeg-q75 --ngf 64 --ndf 64
 
 Prints iterations (generator steps) per second of each and zoo / baseline.
 """
@@ -64,7 +67,8 @@ def plain_loop(netG: nn.Module, netD: nn.Module, images: torch.Tensor, batch: in
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", required=True, help="folder with the MNIST IDX files")
+    ap.add_argument("--data", required=True, help="folder with the MNIST IDX files or the CIFAR-10 copy")
+    ap.add_argument("--dataset", choices=("mnist", "cifar10"), default="mnist")
     ap.add_argument("--steps", type=int, default=30, help="iterations per round and loop")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
@@ -73,12 +77,21 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     arch = get_architecture("dcgan")
-    cfg = arch.validate_config(nc=1, image_size=32, ngf=args.ngf, ndf=args.ndf)
+    nc = 3 if args.dataset == "cifar10" else 1
+    cfg = arch.validate_config(nc=nc, image_size=32, ngf=args.ngf, ndf=args.ndf)
     recipe = architecture_recipe(arch)
-    images = load_dataset("mnist", args.data, "train").resized(32).images
+    images = load_dataset(args.dataset, args.data, "train").resized(32).images
+    from zoo.machine import bf16_native
+
+    variants = [("zoo fp32", "fp32", False)]
+    if bf16_native():
+        variants.append(("zoo bf16 + channels_last", "bf16", True))
+    else:
+        print("this CPU has no native bf16: the bf16 variant is left out")
     torch.manual_seed(0)
     G0, D0 = build_pair(arch, cfg)
-    zoo_rates, base_rates = [], []
+    zoo_rates: dict[str, list[float]] = {v[0]: [] for v in variants}
+    base_rates: list[float] = []
     # warm-up both (allocator, kernels)
     plain_loop(G0, D0, images, recipe.batch_size, 3, recipe.lr_g, recipe.betas, cfg["nz"])
     for r in range(args.rounds):
@@ -86,19 +99,28 @@ def main() -> None:
         G, D = build_pair(arch, cfg)
         sec = plain_loop(G, D, images, recipe.batch_size, args.steps, recipe.lr_g, recipe.betas, cfg["nz"])
         base_rates.append(args.steps / sec)
-        torch.manual_seed(r)
-        G, D = build_pair(arch, cfg)
-        res = train_gan(G, D, images, recipe, LoopConfig(steps=args.steps, seed=r, run_dir=None, progress=False,
-                                                         log_every=args.steps))
-        zoo_rates.append(args.steps / res.wall_time_s)
-        print(f"round {r}: baseline {base_rates[-1]:.3f} it/s, zoo {zoo_rates[-1]:.3f} it/s", flush=True)
-    b, z = statistics.median(base_rates), statistics.median(zoo_rates)
+        line = f"round {r}: baseline {base_rates[-1]:.3f} it/s"
+        for label, precision, channels_last in variants:
+            torch.manual_seed(r)
+            G, D = build_pair(arch, cfg)
+            loop_cfg = LoopConfig(steps=args.steps, seed=r, run_dir=None, progress=False, log_every=args.steps,
+                                  precision=precision, channels_last=channels_last)
+            # one warm-up step in this layout/precision, outside the timing
+            train_gan(*build_pair(arch, cfg), images, recipe, LoopConfig(steps=1, seed=r, progress=False,
+                                                                         precision=precision,
+                                                                         channels_last=channels_last))
+            res = train_gan(G, D, images, recipe, loop_cfg)
+            zoo_rates[label].append(args.steps / res.wall_time_s)
+            line += f", {label} {zoo_rates[label][-1]:.3f} it/s"
+        print(line, flush=True)
+    b = statistics.median(base_rates)
     print(f"machine: {machine_description()}")
-    print(f"DCGAN 32 px MNIST, ngf={args.ngf} ndf={args.ndf}, batch {recipe.batch_size}, {args.rounds} rounds x "
-          f"{args.steps} iterations")
-    print(f"baseline (pytorch/examples-style loop): {b:.3f} it/s")
-    print(f"zoo.training loop:                      {z:.3f} it/s")
-    print(f"ratio zoo / baseline: {z / b:.3f}")
+    print(f"DCGAN 32 px {args.dataset}, ngf={args.ngf} ndf={args.ndf}, batch {recipe.batch_size}, {args.rounds} rounds x "
+          f"{args.steps} iterations, {args.threads} thread(s)")
+    print(f"baseline (pytorch/examples-style loop, fp32): {b:.3f} it/s")
+    for label, _, _ in variants:
+        z = statistics.median(zoo_rates[label])
+        print(f"{label + ':':<45} {z:.3f} it/s   ratio / baseline {z / b:.3f}")
 
 
 if __name__ == "__main__":
