@@ -11,6 +11,7 @@ Importing zoo, listing, model_info and card import no torch; load and build do.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
@@ -25,7 +26,9 @@ from .errors import (
     HubUnreachableError,
     ImageError,
     InvalidRecordError,
+    InvalidRefError,
     LimitExceededError,
+    ModelRepoError,
     NonFiniteWeightsError,
     NotOnHubError,
     OfflineNotCachedError,
@@ -35,13 +38,16 @@ from .errors import (
     QueryError,
     ReentrantCallError,
     ReservedNameError,
+    RevisionNotFoundError,
     StateDictError,
+    UnknownArchitectureError,
     UnknownModelError,
     WeightsError,
     WeightsNotFoundError,
     ZooError,
 )
 from .hookspecs import hookimpl
+from .refs import ModelRef, ModelSource
 from .registry import Architecture, Field, ModelInfo, Weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,18 +69,31 @@ def list_models(pattern: str | list[str] | None = None, *, pretrained: bool = Fa
     return get_host().registry.list(pattern, pretrained=pretrained)
 
 
-def model_info(name: str) -> ModelInfo:
-    """The Architecture and Weights records behind ``name``."""
+def model_info(name: str | os.PathLike[str] | ModelRef) -> ModelInfo | ModelSource:
+    """What ``name`` is: for a registered name its Architecture and Weights records (ModelInfo); for a
+    Hub-repo folder or ``hf-hub:org/name[@revision]`` a ModelSource (architecture, validated config,
+    resolved commit, sha256 of the weights, fetched into the cache for a Hub repo)."""
+    from .refs import parse_ref, repo_info
+
+    ref = parse_ref(name)
+    if ref.kind != "registered":
+        return repo_info(ref)
     from .plugins import get_host
 
-    return get_host().registry.info(name)
+    return get_host().registry.info(ref.name or "")
 
 
-def card(name: str) -> ModelCard:
-    """The model card of ``name`` as a huggingface_hub ``ModelCard``."""
+def card(name: str | os.PathLike[str] | ModelRef) -> ModelCard:
+    """The model card of ``name`` (a registered name, a folder or an ``hf-hub:`` reference) as a
+    huggingface_hub ``ModelCard``, read and checked against the zoo's card schema."""
+    from .refs import parse_ref, repo_card
+
+    ref = parse_ref(name)
+    if ref.kind != "registered":
+        return repo_card(ref)
     from .cards import card_for
 
-    return card_for(name)
+    return card_for(ref.name or "")
 
 
 def list_plugins() -> list[PluginStatus]:
@@ -85,13 +104,18 @@ def list_plugins() -> list[PluginStatus]:
 
 
 def load(
-    name: str,
+    name: str | os.PathLike[str] | ModelRef,
     *,
     revision: str | None = None,
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
 ) -> torch.nn.Module:
-    """The model ``name`` with its weights, in eval mode (for a GAN: the generator)."""
+    """The model ``name`` with its weights, in eval mode (for a GAN: the generator).
+
+    ``name``: a registered name (``dcgan.mnist``), a Hub-repo folder (config.json + model.safetensors),
+    or ``hf-hub:org/name[@revision]`` (a branch or tag is resolved to its commit; a commit pins it).
+    ``model.zoo_source`` records where the weights came from and their sha256 (docs/loading.md).
+    """
     from .loading import load as _load
 
     return _load(name, revision=revision, device=device, dtype=dtype)
@@ -118,8 +142,12 @@ __all__ = [
     "HubUnreachableError",
     "ImageError",
     "InvalidRecordError",
+    "InvalidRefError",
     "LimitExceededError",
     "ModelInfo",
+    "ModelRef",
+    "ModelRepoError",
+    "ModelSource",
     "NonFiniteWeightsError",
     "NotOnHubError",
     "OfflineNotCachedError",
@@ -129,7 +157,9 @@ __all__ = [
     "QueryError",
     "ReentrantCallError",
     "ReservedNameError",
+    "RevisionNotFoundError",
     "StateDictError",
+    "UnknownArchitectureError",
     "UnknownModelError",
     "Weights",
     "WeightsError",

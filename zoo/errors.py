@@ -198,3 +198,33 @@ class ReservedNameError(DuplicateNameError):
 
 class OutputPathError(ZooError, ValueError):
     """An output path that cannot be written; checked before any work is done."""
+
+
+class InvalidRefError(ZooError, ValueError):
+    """A model reference that is none of: a registered name, a Hub-repo folder, ``hf-hub:org/name[@revision]``."""
+
+
+class ModelRepoError(ConfigError):
+    """A folder or Hub repo that is not a model the zoo can build: not a folder, no config.json, or a
+    config.json that names no architecture."""
+
+
+class UnknownArchitectureError(UnknownModelError):
+    """A folder's or Hub repo's config.json names an architecture that no installed plugin registers."""
+
+    def __init__(self, architecture: str, where: str, installed: Sequence[str] = (), plugins: Sequence[str] = (),
+                 broken: Sequence[str] = ()):
+        self.name = architecture
+        self.suggestions = []
+        self.where = where
+        msg = (f"{where} names architecture {architecture!r}, which no installed plugin registers "
+               f"(architectures: {', '.join(installed) or 'none'}; plugins: {', '.join(plugins) or 'none'}). "
+               "Install the plugin that provides it (pip install <its package>; it registers through the "
+               "'zoo.plugins' entry-point group, see `zoo plugins`), or fix the name in config.json.")
+        if broken:
+            msg += f" Some plugins failed to load and may provide it: {', '.join(broken)} (see `zoo plugins`)."
+        Exception.__init__(self, msg)
+
+
+class RevisionNotFoundError(NotOnHubError):
+    """The repository exists on the endpoint, but not the revision (branch, tag or commit) asked for."""

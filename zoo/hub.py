@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from .errors import (
     NotOnHubError,
     OfflineNotCachedError,
     PinMismatchError,
+    RevisionNotFoundError,
     WeightsNotFoundError,
 )
 
@@ -185,34 +187,39 @@ def from_cache(repo_id: str, filename: str, revision: str) -> Path | None:
         raise NotOnHubError(f"invalid repository or revision for {repo_id}: {e}") from e
 
 
-def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> Path:
-    """Download into the Hugging Face cache; raises the zoo's typed errors.
-
-    A first metadata request without retries decides quickly whether the
-    endpoint answers, so that an unreachable server costs one timeout, not a
-    retry storm.
-    """
+def file_metadata(repo_id: str, filename: str, revision: str, settings: Settings):
+    """huggingface_hub's ``HfFileMetadata`` of one file (its commit, ETag, size) from the endpoint, in one
+    request without retries; every failure is one of the zoo's typed errors (NotOnHubError and its
+    RevisionNotFoundError, HubUnreachableError) whose message names the endpoint and the fix."""
     hf = _hf()
     endpoint = _endpoint_name(settings)
     url = hf.hf_hub_url(repo_id, filename, revision=revision, endpoint=settings.endpoint)
     try:
-        hf.get_hf_file_metadata(url, timeout=settings.timeout)
+        return hf.get_hf_file_metadata(url, timeout=settings.timeout)
     except (hf.errors.RepositoryNotFoundError, hf.errors.GatedRepoError) as e:
+        if _revision_missing(hf, repo_id, filename, revision, settings):  # olah says so of a missing branch
+            raise RevisionNotFoundError(
+                f"{endpoint}: repository {repo_id!r} has no revision {revision!r} (it answers for its main "
+                "branch). Check the branch, tag or commit (a Weights record's pin, or the @revision of an "
+                "hf-hub: reference).") from e
         raise NotOnHubError(
             f"{endpoint} has no repository {repo_id!r} (or it is private/gated). Check the name, "
             "log in with `hf auth login` if it is private, or add a mirror that has it."
         ) from e
     except hf.errors.RevisionNotFoundError as e:
-        raise NotOnHubError(f"{endpoint}: repository {repo_id!r} has no revision {revision!r}.") from e
+        raise RevisionNotFoundError(f"{endpoint}: repository {repo_id!r} has no revision {revision!r}. "
+                                    "Check the branch, tag or commit (a Weights record's pin, or the @revision "
+                                    "of an hf-hub: reference).") from e
     except hf.errors.EntryNotFoundError as e:
         raise NotOnHubError(f"{endpoint}: {repo_id}@{revision} has no file {filename!r}.") from e
     except hf.errors.HfHubHTTPError as e:
         status = getattr(getattr(e, "response", None), "status_code", "?")
         if _revision_missing(hf, repo_id, filename, revision, settings):
-            raise NotOnHubError(
+            raise RevisionNotFoundError(
                 f"{endpoint}: repository {repo_id!r} has no revision {revision!r} (it answered HTTP {status} for "
-                f"it, and answers for the repository's main branch). The revision pinned in the Weights record "
-                "is wrong or was never pushed there: fix the pin, or publish that commit (`zoo push`)."
+                f"it, and answers for the repository's main branch). The revision (the pin in a Weights record, "
+                "or the @revision of an hf-hub: reference) is wrong or was never pushed there: fix it, or publish "
+                "that commit (`zoo push`)."
             ) from e
         raise HubUnreachableError(
             f"{endpoint} answered HTTP {status} for {repo_id}/{filename}. Try again later, "
@@ -223,6 +230,18 @@ def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> 
             f"cannot reach {endpoint} ({type(e).__name__}: {e}). Check the network or HF_ENDPOINT, "
             "set HF_HUB_OFFLINE=1 to use only the cache and mirrors, or prefetch with `zoo download`."
         ) from e
+
+
+def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> Path:
+    """Download into the Hugging Face cache; raises the zoo's typed errors.
+
+    A first metadata request without retries decides quickly whether the
+    endpoint answers, so that an unreachable server costs one timeout, not a
+    retry storm.
+    """
+    hf = _hf()
+    endpoint = _endpoint_name(settings)
+    file_metadata(repo_id, filename, revision, settings)
     remove_stale_partials(repo_id)
     try:
         path = hf.hf_hub_download(
@@ -352,6 +371,7 @@ _found: dict[tuple, FoundFile] = {}
 def forget() -> None:
     """Drop this process's memory of found and verified files (tests; after editing a mirror)."""
     _found.clear()
+    _published.clear()
     with _verified_lock:
         _verified.clear()
 
@@ -393,7 +413,8 @@ def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, s
     else:  # `zoo download`: it fills the cache from the endpoint and never looks in a mirror
         mirrors = "not searched"
         in_cache = "not in the Hugging Face cache (mirrors were not searched)"
-        also = " (Mirrors were not searched: `zoo download` fills the cache from the endpoint only.)"
+        also = (" (Mirrors were not searched: `zoo download` fills the cache from the endpoint only, and a "
+                "mirror folder holds no revisions to fetch an hf-hub: reference at.)")
     if settings.offline:
         raise OfflineNotCachedError(
             f"offline (HF_HUB_OFFLINE=1 or [hub] offline) and {where} is {in_cache}"
@@ -402,8 +423,8 @@ def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, s
         )
     if isinstance(hub_error, HubUnreachableError):
         raise HubUnreachableError(f"{hub_error}{also}") from hub_error
-    if isinstance(hub_error, NotOnHubError):
-        raise NotOnHubError(f"{hub_error}{also}") from hub_error
+    if isinstance(hub_error, NotOnHubError):  # keep the kind (RevisionNotFoundError)
+        raise type(hub_error)(f"{hub_error}{also}") from hub_error
     raise WeightsNotFoundError(f"{where} was not found (mirrors: {mirrors}).")
 
 
@@ -422,3 +443,143 @@ def cached_files(repo_id: str, revision: str) -> list[Path]:
             if rev.commit_hash == revision:
                 out.extend(f.file_path for f in rev.files)
     return out
+
+
+# -- repos named by reference (zoo.refs): a revision resolved to its commit, files checked as published --
+
+_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class ResolvedRevision:
+    """A branch, tag or commit of a Hub repo and the commit it names."""
+
+    repo_id: str
+    requested: str  # as asked: "main", a tag, a commit
+    commit: str  # the full 40-character commit sha
+    how: str  # "pinned" (asked for by commit), "endpoint" (the server said), "cache" (the cache's ref)
+
+    @property
+    def pinned(self) -> bool:
+        return self.how == "pinned"
+
+
+def is_commit(revision: str | None) -> bool:
+    """True for a full 40-character lower-case hex commit sha (a pin), False for a branch or tag."""
+    return bool(revision and _COMMIT_RE.match(revision))
+
+
+def _commit_from_cache(repo_id: str, revision: str, probe: str) -> str | None:
+    """The commit the Hugging Face cache records for ``revision`` (its refs/), found through ``probe``."""
+    cached = from_cache(repo_id, probe, revision)
+    return None if cached is None else _snapshot_commit(cached)
+
+
+def _snapshot_commit(path: Path) -> str | None:
+    """The commit of a cache path ``.../snapshots/<commit>/<file>``, or None."""
+    parts = Path(path).parts
+    if "snapshots" in parts[:-1]:
+        commit = parts[parts.index("snapshots") + 1]
+        if is_commit(commit):
+            return commit
+    return None
+
+
+def resolve_revision(repo_id: str, revision: str | None, settings: Settings, *,
+                     probe: str = "config.json") -> ResolvedRevision:
+    """The commit that ``revision`` (default ``main``) of ``repo_id`` names, through huggingface_hub.
+
+    A full commit sha is a pin and is returned as it is (no request). A branch or tag is asked of the
+    endpoint by fetching ``probe`` at it (a first metadata request without retries, as for any file):
+    the commit it came from is what every other file is then fetched at, so all files come from one
+    commit even if the branch moves meanwhile, and the cache records the branch for offline use.
+    Offline, or when the endpoint cannot be reached, the cache's record of the branch answers if it
+    has one (and a warning says the answer may be stale).
+    """
+    revision = revision or "main"
+    if is_commit(revision):
+        return ResolvedRevision(repo_id, revision, revision, "pinned")
+    endpoint = _endpoint_name(settings)
+    if not settings.offline:
+        try:
+            # downloading the probe file by branch records the branch in the cache's refs/ (so that
+            # offline use resolves it later) and its snapshot folder names the commit it came from
+            path = from_hub(repo_id, probe, revision, settings)
+        except HubUnreachableError as e:
+            cached = _commit_from_cache(repo_id, revision, probe)
+            if cached is None:
+                raise
+            log.warning("%s; using the commit the cache records for %s@%s: %s (it may be stale)",
+                        e, repo_id, revision, cached)
+            return ResolvedRevision(repo_id, revision, cached, "cache")
+        except NotOnHubError as e:
+            if "has no file" in str(e):
+                raise NotOnHubError(f"{endpoint}: {repo_id}@{revision} has no file {probe!r}: it is not a zoo "
+                                    f"model repo (a Hub-repo folder holds {probe} beside its weights).") from e
+            raise
+        commit = _snapshot_commit(path)
+        if commit is None:
+            commit = getattr(file_metadata(repo_id, probe, revision, settings), "commit_hash", None)
+        if not is_commit(commit):
+            raise HubUnreachableError(
+                f"{endpoint} did not say which commit {repo_id}@{revision} is (no X-Repo-Commit header). "
+                "Give a full 40-character commit instead of a branch or tag, or use another endpoint.")
+        return ResolvedRevision(repo_id, revision, commit, "endpoint")
+    cached = _commit_from_cache(repo_id, revision, probe)
+    if cached is None:
+        raise OfflineNotCachedError(
+            f"offline (HF_HUB_OFFLINE=1 or [hub] offline) and the Hugging Face cache does not know which commit "
+            f"{repo_id}@{revision} is. Run `zoo download hf-hub:{repo_id}@{revision}` while online, or give a "
+            "full 40-character commit that is cached.")
+    return ResolvedRevision(repo_id, revision, cached, "cache")
+
+
+# blob stamp -> whether its content is what the server published (its ETag)
+_published: dict[tuple[str, int, int, int, int], bool] = {}
+
+
+def as_published(path: Path) -> tuple[str, bool | None]:
+    """(sha256, intact) of a file of the Hugging Face cache: intact is whether its content is still what
+    the server published. huggingface_hub names each blob after the server's ETag (the sha256 of an LFS
+    file, the git blob id of a plain one), so a blob that no longer matches its name was changed after
+    the download (tampered or damaged). None: it cannot be told (a file outside the cache's own layout,
+    a cache without symlinks, an ETag of another kind)."""
+    path = Path(path)
+    actual = checked_sha256(path)
+    found = _cache_entry(path)
+    if found is None or found[1] == found[0]:
+        return actual, None
+    blob = found[1]
+    etag = blob.name
+    key = _stamp(blob)
+    ok = _published.get(key)
+    if ok is None:
+        if len(etag) == 64:
+            ok = etag == actual
+        elif len(etag) == 40:
+            ok = etag == _git_blob_sha1(blob)
+        else:
+            return actual, None
+        _published[key] = ok
+    return actual, ok
+
+
+def check_as_published(path: Path) -> str:
+    """The sha256 of a cached file after :func:`as_published`; a file changed since its download is
+    removed from the cache and HashMismatchError raised (the next call downloads a fresh copy)."""
+    actual, ok = as_published(path)
+    if ok is False:
+        etag = _cache_entry(Path(path))[1].name  # type: ignore[index]
+        removed = _remove_from_cache(Path(path))
+        raise HashMismatchError(str(path), etag if len(etag) == 64 else f"the content of git blob {etag}",
+                                actual, removed=removed)
+    return actual
+
+
+def fetch_repo_file(repo_id: str, filename: str, commit: str, settings: Settings, *,
+                    sha256: str | None = None) -> tuple[FoundFile, str]:
+    """A file of ``repo_id`` at ``commit`` (cache, then endpoint; never a mirror, which has no
+    revisions) and its sha256, checked as published (:func:`check_as_published`) and, when
+    ``sha256`` is given, against it."""
+    found = find_file(repo_id, filename, commit, sha256=sha256, settings=settings, use_mirrors=False)
+    return found, check_as_published(found.path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,8 +28,9 @@ from .errors import (
     WeightsNotFoundError,
     ZooError,
 )
-from .hub import find_file
+from .hub import checked_sha256, find_file
 from .plugins import get_host
+from .refs import ModelRef, ModelSource, fetch_weights, open_repo, parse_ref, source_of
 from .registry import Architecture, Weights
 
 
@@ -66,7 +68,7 @@ def import_component(arch: Architecture, key: str) -> Callable[..., torch.nn.Mod
 
 
 def build(arch: str, /, **config: Any) -> torch.nn.Module:
-    """An untrained model of architecture ``arch`` (a name such as ``"dcgan"``)."""
+    """An untrained model of architecture ``arch`` (a registered architecture name)."""
     host = get_host()
     name = arch.strip().lower().split(".", 1)[0] if isinstance(arch, str) else arch
     record = host.registry.architectures.get(name)
@@ -100,7 +102,7 @@ def skip_init() -> Iterator[None]:
     """Make ``torch.nn.init``'s in-place initialisers no-ops while a model is built for loading.
 
     Building on the meta device allocates nothing, but a builder's own initialisation
-    (DCGAN's N(0, 0.02), the modules' reset_parameters) would still be dispatched op by
+    (a paper's N(0, 0.02), the modules' reset_parameters) would still be dispatched op by
     op; the weights that follow overwrite it anyway. Not thread-safe: it swaps module
     attributes, so loads hold a lock.
     """
@@ -250,13 +252,28 @@ def weights_path(weights: Weights, revision: str | None = None) -> Path:
 
 
 def load(
-    name: str,
+    name: str | os.PathLike[str] | ModelRef,
     *,
     revision: str | None = None,
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
 ) -> torch.nn.Module:
-    """The model ``name`` with its published weights, in eval mode."""
+    """The model a reference names (zoo.refs: a registered name, a Hub-repo folder or
+    ``hf-hub:org/name[@revision]``) with its weights, in eval mode; ``model.zoo_source`` records where
+    they came from and their sha256. Loading a folder or Hub repo prints that record on stderr."""
+    ref = parse_ref(name, revision=revision)
+    if ref.kind == "registered":
+        model = load_registered(ref.name or "", revision=ref.revision)
+    else:
+        model = load_repo(ref)
+        print(f"zoo: loaded {model.zoo_source.describe()}", file=sys.stderr)
+    if dtype is not None or device is not None:
+        model = model.to(device=device, dtype=dtype)
+    return model
+
+
+def load_registered(name: str, *, revision: str | None = None) -> torch.nn.Module:
+    """The registered model ``name`` with its published weights, in eval mode."""
     host = get_host()
     info = host.registry.info(name)
     weights: Weights | None = info.weights
@@ -270,10 +287,13 @@ def load(
                 for prefix, other in weights.includes.items()}
     model = build_for_loading(info.architecture, dict(weights.config))
     load_state(model, str(path), name=info.name, includes=includes)
-    if dtype is not None or device is not None:
-        model = model.to(device=device, dtype=dtype)
     model.eval()
+    pinned = revision is None or revision == weights.revision
     model.zoo_name = info.name  # type: ignore[attr-defined]
+    model.zoo_source = ModelSource(  # type: ignore[attr-defined]
+        name=info.name, kind="registered", architecture=info.architecture, config=weights.config,
+        weights_file=Path(path), sha256=weights.sha256 if pinned else checked_sha256(Path(path)),
+        size=Path(path).stat().st_size, repo_id=weights.repo_id, revision=revision or weights.revision)
     return model
 
 
@@ -300,34 +320,30 @@ def build_bounded(record: Architecture, config: dict[str, Any], *, where: str) -
     return model
 
 
-def load_folder(folder: str | os.PathLike[str], *, architecture: str | None = None) -> torch.nn.Module:
-    """The model saved in a Hub-repo folder (config.json + model.safetensors), in eval mode.
+def load_repo(ref: ModelRef | str | os.PathLike[str], *, architecture: str | None = None) -> torch.nn.Module:
+    """The model of a folder or Hub repo reference, in eval mode, with ``zoo_name`` and ``zoo_source``.
 
-    The config goes through the architecture's schema and the size bound, the model is built on the
-    meta device and the file is assigned, as ``zoo.load`` does. ``architecture``: the one expected.
+    Checks in order, each before anything costly: config.json (bounded) through the architecture's
+    schema; the model built on the meta device and its size bounded (``[limits] parameters``); only
+    then the weights, fetched (a Hub repo's at its resolved commit), hashed, and assigned with the
+    same checks as registered weights (keys, shapes, dtypes, finite values).
+    ``architecture``: the one expected; a config.json that names none is taken to be it.
     """
-    from .repofolder import read_folder_config
-
-    folder = Path(folder)
-    cfg_path, weights = folder / "config.json", folder / "model.safetensors"
-    arch_name, given = read_folder_config(cfg_path, default_architecture=architecture)
-    if architecture is not None and arch_name != architecture:
-        raise ConfigError(f"config.json names architecture {arch_name!r}, expected {architecture!r}",
-                          path=str(cfg_path))
-    if not weights.is_file():
-        raise WeightsNotFoundError(f"{folder} has no model.safetensors beside its config.json")
-    registry = get_host().registry
-    record = registry.architectures.get(arch_name)
-    if record is None:
-        raise registry.unknown(arch_name)
-    try:
-        cfg = record.validate_config(given)
-    except ConfigError as e:
-        raise ConfigError(str(e), path=str(cfg_path)) from e
-    model = build_bounded(record, cfg, where=str(cfg_path))
-    load_state(model, str(weights), name=str(folder))
+    repo = open_repo(parse_ref(ref), architecture=architecture)
+    model = build_bounded(repo.architecture, dict(repo.config), where=repo.name if repo.repo_id else str(repo.config_file))
+    weights = fetch_weights(repo)
+    load_state(model, str(weights.path), name=repo.name)
     model.eval()
+    model.zoo_name = repo.name  # type: ignore[attr-defined]
+    model.zoo_source = source_of(repo, weights)  # type: ignore[attr-defined]
     return model
 
 
-__all__ = ["build", "load", "load_folder", "load_state", "import_builder", "ZooError"]
+def load_folder(folder: str | os.PathLike[str], *, architecture: str | None = None) -> torch.nn.Module:
+    """The model saved in a Hub-repo folder (config.json + model.safetensors), in eval mode: ``load_repo``
+    of that folder, whatever its name looks like."""
+    return load_repo(ModelRef("folder", str(folder), path=Path(folder)), architecture=architecture)
+
+
+__all__ = ["build", "build_bounded", "import_builder", "load", "load_folder", "load_registered", "load_repo", "load_state",
+           "ZooError"]
