@@ -19,10 +19,15 @@ from .errors import ZooError
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(name: str, as_json: bool) -> None:
-    """Show the architecture and weights records of NAME."""
+    """Show the architecture and weights records of NAME (a registered name, a Hub-repo folder, or
+    hf-hub:org/name[@revision])."""
     from . import model_info
+    from .refs import ModelSource
 
     mi = model_info(name)
+    if isinstance(mi, ModelSource):
+        _info_source(mi, as_json)
+        return
     data = {"name": mi.name, "architecture": _record_dict(mi.architecture), "weights": _record_dict(mi.weights) if mi.weights else None}
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
@@ -30,10 +35,7 @@ def info(name: str, as_json: bool) -> None:
     from .cards import terminal_safe
 
     a = mi.architecture
-    lines = [f"  architecture : {a.name} ({a.task}) from plugin {a.plugin!r}", f"  paper        : {a.paper}",
-             f"  reference    : {a.reference_code}", f"  builder      : {a.builder}"]
-    if a.description:
-        lines.append(f"  description  : {a.description}")
+    lines = _arch_lines(a)
     lines.append(f"  tags         : {', '.join(sorted(n for n in mi_tags(a.name)))}")
     w = mi.weights
     if w is None:
@@ -56,6 +58,41 @@ def info(name: str, as_json: bool) -> None:
     click.echo(terminal_safe("\n".join(lines)))
 
 
+def _arch_lines(a) -> list[str]:
+    lines = [f"  architecture : {a.name} ({a.task}) from plugin {a.plugin!r}", f"  paper        : {a.paper}",
+             f"  reference    : {a.reference_code}", f"  builder      : {a.builder}"]
+    if a.description:
+        lines.append(f"  description  : {a.description}")
+    return lines
+
+
+def _info_source(src, as_json: bool) -> None:
+    """`zoo info` of a folder or hf-hub: reference: what config.json builds, from which commit, which bytes."""
+    from .cards import terminal_safe
+
+    if as_json:
+        data = {"name": src.name, "kind": src.kind, "architecture": _record_dict(src.architecture),
+                "config": dict(src.config), "repo_id": src.repo_id, "revision": src.revision,
+                "requested_revision": src.requested_revision, "weights": str(src.weights_file),
+                "sha256": src.sha256, "size": src.size, "dataset": src.dataset, "metrics": dict(src.metrics)}
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    lines = _arch_lines(src.architecture)
+    if src.kind == "hub":
+        asked = f" ({src.requested_revision!r} resolved to it)" if src.requested_revision else " (pinned)"
+        lines += [f"  repo         : {src.repo_id}", f"  revision     : {src.revision}{asked}"]
+    else:
+        lines.append(f"  folder       : {src.weights_file.parent}")
+    lines += [f"  weights      : {src.weights_file}",
+              f"  sha256       : {src.sha256} ({src.size:,} bytes)",
+              f"  config       : {json.dumps(dict(src.config), sort_keys=True)}"]
+    if src.dataset:
+        lines.append(f"  dataset      : {src.dataset}")
+    lines += [f"  metric       : {k} = {v}" for k, v in src.metrics.items() if isinstance(v, (int, float))]
+    click.echo(click.style(terminal_safe(src.name), bold=True))
+    click.echo(terminal_safe("\n".join(lines)))
+
+
 def mi_tags(arch: str) -> list[str]:
     from . import list_models
 
@@ -66,10 +103,11 @@ def mi_tags(arch: str) -> list[str]:
 @click.argument("name")
 @click.option("--raw", is_flag=True, help="Print the card's Markdown as it is.")
 def card(name: str, raw: bool) -> None:
-    """Show the model card of NAME."""
-    from .cards import card_for, render, terminal_safe
+    """Show the model card of NAME (a registered name, a Hub-repo folder, or hf-hub:org/name[@revision])."""
+    from . import card as card_of
+    from .cards import render, terminal_safe
 
-    c = card_for(name)
+    c = card_of(name)
     if raw:  # control characters (escape sequences) are shown escaped, never sent to the terminal
         click.echo(terminal_safe(str(c)))
     else:
@@ -84,7 +122,8 @@ def card(name: str, raw: bool) -> None:
 @click.option("--nrow", type=int, default=None, help="Images per row (default: square).")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
 def sample(name: str, num: int, seed: int, out: str, nrow: int | None, device: str | None) -> None:
-    """Sample a grid of images from the generator NAME."""
+    """Sample a grid of images from the generator NAME (a registered name, a Hub-repo folder, or
+    hf-hub:org/name[@revision])."""
     import math
 
     from .config import current_limits
@@ -113,13 +152,22 @@ def sample(name: str, num: int, seed: int, out: str, nrow: int | None, device: s
 @cli.command()
 @click.argument("names", nargs=-1, required=True)
 def download(names: tuple[str, ...]) -> None:
-    """Prefetch weights and cards of NAMES into the Hugging Face cache (for air-gapped use)."""
+    """Prefetch weights and cards of NAMES (registered names, or hf-hub:org/name[@revision]) into the
+    Hugging Face cache (for air-gapped use)."""
     from .hub import find_file
     from .plugins import get_host
+    from .refs import parse_ref
 
     host = get_host()
     for name in names:
-        mi = host.registry.info(name)
+        ref = parse_ref(name)
+        if ref.kind == "folder":
+            click.echo(f"{ref.path}: a local folder; nothing to download")
+            continue
+        if ref.kind == "hub":
+            _download_repo(ref)
+            continue
+        mi = host.registry.info(ref.name or "")
         w = mi.weights
         if w is None:
             raise click.ClickException(f"{mi.name} has no published weights")
@@ -134,19 +182,54 @@ def download(names: tuple[str, ...]) -> None:
             click.echo(f"{mi.name}: {filename} {found.source} {found.path}")
 
 
+def _download_repo(ref) -> None:
+    """config.json (checked against its architecture's schema), model.safetensors and README.md of a Hub
+    repo at the commit its revision names, into the cache; the branch is recorded there for offline use."""
+    from .errors import NotOnHubError
+    from .hub import fetch_repo_file
+    from .plugins import get_host
+    from .refs import CARD_FILE, CONFIG_FILE, fetch_weights, open_repo
+
+    settings = get_host().settings
+    repo = open_repo(ref, settings=settings)
+    if repo.resolved_by != "pinned":
+        click.echo(f"{ref}: revision {repo.requested_revision or 'main'!r} is commit {repo.commit} "
+                   f"(pin it: hf-hub:{repo.repo_id}@{repo.commit})")
+    click.echo(f"{repo.name}: {CONFIG_FILE} {repo.config_source} {repo.config_file}")
+    w = fetch_weights(repo, settings)
+    click.echo(f"{repo.name}: {w.path.name} {w.source} {w.path} (sha256 {w.sha256})")
+    try:
+        found, _ = fetch_repo_file(repo.repo_id or "", CARD_FILE, repo.commit or "", settings)
+        click.echo(f"{repo.name}: {CARD_FILE} {found.source} {found.path}")
+    except NotOnHubError:
+        click.echo(f"{repo.name}: no {CARD_FILE} (the repo has no model card)")
+
+
 @cli.command()
 @click.argument("names", nargs=-1)
 @click.option("--delete-bad", is_flag=True, help="Remove cached files whose sha256 is wrong.")
 def verify(names: tuple[str, ...], delete_bad: bool) -> None:
-    """Re-check the sha256 of cached (and mirrored) weights; exit 1 if any is bad."""
-    from .hub import from_cache, from_mirrors, sha256_file, _remove_from_cache
-    from .plugins import get_host
+    """Re-check the sha256 of cached (and mirrored) weights; exit 1 if any is bad.
 
+    NAMES: registered names (default: every pretrained model), Hub-repo folders (checked against the
+    sha256 their config.json pins, if any), or hf-hub:org/name[@revision] (the cached files of that commit
+    checked against what the server published).
+    """
     from .errors import ConfigError
+    from .hub import _remove_from_cache, from_cache, from_mirrors, sha256_file
+    from .plugins import get_host
+    from .refs import parse_ref
 
     host = get_host()
-    selected = [host.registry.info(n).name for n in names] if names else host.registry.list(pretrained=True)
+    refs = [parse_ref(n) for n in names]
     bad = 0
+    for ref in refs:
+        if ref.kind == "folder":
+            bad += _verify_folder(ref)
+        elif ref.kind == "hub":
+            bad += _verify_repo(ref, delete_bad)
+    registered = [r.name or "" for r in refs if r.kind == "registered"]
+    selected = [host.registry.info(n).name for n in registered] if names else host.registry.list(pretrained=True)
     for name in selected:
         w = host.registry.weights[name]
         copies = []
@@ -188,3 +271,69 @@ def verify(names: tuple[str, ...], delete_bad: bool) -> None:
             click.echo(f"{name}: {kind} {path} {status}")
     if bad:
         raise click.ClickException(f"{bad} file(s) failed the sha256 check; delete them (--delete-bad) and download again")
+
+
+def _verify_folder(ref) -> int:
+    """A folder's weights: readable as safetensors, and the sha256 its config.json pins (if any). Returns
+    the number of bad files."""
+    from .errors import WeightsError
+    from .hub import sha256_file
+    from .refs import WEIGHTS_FILE, open_repo
+    from .repofolder import read_safetensors_header
+
+    repo = open_repo(ref)
+    path = (repo.folder or ref.path) / WEIGHTS_FILE
+    if not path.is_file():
+        click.echo(f"{repo.name}: folder has no {WEIGHTS_FILE}")
+        return 1
+    try:
+        read_safetensors_header(path)
+        actual = sha256_file(path)
+    except (WeightsError, OSError) as e:
+        click.echo(f"{repo.name}: folder {path} BAD: {e}")
+        return 1
+    pin = repo.pinned_sha256
+    if pin is None:
+        click.echo(f"{repo.name}: folder {path} sha256 {actual} (config.json pins none to compare with)")
+        return 0
+    ok = actual == pin
+    click.echo(f"{repo.name}: folder {path} {'ok' if ok else 'BAD sha256'} (sha256 {actual}"
+               f"{'' if ok else f', config.json pins {pin}'})")
+    return 0 if ok else 1
+
+
+def _verify_repo(ref, delete_bad: bool) -> int:
+    """The cached files of a Hub repo at the commit its revision names (the cache's record of a branch:
+    nothing is downloaded), each checked against what the server published. Returns the number bad."""
+    from .hub import _commit_from_cache, _remove_from_cache, as_published, from_cache, is_commit
+    from .refs import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE
+
+    repo_id = ref.repo_id or ""
+    revision = ref.revision or "main"
+    commit = revision if is_commit(revision) else _commit_from_cache(repo_id, revision, CONFIG_FILE)
+    label = f"hf-hub:{repo_id}@{commit or revision}"
+    if commit is None:
+        click.echo(f"{label}: not cached (`zoo download {ref}` fetches it)")
+        return 0
+    bad = 0
+    seen = False
+    for filename in (WEIGHTS_FILE, CONFIG_FILE, CARD_FILE):
+        path = from_cache(repo_id, filename, commit)
+        if path is None:
+            continue
+        seen = True
+        try:
+            actual, ok = as_published(path)
+        except OSError as e:
+            bad += 1
+            click.echo(f"{label}: cache {path} unreadable ({e.strerror or e})")
+            continue
+        status = {True: "ok", None: "sha256 (the server's hash is not known here)", False: "BAD sha256"}[ok]
+        if ok is False:
+            bad += 1
+            if delete_bad:
+                status += " (removed)" if _remove_from_cache(path) else " (not removed)"
+        click.echo(f"{label}: cache {path} {status} (sha256 {actual})")
+    if not seen:
+        click.echo(f"{label}: not cached (`zoo download {ref}` fetches it)")
+    return bad

@@ -134,26 +134,33 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, n
          classifier_dir: str | None,
          extractor: str | None, precision: str, no_baseline: bool, write: bool,
          threads: int | None) -> None:  # noqa: A001 (click command name)
-    """Recompute FID and KID of NAME (a model name, or a folder written by `zoo train`) and compare with its card.
+    """Recompute FID and KID of NAME (a model name, a folder written by `zoo train`, or
+    hf-hub:org/name[@revision]) and compare with its card.
 
     Reference features are cached (see zoo.metrics.features), so a second evaluation against the same
     split pays only for the generated samples.
     """
     import torch
 
-    from .metrics.evaluate import compare, dataset_of, evaluate_generator, load_generator_folder, update_folder
+    import zoo
+
+    from .metrics.evaluate import compare, dataset_of, evaluate_generator, update_folder
     from .metrics.fid import Protocol
+    from .refs import parse_ref
 
     if threads:
         torch.set_num_threads(threads)
-    folder = Path(name)
-    if (folder / "config.json").exists():
-        G, cfg = load_generator_folder(folder)
+    ref = parse_ref(name)  # a registered name, a Hub-repo folder, or hf-hub:org/name[@revision]
+    folder = ref.path if ref.kind == "folder" else None
+    if ref.kind == "hub" and write:
+        raise ConfigError(f"--write stores the metrics in a folder's config.json; {name} is a Hub repo: "
+                          "evaluate a local copy of its folder with --write, and publish that")
+    if ref.kind != "registered":
+        G = zoo.load(ref)
+        cfg = dict(G.zoo_source.meta)
         expected = cfg.get("metrics", {}) or {}
         ds = dataset or dataset_of(cfg)
     else:
-        import zoo
-
         info = zoo.model_info(name)
         G = zoo.load(name)
         expected = dict(info.weights.metrics) if info.weights else {}
@@ -177,7 +184,7 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int, seed: int, n
     problems = compare(expected, metrics)
     if expected:
         click.echo("matches the card within noise" if not problems else "DIFFERS from the card: " + "; ".join(problems))
-    if write:
+    if write and folder is not None:
         update_folder(folder, metrics)
         click.echo(f"wrote the metrics into {folder}/config.json and README.md")
     elif problems:
