@@ -385,3 +385,30 @@ def test_model_info_of_a_hub_repo(published, trained):
     assert isinstance(info, ModelSource) and (info.revision, info.requested_revision) == (sha, "main")
     assert info.sha256 == hub.sha256_file(trained / "model.safetensors") and info.architecture.name == "dcgan"
     assert zoo.model_info("dcgan.mnist").weights is not None  # registered names: the records, as before
+
+
+# -- zoo eval takes references too -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_eval_of_a_folder_and_of_a_hub_repo(published, trained, folder, tmp_path):
+    import torch
+
+    from zoo.cli_train import eval as eval_cmd
+    from zoo.metrics.classifier import build, save_classifier
+
+    repo_id, sha = published
+    torch.manual_seed(0)
+    clf = tmp_path / "clf"
+    save_classifier(build(channels=1, width=4), clf, {"config": {"channels": 1, "num_classes": 10, "width": 4}})
+    mnist = Path(os.environ["ZOO_DATA_DIR"]) / "mnist"
+    common = ["--data", str(mnist), "-n", "200", "--n-reference", "500", "--classifier", str(clf), "--no-baseline"]
+    runner = CliRunner()
+    res = runner.invoke(eval_cmd, [str(folder), *common, "--write"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    fid = json.loads((folder / "config.json").read_text())["metrics"]["fid"]
+    res = runner.invoke(eval_cmd, [f"hf-hub:{repo_id}@{sha}", *common], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"hf-hub:{repo_id}@{sha} on mnist" in res.output and f"{fid:.5g}" in res.output  # the same weights
+    res = runner.invoke(eval_cmd, [f"hf-hub:{repo_id}", *common, "--write"])
+    assert res.exit_code != 0 and "--write stores the metrics in a folder" in str(res.exception)

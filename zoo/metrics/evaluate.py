@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from ..errors import DataError, WeightsNotFoundError
+from ..errors import DataError
 from ..training.data import ImageData, load_dataset, resolve_data_dir
 from .classifier import default_classifier_dir, load_classifier
 from .features import cache_key
@@ -16,20 +16,12 @@ from .fid import Evaluator, Protocol
 
 
 def load_generator_folder(folder: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """The generator of a Hub-repo folder written by `zoo train` (config.json + model.safetensors)."""
-    from ..loading import _build, load_state
-    from ..training.run import get_architecture
+    """The generator of a Hub-repo folder written by `zoo train` (config.json + model.safetensors) and its
+    config.json, loaded by zoo.loading.load_folder (the schema, the size bound, the weights' checks)."""
+    from ..loading import load_folder
 
-    folder = Path(folder)
-    cfg_path = folder / "config.json"
-    if not cfg_path.exists() or not (folder / "model.safetensors").exists():
-        raise WeightsNotFoundError(f"{folder} has no config.json and model.safetensors: give a folder written by `zoo train`")
-    cfg = json.loads(cfg_path.read_text())
-    arch = get_architecture(cfg["architecture"])
-    with torch.device("meta"):
-        G = _build(arch, dict(cfg["config"]))
-    load_state(G, str(folder / "model.safetensors"), name=str(folder))
-    return G.eval(), cfg
+    G = load_folder(folder)
+    return G, dict(G.zoo_source.meta)
 
 
 EXTRACTORS = ("inception", "classifier")
