@@ -304,8 +304,11 @@ def test_download_then_offline(published, trained, monkeypatch):
     out = run("download", f"hf-hub:{repo_id}").output
     assert f"revision 'main' is commit {sha}" in out and "README.md hub" in out
     assert hub.sha256_file(trained / "model.safetensors") in out
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the server goes down: the cache's main answers
+    hub.forget()
+    reset_host()
+    assert zoo.load(f"hf-hub:{repo_id}").zoo_source.revision == sha
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     hub.forget()
     reset_host()
     for ref in (f"hf-hub:{repo_id}", f"hf-hub:{repo_id}@{sha}"):  # the cache remembers which commit main is

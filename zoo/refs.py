@@ -318,14 +318,13 @@ def open_repo(ref: ModelRef | str, *, architecture: str | None = None, settings:
         cfg_path = found.path
         extra.update(repo_id=ref.repo_id, commit=resolved.commit, requested_revision=ref.revision,
                      resolved_by=resolved.how, config_source=found.source)
-    where = name if ref.kind == "hub" else str(cfg_path)
-    arch_name, given, meta = read_repo_config(cfg_path, where=where, architecture=architecture)
-    record = architecture_record(arch_name, where)
+    arch_name, given, meta = read_repo_config(cfg_path, where=name, architecture=architecture)
+    record = architecture_record(arch_name, name)
     try:
         config = record.validate_config(given)
     except ConfigError as e:
-        raise ConfigError(f"{e}. Fix {CONFIG_FILE} (see `zoo info {record.name}` for the schema)",
-                          path=where) from e
+        raise ConfigError(f"{e}. Fix its {CONFIG_FILE}.",
+                          path=name if ref.kind == "hub" else str(cfg_path)) from e
     return OpenedRepo(ref=ref, name=name, architecture=record, config=MappingProxyType(config),
                       given_config=MappingProxyType(dict(given)), meta=MappingProxyType(meta),
                       config_file=Path(cfg_path), **extra)
@@ -345,8 +344,7 @@ def read_repo_config(path: Path, *, where: str, architecture: str | None = None)
         if "architecture" in str(e) and "JSON object" in str(e):
             raise ModelRepoError(
                 f"{CONFIG_FILE} of {where} names no architecture: it must be a JSON object "
-                '{"architecture": "<name>", "config": {...}}; `zoo list` shows the registered architectures',
-                path=str(path), line=e.line) from e
+                '{"architecture": "<name>", "config": {...}}; `zoo list` shows the registered architectures') from e
         raise
     if architecture is not None and arch_name != architecture:
         raise ConfigError(f"config.json names architecture {arch_name!r}, expected {architecture!r}", path=str(path))
