@@ -415,3 +415,19 @@ def test_eval_of_a_folder_and_of_a_hub_repo(published, trained, folder, tmp_path
     assert f"hf-hub:{repo_id}@{sha} on mnist" in res.output and f"{fid:.5g}" in res.output  # the same weights
     res = runner.invoke(eval_cmd, [f"hf-hub:{repo_id}", *common, "--write"])
     assert res.exit_code != 0 and "--write stores the metrics in a folder" in str(res.exception)
+
+
+def test_a_loaded_model_still_copies_and_pickles(trained):
+    import copy
+    import io
+
+    import torch
+
+    model = zoo.load(trained)
+    twin = copy.deepcopy(model)  # AdaIN's stylize and training code deep-copy models
+    assert twin.zoo_source is model.zoo_source and same_state(twin, trained / "model.safetensors")
+    buf = io.BytesIO()
+    torch.save(model, buf)
+    buf.seek(0)
+    back = torch.load(buf, weights_only=False)
+    assert back.zoo_source == model.zoo_source and back.zoo_source.architecture.name == "dcgan"

@@ -143,7 +143,8 @@ def sample(name: str, num: int, seed: int, out: str, nrow: int | None, device: s
     check_output_path(out)  # before the work, not after it
     model = load(name, device=device)
     if not hasattr(model, "sample"):
-        raise click.ClickException(f"{name} is not a generator (it has no sample()); try `zoo stylize` for AdaIN")
+        raise click.ClickException(f"{name} is not a generator (it has no sample()); `zoo info {name}` says what it is "
+                                   "(a style-transfer model: its plugin's own command, see `zoo --help`)")
     images = model.sample(num, seed=seed)
     save_grid(images, out, nrow=nrow or max(1, math.isqrt(num - 1) + 1))
     click.echo(f"wrote {num} samples of {getattr(model, 'zoo_name', name)} (seed {seed}) to {out}")

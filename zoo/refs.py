@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -231,6 +231,19 @@ class ModelSource:
         object.__setattr__(self, "config", MappingProxyType(dict(self.config)))
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 
+    # a model carries its source: copying the model shares it (it is immutable), pickling it (torch.save
+    # of a whole model) stores plain values and finds the architecture record again when unpickled
+    def __copy__(self) -> ModelSource:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ModelSource:
+        return self
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state.update(architecture=self.architecture.name, config=dict(self.config), meta=dict(self.meta))
+        return (_unpickle_source, (state,))
+
     @property
     def pretrained(self) -> bool:
         return True
@@ -251,6 +264,10 @@ class ModelSource:
         if self.requested_revision and self.requested_revision != self.revision:
             how = f"{self.requested_revision!r} resolved to that commit; "
         return f"{self.name} ({how}{self.weights_file.name} sha256 {self.sha256})"
+
+
+def _unpickle_source(state: dict[str, Any]) -> ModelSource:
+    return ModelSource(**{**state, "architecture": architecture_record(state["architecture"], "a pickled model")})
 
 
 def _settings() -> Settings:
