@@ -186,7 +186,7 @@ def download(names: tuple[str, ...]) -> None:
 def _download_repo(ref) -> None:
     """config.json (checked against its architecture's schema), model.safetensors and README.md of a Hub
     repo at the commit its revision names, into the cache; the branch is recorded there for offline use."""
-    from .errors import NotOnHubError
+    from .errors import FileNotInRepoError
     from .hub import fetch_repo_file
     from .plugins import get_host
     from .refs import CARD_FILE, CONFIG_FILE, fetch_weights, open_repo
@@ -202,7 +202,7 @@ def _download_repo(ref) -> None:
     try:
         found, _ = fetch_repo_file(repo.repo_id or "", CARD_FILE, repo.commit or "", settings)
         click.echo(f"{repo.name}: {CARD_FILE} {found.source} {found.path}")
-    except NotOnHubError:
+    except FileNotInRepoError:
         click.echo(f"{repo.name}: no {CARD_FILE} (the repo has no model card)")
 
 

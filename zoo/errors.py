@@ -228,3 +228,7 @@ class UnknownArchitectureError(UnknownModelError):
 
 class RevisionNotFoundError(NotOnHubError):
     """The repository exists on the endpoint, but not the revision (branch, tag or commit) asked for."""
+
+
+class FileNotInRepoError(NotOnHubError):
+    """The repository and revision exist on the endpoint, but not the file asked for."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .config import Settings, check_mirror, load_settings
 from .errors import (
+    FileNotInRepoError,
     HashMismatchError,
     HubUnreachableError,
     NotOnHubError,
@@ -211,7 +212,7 @@ def file_metadata(repo_id: str, filename: str, revision: str, settings: Settings
                                     "Check the branch, tag or commit (a Weights record's pin, or the @revision "
                                     "of an hf-hub: reference).") from e
     except hf.errors.EntryNotFoundError as e:
-        raise NotOnHubError(f"{endpoint}: {repo_id}@{revision} has no file {filename!r}.") from e
+        raise FileNotInRepoError(f"{endpoint}: {repo_id}@{revision} has no file {filename!r}.") from e
     except hf.errors.HfHubHTTPError as e:
         status = getattr(getattr(e, "response", None), "status_code", "?")
         if _revision_missing(hf, repo_id, filename, revision, settings):
@@ -512,11 +513,9 @@ def resolve_revision(repo_id: str, revision: str | None, settings: Settings, *,
             log.warning("%s; using the commit the cache records for %s@%s: %s (it may be stale)",
                         e, repo_id, revision, cached)
             return ResolvedRevision(repo_id, revision, cached, "cache")
-        except NotOnHubError as e:
-            if "has no file" in str(e):
-                raise NotOnHubError(f"{endpoint}: {repo_id}@{revision} has no file {probe!r}: it is not a zoo "
-                                    f"model repo (a Hub-repo folder holds {probe} beside its weights).") from e
-            raise
+        except FileNotInRepoError as e:
+            raise FileNotInRepoError(f"{endpoint}: {repo_id}@{revision} has no file {probe!r}: it is not a zoo "
+                                     f"model repo (a Hub-repo folder holds {probe} beside its weights).") from e
         commit = _snapshot_commit(path)
         if commit is None:
             commit = getattr(file_metadata(repo_id, probe, revision, settings), "commit_hash", None)

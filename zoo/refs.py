@@ -33,11 +33,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from .errors import (
     CardError,
     ConfigError,
+    FileNotInRepoError,
     HashMismatchError,
     InvalidRefError,
     ModelRepoError,
-    NotOnHubError,
-    RevisionNotFoundError,
     UnknownArchitectureError,
     WeightsNotFoundError,
 )
@@ -96,7 +95,7 @@ def _revision_problem(revision: str) -> str | None:
 
 
 def _looks_like_path(text: str) -> bool:
-    return "/" in text or os.sep in text or (os.altsep or "/") in text or text.startswith((".", "~")) \
+    return any(sep and sep in text for sep in ("/", os.sep, os.altsep)) or text.startswith((".", "~")) \
         or Path(text).is_absolute()
 
 
@@ -327,11 +326,9 @@ def open_repo(ref: ModelRef | str, *, architecture: str | None = None, settings:
             resolved = resolve_revision(ref.repo_id, ref.revision, settings, probe=CONFIG_FILE)
             name = f"{HUB_PREFIX}{ref.repo_id}@{resolved.commit}"
             found, _ = fetch_repo_file(ref.repo_id, CONFIG_FILE, resolved.commit, settings)
-        except NotOnHubError as e:
-            if "has no file" in str(e) and not isinstance(e, RevisionNotFoundError):
-                raise ModelRepoError(f"{ref} has no {CONFIG_FILE}: it is not a zoo model repo (a Hub-repo "
-                                     f"folder holds {CONFIG_FILE} beside {WEIGHTS_FILE}). {e}") from e
-            raise
+        except FileNotInRepoError as e:
+            raise ModelRepoError(f"{ref} has no {CONFIG_FILE}: it is not a zoo model repo (a Hub-repo folder "
+                                 f"holds {CONFIG_FILE} beside {WEIGHTS_FILE}). {e}") from e
         cfg_path = found.path
         extra.update(repo_id=ref.repo_id, commit=resolved.commit, requested_revision=ref.revision,
                      resolved_by=resolved.how, config_source=found.source)
@@ -421,11 +418,9 @@ def fetch_weights(repo: OpenedRepo, settings: Settings | None = None) -> Weights
     settings = settings or _settings()
     try:
         found, sha = fetch_repo_file(repo.repo_id, WEIGHTS_FILE, repo.commit, settings, sha256=pin)
-    except NotOnHubError as e:
-        if "has no file" in str(e):
-            raise WeightsNotFoundError(f"{repo.name} has no {WEIGHTS_FILE} beside its {CONFIG_FILE}; the repo "
-                                       "is incomplete: publish the weights with it (`zoo push`).") from e
-        raise
+    except FileNotInRepoError as e:
+        raise WeightsNotFoundError(f"{repo.name} has no {WEIGHTS_FILE} beside its {CONFIG_FILE}; the repo "
+                                   "is incomplete: publish the weights with it (`zoo push`).") from e
     if pin is not None:  # checked by find_file against the pin; the ETag check once more costs nothing
         sha = check_as_published(found.path)
     return WeightsFile(found.path, sha, found.path.stat().st_size, found.source)
@@ -466,10 +461,8 @@ def repo_card(ref: ModelRef | str, *, settings: Settings | None = None) -> Model
         assert repo.repo_id is not None and repo.commit is not None
         try:
             found, _ = fetch_repo_file(repo.repo_id, CARD_FILE, repo.commit, settings)
-        except NotOnHubError as e:
-            if "has no file" in str(e):
-                raise CardError(f"{repo.name} has no model card {CARD_FILE}") from e
-            raise
+        except FileNotInRepoError as e:
+            raise CardError(f"{repo.name} has no model card {CARD_FILE}") from e
         path = found.path
     return read_card_file(path, needs_metrics=bool(_measured(repo.meta.get("metrics"))))
 
