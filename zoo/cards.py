@@ -1,7 +1,7 @@
 """Model cards: read them (huggingface_hub's ModelCard), check them against the
 zoo's schema offline, and render them for a terminal.
 
-The schema (DESIGN.md, "Model cards"): YAML front matter with license,
+The schema (the plugin guide, docs/plugins.md, "4. Make real weights and a card"): YAML front matter with license,
 library_name, tags, datasets and a model-index whose metrics say how they were
 measured; sections for description, intended use, how to use (a runnable
 ``zoo.load`` snippet), training data, training procedure, evaluation,
@@ -45,6 +45,9 @@ REQUIRED_SECTIONS: dict[str, tuple[str, ...]] = {
 REQUIRED_METADATA = ("license", "library_name", "tags")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|\Z)", re.S)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# where a card's author reads the schema (the docs are not in the wheel; this module's docstring is)
+CARD_GUIDE = ("the guide's card section: docs/plugins.md, '4. Make real weights and a card', in the zoo's "
+              "source; or help(zoo.cards)")
 
 
 @dataclass(frozen=True)
@@ -268,7 +271,7 @@ def read_card_file(path: str | Path, *, needs_metrics: bool = True) -> ModelCard
     if problems:
         first = problems[0]
         raise CardError(
-            "; ".join(p.message for p in problems) + ". Fix the card (see DESIGN.md, 'Model cards').",
+            "; ".join(p.message for p in problems) + f". Fix the card (see {CARD_GUIDE}).",
             path=str(path), line=first.line,
         )
     return ModelCard(text, ignore_metadata_errors=True)

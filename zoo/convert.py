@@ -31,13 +31,16 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from .errors import ConversionError, ZooError
 from .loading import import_path
 from .registry import Architecture
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .card_writer import Card
 
 StateDict = dict[str, torch.Tensor]
 Converter = Callable[[list[StateDict], dict[str, Any]], tuple[StateDict, dict[str, Any]]]
@@ -312,9 +315,10 @@ def convert(
     name = name or f"{record.name}.{layout}"
     meta["name"] = name
     (out / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    (out / "README.md").write_text(
-        render_card(record, layout, cfg, srcs, license=license, source_url=source_url, name=name)
-    )
+    from .card_writer import write
+
+    write(card_content(record, layout, cfg, srcs, license=license, source_url=source_url, name=name), out,
+          needs_metrics=False)
     return ConversionResult(out, record.name, layout, cfg, digest, size, srcs)
 
 
@@ -327,6 +331,56 @@ def _smoke(model: torch.nn.Module) -> None:
             raise ConversionError("the converted generator produces non-finite images")
 
 
+def card_content(
+    arch: Architecture,
+    layout: str,
+    config: Mapping[str, Any],
+    sources: Sequence[Mapping[str, Any]],
+    *,
+    license: str = "other",
+    source_url: str = "",
+    name: str = "",
+) -> Card:
+    """The card of converted weights: where they came from, honest that they were not verified."""
+    from .card_writer import Card, Citation, Training
+
+    files = "\n".join(f"- `{s['file']}` (sha256 `{s['sha256']}`, {s['size']} bytes)" for s in sources)
+    where = source_url or "(the person who converted them did not give a URL)"
+    cfg = json.dumps(dict(config), sort_keys=True)
+    name = name or f"{arch.name}.{layout}"
+    how = (
+        "Once this folder is published (or put in a mirror laid out `<mirror>/<repo_id>/`) and registered as a "
+        f"Weights record named `{name}`:\n\n```python\nimport zoo\nG = zoo.load(\"{name}\")\n"
+        "images = G.sample(16, seed=0)  # float tensor in [0, 1], (n, C, H, W)\n```\n\n"
+        "Before that, straight from this folder (`zoo.load` takes a Hub-repo folder too):\n\n"
+        "```python\nimport zoo\nG = zoo.load(\"path/to/this/folder\")\n```"
+    )
+    return Card(
+        name=name,
+        title=f"{arch.name} (converted from the {layout} layout)",
+        summary=(
+            f"Weights of the `{arch.name}` architecture converted to the zoo's layout from an upstream checkpoint "
+            f"in the **{layout}** layout with `zoo convert`.\n\nBuilder config: `{cfg}`"
+        ),
+        architecture=arch.name,
+        license=license,
+        tags=tuple(dict.fromkeys((arch.task, "gan", arch.name, "converted"))),
+        intended_use="Sampling and research on generative models. These weights are as the upstream author "
+        "published them.",
+        how_to_use=how,
+        training_data="Unknown to the zoo: see the upstream source.",
+        training=Training(f"Not trained here. Converted from:\n\n{files}\n\nSource: {where}"),
+        evaluation=(
+            "**Not verified here.** This project checked only that the tensors load strictly into the model "
+            "built from the config above and that it runs; it did not measure sample quality or reproduce the "
+            "upstream author's figures."
+        ),
+        limitations="Quality, licence and training data are whatever the upstream checkpoint has; check them "
+        "at the source before use.",
+        citation=Citation.of(arch),
+    )
+
+
 def render_card(
     arch: Architecture,
     layout: str,
@@ -337,81 +391,7 @@ def render_card(
     source_url: str = "",
     name: str = "",
 ) -> str:
-    """A model card for converted weights: where they came from, honest that they were not verified."""
-    files = "\n".join(f"- `{s['file']}` (sha256 `{s['sha256']}`, {s['size']} bytes)" for s in sources)
-    where = source_url or "(the person who converted them did not give a URL)"
-    cfg = json.dumps(dict(config), sort_keys=True)
-    name = name or f"{arch.name}.{layout}"
-    return f"""---
-license: {license}
-library_name: zoo
-tags:
-- {arch.task}
-- gan
-- {arch.name}
-- converted
----
+    """The card text of converted weights (:func:`card_content` through zoo.card_writer)."""
+    from .card_writer import render
 
-# {arch.name} (converted from the {layout} layout)
-
-## Description
-
-Weights of the `{arch.name}` architecture converted to the zoo's layout from an upstream
-checkpoint in the **{layout}** layout with `zoo convert`. Architecture: {arch.paper}
-Reference code: {arch.reference_code}
-
-Builder config: `{cfg}`
-
-## Intended use
-
-Sampling and research on generative models. These weights are as the upstream
-author published them.
-
-## How to use
-
-Once this folder is published (or put in a mirror laid out `<mirror>/<repo_id>/`)
-and registered as a Weights record named `{name}`:
-
-```python
-import zoo
-G = zoo.load("{name}")
-images = G.sample(16, seed=0)  # float tensor in [0, 1], (n, C, H, W)
-```
-
-Before that, straight from this folder:
-
-```python
-import torch, zoo
-from zoo.loading import load_state
-with torch.device("meta"):
-    model = zoo.build("{arch.name}", **{cfg})
-load_state(model, "model.safetensors", name="{name}").eval()
-```
-
-## Training data
-
-Unknown to the zoo: see the upstream source.
-
-## Training procedure
-
-Not trained here. Converted from:
-
-{files}
-
-Source: {where}
-
-## Evaluation
-
-**Not verified here.** This project checked only that the tensors load strictly
-into the model built from the config above and that it runs; it did not measure
-sample quality or reproduce the upstream author's figures.
-
-## Limitations
-
-Quality, licence and training data are whatever the upstream checkpoint has;
-check them at the source before use.
-
-## Citation
-
-{arch.paper}
-"""
+    return render(card_content(arch, layout, config, sources, license=license, source_url=source_url, name=name))

@@ -125,14 +125,15 @@ def evaluate_generator(G: torch.nn.Module, dataset: str, data: str | Path, proto
 
 
 def update_folder(folder: str | Path, metrics: dict[str, Any]) -> None:
-    """Store ``metrics`` in the folder's config.json and re-render its README.md card."""
-    from ..training.export import render_card
+    """Store ``metrics`` in the folder's config.json and re-write its README.md card (zoo.card_writer)."""
+    from ..card_writer import write
+    from ..training.export import card_content
 
     folder = Path(folder)
     cfg = json.loads((folder / "config.json").read_text())
     cfg["metrics"] = metrics
     (folder / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
-    (folder / "README.md").write_text(render_card(cfg))
+    write(card_content(cfg), folder)
 
 
 def compare(expected: dict[str, Any], measured: dict[str, Any], rel_tol: float = 0.05) -> list[str]:

@@ -1,8 +1,10 @@
 """Writing a trained generator as a Hub-repo folder: config.json, model.safetensors, README.md, samples.png.
 
 config.json holds everything the card says (architecture, config, recipe,
-training run, metrics), so the card can be re-rendered after `zoo eval`
-adds or refreshes metrics.
+training run, metrics, an optional ``published`` number with its source and
+``notes``), so the card can be re-rendered after `zoo eval` adds or refreshes
+metrics. The card is a :class:`zoo.card_writer.Card` (:func:`card_content`);
+the architecture's paper and reference code come from its Architecture record.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors.torch import save_file
 
-from .data import KNOWN_SHA256
+from ..card_writer import Card, Citation, Metric, Result, SampleGrid, Training, generator_snippet, render, rows, write
 from ..images import save_grid
+from .data import KNOWN_SHA256
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..registry import Architecture
 
 DATASET_INFO: dict[str, dict[str, str]] = {
     "mnist": {
@@ -39,16 +45,6 @@ DATASET_INFO: dict[str, dict[str, str]] = {
         "cite": "Krizhevsky, Learning Multiple Layers of Features from Tiny Images, 2009.",
     },
 }
-
-PAPERS = {
-    "gan": "Goodfellow et al., Generative Adversarial Nets, NeurIPS 2014.",
-    "dcgan": "Radford, Metz & Chintala, Unsupervised Representation Learning with Deep Convolutional "
-    "Generative Adversarial Networks, ICLR 2016.",
-    "wgan": "Arjovsky, Chintala & Bottou, Wasserstein GAN, ICML 2017.",
-    "wgan-gp": "Gulrajani et al., Improved Training of Wasserstein GANs, NeurIPS 2017.",
-    "sngan": "Miyato et al., Spectral Normalization for Generative Adversarial Networks, ICLR 2018.",
-}
-
 
 def repo_name(arch: str, dataset: str) -> str:
     return f"{arch}-{dataset}"
@@ -82,7 +78,7 @@ def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any]) -> 
     G.eval()
     save_grid(G.sample(64, seed=0), out / "samples.png", nrow=8, scale=2)
     G.train(was)
-    (out / "README.md").write_text(render_card(config))
+    write(card_content(config), out)
     return out
 
 
@@ -107,142 +103,114 @@ def _clean_command(command: str) -> str:
     return shlex.join(out)
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+def _architecture(name: str) -> Architecture | None:
+    from ..plugins import get_host
+
+    return get_host().registry.architectures.get(name)
 
 
-def _notes_text(notes: str | list[str] | None) -> str:
-    """A "Notes" section from config.json's optional ``notes`` (a string or a list of paragraphs)."""
-    if not notes:
-        return ""
-    paras = [notes] if isinstance(notes, str) else list(notes)
-    return "## Notes\n\n" + "\n\n".join(p.strip() for p in paras) + "\n\n"
-
-
-def render_card(config: dict[str, Any]) -> str:
-    """The model card (Hugging Face format) for a folder's config.json."""
+def card_content(config: dict[str, Any]) -> Card:
+    """What the card of a folder's config.json says (rendered by zoo.card_writer)."""
     arch, ds = config["architecture"], config["dataset"]
+    record = _architecture(arch)
     info = DATASET_INFO.get(ds, {"title": ds, "hub_id": ds, "licence": "see the dataset", "cite": ""})
     tr = config["training"]
     rec = config["recipe"]
     name = model_name(arch, ds)
     metrics: dict[str, Any] = config.get("metrics", {}) or {}
     size = tr.get("image_size")
+    cfg = config["config"]
+    channels = cfg.get("nc", cfg.get("channels", ""))
+    citation = (Citation.of(record, info["cite"]) if record is not None
+                else Citation(arch, "", (info["cite"],) if info["cite"] else ()))
 
-    lines = ["---", "license: mit", "library_name: zoo", "tags:"]
-    for t in ("gan", arch, "image-generation", "unconditional-image-generation", ds, "zoo"):
-        lines.append(f"- {t}")
-    lines += ["datasets:", f"- {info['hub_id']}", "pipeline_tag: unconditional-image-generation"]
-    if metrics:
-        lines += [
-            "model-index:",
-            f"- name: {name}",
-            "  results:",
-            "  - task:",
-            "      type: unconditional-image-generation",
-            "      name: Unconditional image generation",
-            "    dataset:",
-            f"      name: {info['title']}",
-            f"      type: {info['hub_id']}",
-            f"      split: {metrics.get('reference_split', 'test')}",
-            "    metrics:",
-        ]
-        proto = metrics.get("protocol", "")
-        for key, label in (("fid", "FID"), ("kid", "KID"), ("fid_real_baseline", "FID"), ("kid_real_baseline", "KID")):
-            if key not in metrics:
-                continue
-            base = "baseline" in key
-            mtype = label.lower()
-            what = (
-                f"{label} of {info['title']} train vs test (real-vs-real baseline), {proto}"
-                if base
-                else f"{label} of {metrics.get('n_samples')} generated samples vs {info['title']} test, {proto}"
-            )
-            lines += [f"    - type: {mtype}", f"      value: {_fmt(float(metrics[key]))}", f"      name: {what!r}"]
-        lines += _published_result(config.get("published"), info)
-    lines.append("---")
-    files = tr.get("dataset_files", {})
-    file_rows = "\n".join(f"| {n} | `{h}` |" for n, h in files.items())
-    cfg_json = json.dumps(config["config"], sort_keys=True)
-    recipe_rows = "\n".join(f"| {k} | {v} |" for k, v in rec.items() if v not in (None, ""))
+    summary = (
+        f"A {arch.upper()} generator trained by the zoo on {info['title']} at {size}x{size} pixels, "
+        f"{channels} channel(s), built from the `{arch}` architecture with config "
+        f"`{json.dumps(cfg, sort_keys=True)}`. This repository holds the generator only (float32 "
+        "safetensors); the discriminator was used for training and is not published."
+    )
+    resized = (f", resized to {size}x{size} (bilinear, antialiased)" if size and ds != "cifar10" else "")
+    training_data = (
+        f"{info['title']}, train split ({info['licence']}). Images scaled to [-1, 1]{resized}.\n"
+        f"{tr.get('dataset_note', '')}".rstrip()
+        + "\n\n" + rows([(n, f"`{h}`") for n, h in tr.get("dataset_files", {}).items()], ("file", "sha256"))
+    )
+    training = Training(
+        f"Trained with the zoo's training loop (`zoo.training`), recipe `{config.get('recipe_name', '')}`:\n\n"
+        + rows([(k, v) for k, v in rec.items() if v not in (None, "")], ("setting", "value")),
+        command=_clean_command(tr.get("command", "")),
+        command_note="Command (reproduces these weights on the same machine and thread count; `--data` is the "
+        "folder with the dataset files):",
+        details=(
+            f"Seed {tr.get('seed')}, {tr.get('steps')} generator steps (each with {rec.get('n_critic', 1)} "
+            f"discriminator step(s)) at a global batch of {tr.get('global_batch')}, wall time "
+            f"{tr.get('wall_time_s')} s on {tr.get('machine')}, {tr.get('world_size', 1)} process(es) (a machine "
+            "shared with other jobs: the wall time is an upper bound). Final logged losses: "
+            f"{json.dumps(tr.get('final_losses', {}))}."
+        ),
+    )
+    notes = config.get("notes")
+    return Card(
+        name=name,
+        title=name,
+        summary=summary,
+        architecture=arch,
+        sample_grid=SampleGrid("samples.png", f'64 samples, `zoo.load("{name}").sample(64, seed=0)`.'),
+        license="mit",
+        tags=tuple(dict.fromkeys(("gan", arch, "image-generation", "unconditional-image-generation", ds, "zoo"))),
+        datasets=(info["hub_id"],),
+        pipeline_tag="unconditional-image-generation",
+        intended_use=(
+            f"Research and teaching: a small, reproducible baseline for the {arch} recipe on {info['title']}, "
+            "unconditional sampling, and a reference point for metrics and mode-collapse studies. Not for "
+            "producing data that is passed off as real."
+        ),
+        how_to_use=generator_snippet(name),
+        training_data=training_data,
+        training=training,
+        evaluation=_evaluation_text(name, info, metrics),
+        results=_results(metrics, config.get("published"), info),
+        notes=tuple([notes] if isinstance(notes, str) else list(notes or ())),
+        limitations=(
+            "Trained briefly on a CPU: not state of the art, and some samples are malformed; look at the grid "
+            f"before relying on it. {_comparability_text(metrics, info)}"
+        ),
+        citation=citation,
+    )
 
-    body = f"""
-# {name}
 
-## Model description
+def render_card(config: dict[str, Any]) -> str:
+    """The model card (Hugging Face format) for a folder's config.json."""
+    return render(card_content(config))
 
-A {arch.upper()} generator ({PAPERS.get(arch, arch)}) trained by the zoo on {info['title']} at
-{size}x{size} pixels, {config['config'].get('nc', config['config'].get('channels', ''))} channel(s). Built from the
-`{arch}` architecture with config `{cfg_json}`. This repository holds the generator only
-(float32 safetensors); the discriminator was used for training and is not published.
 
-![samples](samples.png)
-
-`samples.png`: 64 samples, `zoo.load("{name}").sample(64, seed=0)`.
-
-## Intended use
-
-Research and teaching: a small, reproducible baseline for the {arch} recipe on {info['title']},
-unconditional sampling, and a reference point for metrics and mode-collapse studies. Not for
-producing data that is passed off as real.
-
-## How to use
-
-```python
-import zoo
-
-G = zoo.load("{name}")            # the generator, eval mode
-images = G.sample(16, seed=0)     # float tensor in [0, 1], shape (16, C, H, W)
-```
-
-or `zoo sample {name} -n 64 --seed 0 -o grid.png`.
-
-## Training data
-
-{info['title']}, train split ({info['licence']}). Images scaled to [-1, 1]{', resized to ' + str(size) + 'x' + str(size) + ' (bilinear, antialiased)' if size and ds != 'cifar10' else ''}.
-{tr.get('dataset_note', '')}
-
-| file | sha256 |
-|---|---|
-{file_rows}
-
-## Training procedure
-
-Trained with the zoo's training loop (`zoo.training`), recipe `{config.get('recipe_name', '')}`:
-
-| setting | value |
-|---|---|
-{recipe_rows}
-
-Command (reproduces these weights on the same machine and thread count; `--data` is the folder
-with the dataset files):
-
-```
-{_clean_command(tr.get('command', ''))}
-```
-
-Seed {tr.get('seed')}, {tr.get('steps')} generator steps (each with {rec.get('n_critic', 1)} discriminator
-step(s)) at a global batch of {tr.get('global_batch')}, wall time {tr.get('wall_time_s')} s on
-{tr.get('machine')}, {tr.get('world_size', 1)} process(es) (a machine shared with other jobs: the
-wall time is an upper bound). Final logged losses: {json.dumps(tr.get('final_losses', {}))}.
-
-## Evaluation
-
-{_evaluation_text(name, info, metrics, config.get('published'))}
-
-{_notes_text(config.get("notes"))}## Limitations
-
-Trained briefly on a CPU: not state of the art, and some samples are malformed; look at the
-grid before relying on it. {_comparability_text(metrics, info)}
-
-## Citation
-
-```
-{PAPERS.get(arch, arch)}
-{info['cite']}
-```
-"""
-    return "\n".join(lines) + "\n" + body.lstrip("\n")
+def _results(metrics: dict[str, Any], published: dict[str, Any] | None, info: dict[str, str]) -> tuple[Result, ...]:
+    """The model-index: what was measured here (with the protocol in each metric's name) and, when config.json
+    has ``published``, the published number with its source (the Hub's field for that)."""
+    if not metrics:
+        return ()
+    proto = metrics.get("protocol", "")
+    measured = []
+    for key, label in (("fid", "FID"), ("kid", "KID"), ("fid_real_baseline", "FID"), ("kid_real_baseline", "KID")):
+        if key not in metrics:
+            continue
+        what = (
+            f"{label} of {info['title']} train vs test (real-vs-real baseline), {proto}"
+            if "baseline" in key
+            else f"{label} of {metrics.get('n_samples')} generated samples vs {info['title']} test, {proto}"
+        )
+        measured.append(Metric(label.lower(), float(metrics[key]), what))
+    out = [Result("unconditional-image-generation", info["title"], info["hub_id"],
+                  str(metrics.get("reference_split", "test")), tuple(measured),
+                  task_name="Unconditional image generation")]
+    if published:
+        quoted = tuple(Metric(key, float(published[key]), f"published {key.upper()}, {published.get('protocol', '')}")
+                       for key in ("fid", "kid", "is") if key in published)
+        out.append(Result("unconditional-image-generation", info["title"], info["hub_id"],
+                          str(published.get("split", "train")), quoted, source_name=str(published["source"]),
+                          source_url=published.get("url") or None, protocol=str(published.get("protocol", ""))))
+    return tuple(r for r in out if r.metrics)
 
 
 def _uses_inception(metrics: dict[str, Any]) -> bool:
@@ -265,32 +233,7 @@ def _comparability_text(metrics: dict[str, Any], info: dict[str, str]) -> str:
     )
 
 
-def _published_result(published: dict[str, Any] | None, info: dict[str, str]) -> list[str]:
-    """A model-index result quoting a published number, with its source (the Hub's field for that)."""
-    if not published:
-        return []
-    lines = [
-        "  - task:",
-        "      type: unconditional-image-generation",
-        "    dataset:",
-        f"      name: {info['title']}",
-        f"      type: {info['hub_id']}",
-        f"      split: {published.get('split', 'train')}",
-        "    source:",
-        f"      name: {published['source']!r}",
-    ]
-    if published.get("url"):
-        lines.append(f"      url: {published['url']}")
-    lines.append("    metrics:")
-    for key in ("fid", "kid", "is"):
-        if key in published:
-            lines += [f"    - type: {key}", f"      value: {_fmt(float(published[key]))}",
-                      f"      name: {('published ' + key.upper() + ', ' + published.get('protocol', ''))!r}"]
-    return lines
-
-
-def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any],
-                     published: dict[str, Any] | None = None) -> str:
+def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any]) -> str:
     if not metrics:
         return "Not evaluated yet: run `zoo eval " + name + " --data DIR` to measure FID and KID."
     rows = []
@@ -318,9 +261,7 @@ def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any],
         f"{'' if _uses_inception(metrics) else ' (not Inception' + chr(39) + 's)'}, ± its standard deviation over "
         "the subsets. Lower is better; the baseline is the floor a perfect generator would reach with this "
         "sample count."
-        + (f"\n\nPublished for this recipe: FID {float(published['fid']):.4g} ({published['source']}; "
-           f"{published.get('protocol', '')})." if published and "fid" in published else "")
     )
 
 
-__all__ = ["write_hub_folder", "render_card", "KNOWN_SHA256", "DATASET_INFO"]
+__all__ = ["write_hub_folder", "render_card", "card_content", "KNOWN_SHA256", "DATASET_INFO"]
