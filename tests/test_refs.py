@@ -431,3 +431,21 @@ def test_a_loaded_model_still_copies_and_pickles(trained):
     buf.seek(0)
     back = torch.load(buf, weights_only=False)
     assert back.zoo_source == model.zoo_source and back.zoo_source.architecture.name == "dcgan"
+
+
+def test_bytes_that_are_not_what_the_server_published_are_refused(folder, monkeypatch):
+    """A server (or a proxy) that sends other bytes than the ETag it states: refused, not cached."""
+    from fakehub import FakeHub
+
+    sha = "ab" * 20
+    with FakeHub() as server:
+        server.add_folder("zoo-tests/wrong-bytes", folder, sha)
+        server.fault["model.safetensors"] = "wrong"
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.setenv("ZOO_MIRRORS", "")
+        reset_host()
+        with pytest.raises(errors.HashMismatchError, match="removed from the cache"):
+            zoo.load(f"hf-hub:zoo-tests/wrong-bytes@{sha}")
+        assert hub.from_cache("zoo-tests/wrong-bytes", "model.safetensors", sha) is None
+        server.fault.clear()
+        assert same_state(zoo.load("hf-hub:zoo-tests/wrong-bytes"), folder / "model.safetensors")
