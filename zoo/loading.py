@@ -345,5 +345,14 @@ def load_folder(folder: str | os.PathLike[str], *, architecture: str | None = No
     return load_repo(ModelRef("folder", str(folder), path=Path(folder)), architecture=architecture)
 
 
-__all__ = ["build", "build_bounded", "import_builder", "load", "load_folder", "load_registered", "load_repo", "load_state",
-           "ZooError"]
+__all__ = [
+    "ZooError",
+    "build",
+    "build_bounded",
+    "import_builder",
+    "load",
+    "load_folder",
+    "load_registered",
+    "load_repo",
+    "load_state",
+]

@@ -38,6 +38,7 @@ from .errors import (
     InvalidRefError,
     ModelRepoError,
     UnknownArchitectureError,
+    UnknownModelError,
     WeightsNotFoundError,
 )
 
@@ -105,7 +106,7 @@ def _is_registered(text: str) -> bool:
     registry = get_host().registry
     try:
         full = registry.resolve_name(text)
-    except Exception:
+    except UnknownModelError:
         return False
     return full in registry.weights or full.split(".", 1)[0] in registry.architectures
 
