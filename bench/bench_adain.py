@@ -88,7 +88,7 @@ def load_model(weights: str | None):  # type: ignore[no-untyped-def]
     import zoo
 
     if weights:
-        from zoo.cli_stylize import load_model as load_folder
+        from zoo_adain.cli import load_model as load_folder
 
         model = load_folder(weights)
         depth = getattr(model.encoder, "depth", 4)

@@ -13,7 +13,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 import zoo
-from zoo.cli_stylize import stylize
+from zoo_adain.cli import stylize
 
 torch.set_num_threads(1)
 
@@ -76,7 +76,7 @@ def test_stylize_resample_reference(folder: Path, tmp_path: Path) -> None:
     code, text = _run(str(folder / "c.png"), str(folder / "s2.jpg"), "-o", str(out), "--model", str(folder),
                       "--style-size", "16", "--size", "24", "--resample", "reference", "--precision", "fp32")
     assert code == 0, text
-    from zoo.cli_stylize import load_model
+    from zoo_adain.cli import load_model
 
     model = load_model(str(folder), None)
     expect = model.stylize(folder / "c.png", folder / "s2.jpg", style_size=16, size=24, resample="reference",

@@ -803,7 +803,7 @@ def test_an_unwritable_output_is_refused_before_the_work(tmp_path, monkeypatch, 
 
 
 def test_an_unwritable_stylize_output_is_refused_before_loading(tmp_path, monkeypatch):
-    import zoo.cli_stylize as cs
+    import zoo_adain.cli as cs
 
     monkeypatch.setattr(cs, "load_model", lambda *a, **k: pytest.fail("loaded a model before checking the output"))
     blocker = tmp_path / "a-file"

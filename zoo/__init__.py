@@ -49,7 +49,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .refs import ModelRef, ModelSource
-from .registry import Architecture, Field, ModelInfo, Weights
+from .registry import Architecture, Command, Field, Loss, ModelInfo, TrainingRecipe, Weights
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -133,6 +133,7 @@ __all__ = [
     "Architecture",
     "CardError",
     "CatalogError",
+    "Command",
     "ConfigError",
     "ConversionError",
     "DataError",
@@ -146,6 +147,7 @@ __all__ = [
     "InvalidRecordError",
     "InvalidRefError",
     "LimitExceededError",
+    "Loss",
     "ModelInfo",
     "ModelRef",
     "ModelRepoError",
@@ -161,6 +163,7 @@ __all__ = [
     "ReservedNameError",
     "RevisionNotFoundError",
     "StateDictError",
+    "TrainingRecipe",
     "UnknownArchitectureError",
     "UnknownModelError",
     "Weights",

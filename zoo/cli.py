@@ -1,8 +1,10 @@
 """The ``zoo`` command line. Thin: every command calls the public API.
 
-Commands that need torch (sample, stylize, train, ...) import it only when
-they run, so ``zoo list``, ``zoo info``, ``zoo card`` and ``zoo plugins`` stay
-light.
+Commands that need torch (sample, train, ...) import it only when they run, so
+``zoo --help``, ``zoo list``, ``zoo info``, ``zoo card`` and ``zoo plugins`` stay
+light. Plugins add commands through the ``register_commands`` hook
+(:class:`zoo.Command` records): ``zoo --help`` lists them from the records and
+imports a plugin's command only when it runs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from .errors import ZooError
 
 # commands that live in their own modules, imported only when invoked
 _LAZY: dict[str, tuple[str, str]] = {
-    "stylize": ("zoo.cli_stylize", "Stylize CONTENT images in the manner of STYLE images (AdaIN)."),
     "convert": ("zoo.cli_convert", "Convert an upstream checkpoint into a Hub-repo folder."),
     "train": ("zoo.cli_train", "Train an architecture's weights with its paper's recipe."),
     "eval": ("zoo.cli_train", "Recompute a model card's metrics."),
@@ -30,34 +31,124 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
+def _plugin_registry() -> Any | None:
+    """The loaded plugins' registry, or None when the plugins cannot load at all (a bad ZOO_PLUGINS):
+    listing commands must never fail; the command that needs the plugins says why."""
+    from .plugins import get_host
+
+    try:
+        return get_host().registry
+    except ZooError:
+        return None
+
+
+def _broken_command(name: str, error: ZooError) -> click.Command:
+    """A stand-in for a plugin command that cannot be used: running it says why."""
+
+    @click.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+                   add_help_option=False)
+    def broken() -> None:
+        raise click.ClickException(str(error))
+
+    return broken
+
+
+def import_command(record: Any) -> click.Command:
+    """Import a plugin's registered command; a failure is that plugin's PluginError."""
+    from .errors import PluginError
+
+    module_name, _, attr = record.command.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # SystemExit too: a plugin's import may not end the zoo's process
+        raise PluginError(record.plugin, f"cannot import command {record.name!r} ({record.command}): "
+                                         f"{type(e).__name__}: {e}") from e
+    if not isinstance(obj, click.Command):
+        raise PluginError(record.plugin, f"command {record.name!r}: {record.command} is a {type(obj).__name__}, "
+                                         "not a click command (decorate it with @click.command())")
+    return obj
+
+
+def builtin_command_names() -> set[str]:
+    """The zoo's own commands: those on the group and in the lazy table."""
+    return set(cli.commands) | set(_LAZY)
+
+
 class ZooGroup(click.Group):
+    """The zoo's own commands, the lazy ones (imported when run) and the plugins' (register_commands)."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(_LAZY))
+        names = set(super().list_commands(ctx)) | set(_LAZY)
+        registry = _plugin_registry()
+        if registry is not None:
+            names |= set(registry.commands)
+        return sorted(names)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         cmd = super().get_command(ctx, name)
-        if cmd is not None or name not in _LAZY:
+        if cmd is not None:
             return cmd
-        module_name = _LAZY[name][0]
+        if name in _LAZY:
+            module_name = _LAZY[name][0]
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as e:
+                if e.name == module_name:
+                    return None
+                raise
+            return getattr(module, name.replace("-", "_"))
+        registry = _plugin_registry()
+        if registry is None:
+            return None
+        record = registry.commands.get(name)
+        if record is None:
+            plugin = registry.broken_names.get(f"command:{name}")
+            if plugin is not None and plugin in registry.plugin_errors:
+                from .errors import PluginError
+
+                return _broken_command(name, PluginError(plugin, registry.plugin_errors[plugin]))
+            return None
         try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name == module_name:
-                return None
+            return import_command(record)
+        except ZooError as e:
+            return _broken_command(name, e)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as e:
+            registry = _plugin_registry()
+            broken = sorted(registry.plugin_errors) if registry is not None else []
+            if broken and args and not args[0].startswith("-"):
+                e.message += (f" Plugins that failed to load may have provided it: {', '.join(broken)} "
+                              "(see `zoo plugins`).")
             raise
-        return getattr(module, name.replace("-", "_"))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = []
+        rows, plugin_rows = [], []
+        registry = _plugin_registry()
         for name in self.list_commands(ctx):
             if name in _LAZY:
                 rows.append((name, _LAZY[name][1]))
+            elif registry is not None and name in registry.commands and super().get_command(ctx, name) is None:
+                record = registry.commands[name]
+                # the record's own line: no plugin code is imported to list it
+                plugin_rows.append((name, f"{record.help} [plugin {record.plugin}]".strip()))
             else:
                 cmd = super().get_command(ctx, name)
                 if cmd is not None and not cmd.hidden:
                     rows.append((name, cmd.get_short_help_str(limit=70)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+        if plugin_rows:
+            from .cards import terminal_safe
+
+            with formatter.section("Commands from plugins"):
+                formatter.write_dl([(n, terminal_safe(h)) for n, h in plugin_rows])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -149,23 +240,52 @@ def _record_dict(record: Any) -> dict[str, Any]:
 
 @cli.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def plugins_cmd(as_json: bool) -> None:
+@click.option("--check", is_flag=True,
+              help="Also import every registered builder, component, converter, loss function and command "
+                   "(this imports the plugins' code, and torch); exit status 1 if any fails.")
+def plugins_cmd(as_json: bool, check: bool) -> None:
     """List installed plugins, their state and what they registered."""
     from . import list_plugins
 
     statuses = list_plugins()
+    problems = []
+    if check:
+        from .plugins import check_imports, get_host
+
+        problems = check_imports(get_host())
     if as_json:
-        click.echo(json.dumps([asdict(s) for s in statuses], indent=2))
-        return
-    from .cards import terminal_safe
+        data: Any = [asdict(s) for s in statuses]
+        if check:
+            data = {"plugins": data, "problems": [asdict(p) for p in problems]}
+        click.echo(json.dumps(data, indent=2))
+    else:
+        from .cards import terminal_safe
 
-    for s in statuses:
-        mark = {"ok": "ok", "broken": "BROKEN", "disabled": "disabled"}[s.state]
-        line = f"{s.name:<12} {mark:<8} {s.distribution} {s.version}  ({s.module})  {len(s.registered)} registered"
-        click.echo(terminal_safe(line))
-        if s.error:  # a plugin's own text: shown with its control characters escaped
-            click.echo(terminal_safe(f"{'':<12} error: {s.error}"))
+        for s in statuses:
+            mark = {"ok": "ok", "broken": "BROKEN", "disabled": "disabled"}[s.state]
+            extra = _provides_text(s.provides)
+            line = (f"{s.name:<12} {mark:<8} {s.distribution} {s.version}  ({s.module})  "
+                    f"{len(s.registered)} registered{extra}")
+            click.echo(terminal_safe(line))
+            if s.error:  # a plugin's own text: shown with its control characters escaped
+                click.echo(terminal_safe(f"{'':<12} error: {s.error}"))
+        if check:
+            for p in problems:
+                click.echo(terminal_safe(f"FAILED  {p.plugin}: {p.what} {p.path}: {p.error}"), err=True)
+            broken = [s.name for s in statuses if s.state == "broken"]
+            verdict = "all imports succeed" if not problems else f"{len(problems)} import(s) or reference(s) fail"
+            click.echo(f"check: {verdict}" + (f"; broken plugins: {', '.join(broken)}" if broken else ""))
+    if check and (problems or any(s.state == "broken" for s in statuses)):
+        raise SystemExit(1)
 
+
+def _provides_text(provides: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for key in provides:
+        kind = key.split(":", 1)[0]
+        counts[kind] = counts.get(kind, 0) + 1
+    words = {"loss": ("loss", "losses"), "recipe": ("recipe", "recipes"), "command": ("command", "commands")}
+    return "".join(f", {n} {words[k][n != 1]}" for k, n in sorted(counts.items()) if k in words)
 
 
 from . import cli_models  # noqa: E402,F401  (registers info, card, sample, download, verify)

@@ -63,6 +63,10 @@ def _arch_lines(a) -> list[str]:
              f"  reference    : {a.reference_code}", f"  builder      : {a.builder}"]
     if a.description:
         lines.append(f"  description  : {a.description}")
+    if a.recipes:  # every plugin's recipes for it (register_recipes), for `zoo train --recipe`
+        from .plugins import get_host
+
+        lines.append(f"  recipes      : {get_host().registry.describe_recipes(a)}")
     return lines
 
 

@@ -62,7 +62,9 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) ->
 @click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist", "cifar10"]), required=True)
 @click.option("--config", "config_json", default=None, help="Builder config as JSON, or @file.json.")
 @click.option("--set", "sets", multiple=True, help="key=value for a config key or a recipe setting (repeatable).")
-@click.option("--recipe", "recipe_name", default=None, help="A named recipe of the architecture (default: its default).")
+@click.option("--recipe", "recipe_name", default=None,
+              help="A named recipe of the architecture, its own or one another plugin registers for it "
+                   "(default: its default; `zoo info ARCH` lists them).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The Hub-repo folder to write.")
 @click.option("--steps", type=int, default=2000, show_default=True, help="Generator updates.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -84,10 +86,13 @@ def train(arch: str, data: str, dataset: str, config_json: str | None, sets: tup
 
     Runs data-parallel under torchrun (gloo on CPU): torchrun --nproc-per-node 2 -m zoo.cli train ...
     """
-    from .training.run import TrainJob, get_architecture, run_training
+    from .training.recipes import architecture_recipe
+    from .training.run import TrainJob, check_trainable, get_architecture, run_training
 
     record = get_architecture(arch)
+    check_trainable(record)
     config, recipe = split_settings(record, config_json, sets)
+    architecture_recipe(record, recipe_name, **recipe)  # an unknown recipe or loss is said before the data loads
     argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith(("zoo", "cli.py", "__main__.py")) else sys.argv[1:]
     command = "zoo " + " ".join(shlex.quote(a) for a in argv) if argv and argv[0] == "train" else \
         "zoo train " + shlex.join([arch, "--data", data, "--dataset", dataset, "--out", out, "--steps", str(steps),

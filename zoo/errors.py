@@ -50,11 +50,12 @@ class PluginError(ZooError):
 class DuplicateNameError(ZooError):
     """Two plugins registered the same name."""
 
-    def __init__(self, name: str, first: str, second: str):
-        self.name, self.first, self.second = name, first, second
+    def __init__(self, name: str, first: str, second: str, *, kind: str = "model"):
+        self.name, self.first, self.second, self.kind = name, first, second, kind
+        what = f"{kind} {name!r}" if kind != "model" else repr(name)
         super().__init__(
-            f"{name!r} is registered twice: by plugin {first!r} and by plugin {second!r}. "
-            f"Disable one of them, or rename the model in one plugin."
+            f"{what} is registered twice: by plugin {first!r} and by plugin {second!r}. "
+            f"Disable one of them, or rename the {kind} in one plugin."
         )
 
 
@@ -186,14 +187,33 @@ class NonFiniteWeightsError(StateDictError):
 class ReservedNameError(DuplicateNameError):
     """A plugin registered a name that a built-in plugin owns."""
 
-    def __init__(self, name: str, owner: str, plugin: str):
-        self.name, self.first, self.second = name, owner, plugin
+    def __init__(self, name: str, owner: str, plugin: str, *, kind: str = "model"):
+        self.name, self.first, self.second, self.kind = name, owner, plugin, kind
+        what = f"{kind} {name!r}" if kind != "model" else repr(name)
+        how = {"model": "another architecture name, or another tag", "loss": "another loss name or alias",
+               "recipe": "another recipe name", "command": "another command name"}.get(kind, "another name")
         ZooError.__init__(
             self,
-            f"{name!r} is registered twice: by plugin {owner!r} and by plugin {plugin!r}. It belongs to the "
+            f"{what} is registered twice: by plugin {owner!r} and by plugin {plugin!r}. It belongs to the "
             f"built-in plugin {owner!r} and built-in names are reserved, so plugin {plugin!r} is refused: rename "
-            "the model in that plugin (another architecture name, or another tag).",
+            f"the {kind} in that plugin ({how}).",
         )
+
+
+class ReservedCommandError(ReservedNameError):
+    """A plugin registered a command whose name is one of the zoo's own commands."""
+
+    def __init__(self, name: str, plugin: str):
+        self.name, self.first, self.second, self.kind = name, "zoo", plugin, "command"
+        ZooError.__init__(
+            self,
+            f"plugin {plugin!r} registers the command {name!r}, which is one of the zoo's own commands "
+            "(`zoo --help` lists them); a plugin may not replace one. Rename the command in that plugin.",
+        )
+
+
+class NotTrainableError(ConfigError):
+    """`zoo train` on an architecture that names no discriminator (or critic) to train against."""
 
 
 class OutputPathError(ZooError, ValueError):

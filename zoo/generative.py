@@ -31,7 +31,7 @@ class ImageGenerator(nn.Module):
     Subclasses set ``latent_dim``, ``channels`` and ``image_size`` and implement
     ``forward(z) -> (n, channels, image_size, image_size)`` in [-1, 1]. They
     override :meth:`latent` if their latent is not a flat ``(n, latent_dim)``
-    standard normal (DCGAN's is ``(n, nz, 1, 1)``).
+    standard normal (a convolutional generator's is often ``(n, nz, 1, 1)``).
     """
 
     latent_dim: int

@@ -1,10 +1,11 @@
 """Hook specifications of the zoo's plugin host (pluggy project name ``zoo``).
 
 A plugin is a module, found through the ``zoo.plugins`` entry-point group,
-that implements one or both hooks with ``@zoo.hookimpl``. Each hook receives a
-``register`` callback; the host records which plugin registered what. A
-plugin's registration module must not import torch: name builders by import
-path instead.
+that implements any of these hooks with ``@zoo.hookimpl``. Each hook receives a
+``register`` callback that takes the zoo's own record type for that hook; the
+host records which plugin registered what. A plugin's registration module must
+not import torch: every record names its code by import path instead
+(docs/plugins.md).
 """
 
 from __future__ import annotations
@@ -23,3 +24,22 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
 @hookspec
 def register_weights(register):  # type: ignore[no-untyped-def]
     """Register published weights: call ``register(zoo.Weights(...))`` once for each."""
+
+
+@hookspec
+def register_losses(register):  # type: ignore[no-untyped-def]
+    """Register adversarial losses: call ``register(zoo.Loss(name, d="pkg.mod:fn", g="pkg.mod:fn"))``."""
+
+
+@hookspec
+def register_recipes(register):  # type: ignore[no-untyped-def]
+    """Register training recipes for any architecture: ``register(zoo.TrainingRecipe(arch, name, settings))``."""
+
+
+@hookspec
+def register_commands(register):  # type: ignore[no-untyped-def]
+    """Register ``zoo`` subcommands: ``register(zoo.Command(name, "pkg.mod:click_command", help="..."))``.
+
+    Unlike llm's ``register_commands(cli)``, the command is named by import path and imported only
+    when it runs, so that ``zoo --help`` imports no plugin code beyond the registrations.
+    """

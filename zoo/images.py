@@ -29,7 +29,7 @@ Tensors are float32, RGB in [0, 1], (3, H, W) or (N, 3, H, W); a uint8 tensor is
 divided by 255; a 1-channel tensor is repeated to 3.
 
 Large images (:func:`fit_pixels`): models bound the number of pixels they process
-(AdaIN: ``max_pixels``, default :data:`DEFAULT_MAX_PIXELS` = 2048 x 2048). A larger
+(style transfer: ``max_pixels``, default :data:`DEFAULT_MAX_PIXELS` = 2048 x 2048). A larger
 image is downscaled, keeping its aspect ratio, before processing, and the result
 is resized back to the input's size (bicubic) unless the caller asks for another
 size. A 6000x4000 photo is thus processed at 2508x1672 and returned at 6000x4000;

@@ -37,8 +37,8 @@ import pluggy
 
 from . import hookspecs
 from .config import Settings, load_settings
-from .errors import ConfigError, ReentrantCallError, ReservedNameError, ZooError
-from .registry import Architecture, Registry, Weights
+from .errors import ConfigError, ReentrantCallError, ReservedCommandError, ReservedNameError, ZooError
+from .registry import Architecture, Command, Loss, Record, Registry, TrainingRecipe, Weights
 
 OWN_DISTRIBUTION = "zoo-models"
 
@@ -55,7 +55,9 @@ class PluginStatus:
     version: str
     state: str = "ok"  # "ok", "broken", "disabled"
     error: str | None = None
-    registered: list[str] = field(default_factory=list)
+    registered: list[str] = field(default_factory=list)  # models: architectures and weights
+    # what else it contributes: "loss:NAME", "recipe:ARCH:NAME", "command:NAME"
+    provides: list[str] = field(default_factory=list)
     builtin: bool = False  # declared by the zoo's own distribution (see _is_own_distribution)
 
 
@@ -153,50 +155,103 @@ def _short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+# each hook and the record types its register() takes
+_HOOKS: tuple[tuple[str, tuple[type, ...], str], ...] = (
+    ("register_architectures", (Architecture, Weights), "zoo.Architecture or zoo.Weights"),
+    ("register_weights", (Architecture, Weights), "zoo.Architecture or zoo.Weights"),
+    ("register_losses", (Loss,), "zoo.Loss"),
+    ("register_recipes", (TrainingRecipe,), "zoo.TrainingRecipe"),
+    ("register_commands", (Command,), "zoo.Command"),
+)
+
+# the order records are added in: architectures before the weights and recipes checked against them
+_ORDER = {Architecture: 0, Loss: 1, Command: 2, Weights: 3, TrainingRecipe: 4}
+
+
+def _reserved_keys(record: Record) -> list[tuple[str, str]]:
+    """(kind, name) keys a record claims; the built-ins' keys are reserved for them."""
+    if isinstance(record, Loss):
+        return [("loss", n) for n in record.names]
+    if isinstance(record, TrainingRecipe):
+        return [("recipe", record.key)]
+    if isinstance(record, Command):
+        return [("command", record.name)]
+    return [("model", record.name)]
+
+
+def _broken_key(record: Record) -> str:
+    """How ``registry.broken_names`` remembers a record of a broken plugin (models by their bare name)."""
+    kind, name = _reserved_keys(record)[0]
+    return name if kind == "model" else f"{kind}:{name}"
+
+
+def _expand(record: Record) -> list[Record]:
+    """An Architecture's ``recipes`` are sugar for TrainingRecipe records of the same plugin."""
+    if isinstance(record, Architecture):
+        return [record] + [
+            TrainingRecipe(record.name, name, settings, description=str(settings.get("source", "")))
+            for name, settings in record.recipes.items()
+        ]
+    return [record]
+
+
 def _register_plugin(
     pm: pluggy.PluginManager, registry: Registry, status: PluginStatus, module: ModuleType,
-    reserved: dict[str, str],
+    reserved: dict[tuple[str, str], str], host_commands: frozenset[str] = frozenset(),
 ) -> None:
     """Call one plugin's hooks; all or nothing: on any error none of its records stay.
 
-    ``reserved``: names the built-ins registered -> the built-in plugin; only a built-in may add to it.
+    ``reserved``: (kind, name) the built-ins registered -> the built-in plugin; only a built-in may add to
+    it. ``host_commands``: the zoo's own command names, which no plugin may register.
     """
     _isolated(pm.register, module, name=status.name)  # pluggy reads its attributes: a module __getattr__ runs
-    staged: list[Architecture | Weights] = []
+    staged: list[Record] = []
 
-    def register(record: Architecture | Weights) -> None:
-        # exactly the zoo's record types: a subclass could override what the host checked
-        if type(record) not in (Architecture, Weights):
-            raise TypeError(
-                f"register() takes zoo.Architecture or zoo.Weights, got {type(record).__name__}"
-            )
-        staged.append(record)
+    for hook, types, label in _HOOKS:
+        def register(record: Record, _types: tuple[type, ...] = types, _label: str = label, _hook: str = hook) -> None:
+            # exactly the zoo's record types: a subclass could override what the host checked
+            if type(record) not in _types:
+                raise TypeError(f"register() takes {_label}, got {type(record).__name__} (in {_hook})")
+            staged.extend(_expand(record))
 
-    for hook in ("register_architectures", "register_weights"):
         for impl in getattr(pm.hook, hook).get_hookimpls():
             if impl.plugin_name == status.name:
                 _isolated(impl.function, register=register)
-    added: list[Architecture | Weights] = []
+    added: list[Record] = []
     try:
-        # architectures first, so that weights can be checked against them
-        for record in sorted(staged, key=lambda r: isinstance(r, Weights)):
-            owner = reserved.get(record.name)
-            if owner is not None and not status.builtin:
-                raise ReservedNameError(record.name, owner, status.name)
+        for record in sorted(staged, key=lambda r: _ORDER[type(r)]):
+            for key in _reserved_keys(record):
+                owner = reserved.get(key)
+                if owner is not None and not status.builtin:
+                    raise ReservedNameError(key[1], owner, status.name, kind=key[0])
+            if isinstance(record, Command) and record.name in host_commands:
+                raise ReservedCommandError(record.name, status.name)
             if isinstance(record, Weights) and record.verified and not status.builtin:
                 # "verified" means checked by this project; only the zoo's own records can say so
                 record = dataclasses.replace(record, verified=False)
             added.append(registry.add(record, status.name))
     except Exception:
         for record in added:
-            table = registry.architectures if isinstance(record, Architecture) else registry.weights
-            table.pop(record.name, None)
+            registry.remove(record)
         for record in staged:
-            registry.broken_names.setdefault(record.name, status.name)
+            registry.broken_names.setdefault(_broken_key(record), status.name)
         raise
-    status.registered = [r.name for r in added]
+    status.registered = [r.name for r in added if isinstance(r, (Architecture, Weights))]
+    status.provides = [_broken_key(r) for r in added if not isinstance(r, (Architecture, Weights))]
     if status.builtin:
-        reserved.update((r.name, status.name) for r in added)
+        reserved.update((key, status.name) for r in added for key in _reserved_keys(r))
+
+
+# The zoo's own commands (zoo.cli's group and its lazy table), which no plugin may register. Written
+# here so that loading plugins imports no click; tests/test_plugin_hooks.py checks it against zoo.cli.
+HOST_COMMANDS = frozenset({
+    "list", "plugins", "info", "card", "sample", "download", "verify", "convert", "train", "eval", "push",
+    "new-plugin", "setup", "catalog", "serve",
+})
+
+
+def host_command_names() -> frozenset[str]:
+    return HOST_COMMANDS
 
 
 def load_plugins(settings: Settings | None = None) -> PluginHost:
@@ -206,7 +261,8 @@ def load_plugins(settings: Settings | None = None) -> PluginHost:
     pm.add_hookspecs(hookspecs)
     registry = Registry()
     statuses: dict[str, PluginStatus] = {}
-    reserved: dict[str, str] = {}
+    reserved: dict[tuple[str, str], str] = {}
+    host_commands = host_command_names()
     entry_points = _iter_entry_points()
     _check_allow_list(settings, [ep.name.lower() for ep in entry_points])
     for ep in entry_points:
@@ -227,7 +283,7 @@ def load_plugins(settings: Settings | None = None) -> PluginHost:
             module = _isolated(ep.load)
             if not isinstance(module, ModuleType):
                 module = _isolated(importlib.import_module, ep.module)
-            _register_plugin(pm, registry, status, module, reserved)
+            _register_plugin(pm, registry, status, module, reserved, host_commands)
         except Exception as exc:  # a broken plugin must not break the host
             status.state = "broken"
             status.error = _short_error(exc)
@@ -244,7 +300,14 @@ def load_plugins(settings: Settings | None = None) -> PluginHost:
             status.registered = [
                 n for n in status.registered if n in registry.architectures or n in registry.weights
             ]
+            status.provides = [k for k in status.provides if _still_registered(registry, k)]
     return PluginHost(registry, statuses, settings)
+
+
+def _still_registered(registry: Registry, key: str) -> bool:
+    kind, _, name = key.partition(":")
+    table = {"loss": registry.losses, "recipe": registry.recipes, "command": registry.commands}[kind]
+    return name in table
 
 
 def _check_allow_list(settings: Settings, installed: list[str]) -> None:
@@ -258,6 +321,68 @@ def _check_allow_list(settings: Settings, installed: list[str]) -> None:
             f"has; installed: {sorted(installed)}. Fix the names (entry-point names, as `zoo plugins` shows "
             "them), install the plugin, or unset ZOO_PLUGINS to load every plugin."
         )
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One failure found by :func:`check_imports` (``zoo plugins --check``)."""
+
+    plugin: str
+    what: str  # "builder of 'mynet'", "loss 'ls' d", "command 'hello'", "recipe 'mynet:paper'"
+    path: str  # the import path, or the name referred to
+    error: str
+
+
+def _try_import(path: str) -> tuple[object | None, str | None]:
+    module_name, _, attr = path.partition(":")
+    try:
+        obj: object = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # SystemExit too: checking a plugin may not end the process
+        return None, f"{type(e).__name__}: {e}"
+    return obj, None
+
+
+def check_imports(host: PluginHost) -> list[ImportProblem]:
+    """Import every import path the loaded plugins registered (builders, components, converters, derive
+    functions, loss functions, commands) and check what recipes refer to; the failures, in order.
+
+    Only ``zoo plugins --check`` calls this: it imports the plugins' code (and so torch).
+    """
+    reg = host.registry
+    todo: list[tuple[str, str, str, str]] = []  # plugin, what, path, expected kind
+    for a in sorted(reg.architectures.values(), key=lambda a: a.name):
+        todo.append((a.plugin, f"builder of {a.name!r}", a.builder, "callable"))
+        todo += [(a.plugin, f"component {k!r} of {a.name!r}", v, "callable") for k, v in sorted(a.components.items())]
+        todo += [(a.plugin, f"converter {k!r} of {a.name!r}", v, "callable") for k, v in sorted(a.converters.items())]
+    for w in sorted(reg.weights.values(), key=lambda w: w.name):
+        if w.derive:
+            todo.append((w.plugin, f"derive function of {w.name!r}", w.derive, "callable"))
+    for loss in sorted(reg.losses.values(), key=lambda r: r.name):
+        todo += [(loss.plugin, f"{which} function of loss {loss.name!r}", getattr(loss, which), "callable")
+                 for which in ("d", "g")]
+    for c in sorted(reg.commands.values(), key=lambda c: c.name):
+        todo.append((c.plugin, f"command {c.name!r}", c.command, "click"))
+    problems = []
+    for plugin, what, path, kind in todo:
+        obj, error = _try_import(path)
+        if error is None and kind == "callable" and not callable(obj):
+            error = f"it is a {type(obj).__name__}, not a function"
+        if error is None and kind == "click":
+            import click
+
+            if not isinstance(obj, click.Command):
+                error = f"it is a {type(obj).__name__}, not a click command"
+        if error is not None:
+            problems.append(ImportProblem(plugin, what, path, error))
+    for recipe, loss_name in reg.recipes_missing_losses():
+        problems.append(ImportProblem(recipe.plugin, f"recipe {recipe.key!r}", loss_name,
+                                      f"names loss {loss_name!r}, which no loaded plugin registers "
+                                      f"(losses: {sorted(reg.losses)})"))
+    return problems
 
 
 _lock = threading.Lock()

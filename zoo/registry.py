@@ -1,9 +1,12 @@
-"""Architecture and Weights records, model names, lookup and listing.
+"""The records plugins register, model names, lookup and listing.
 
-Nothing here imports torch: a record names its builder by import path, and the
-builder is imported only when a model is built.
+Records: :class:`Architecture` and :class:`Weights` (models), :class:`Loss`
+(a named pair of adversarial losses), :class:`TrainingRecipe` (named training
+settings for an architecture) and :class:`Command` (a ``zoo`` subcommand).
+Nothing here imports torch: a record names its code by import path, imported
+only when it is used.
 
-Names: a model is ``architecture.tag`` (``dcgan.mnist``); the bare architecture
+Names: a model is ``architecture.tag`` (``mynet.mnist``); the bare architecture
 name means its default tag. Names are lower case.
 """
 
@@ -26,6 +29,8 @@ _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 _IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_LOSS_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+_COMMAND_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 # what huggingface_hub accepts as a repo id (its validate_repo_id), written here so that listing imports
 # no huggingface_hub: org/name, each 1-96 of letters, digits, '-', '_', '.', starting and ending with a
 # letter, digit or '_'; no '--' or '..'; not ending in '.git'
@@ -122,7 +127,8 @@ class Architecture:
     # other parts a trainer needs, e.g. {"discriminator": "pkg.model:build_discriminator"};
     # each is called with the same validated config as the builder
     components: Mapping[str, str] = field(default_factory=dict)
-    # named training recipes (loss, optimiser, n_critic, ...) and the default one
+    # named training recipes (loss, optimiser, n_critic, ...) and the default one; sugar for
+    # TrainingRecipe records of this architecture. In the registry it holds every plugin's recipes for it.
     recipes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     default_recipe: str = ""
     plugin: str = ""  # filled in by the host
@@ -155,7 +161,9 @@ class Architecture:
                     raise InvalidRecordError(
                         f"architecture {self.name!r}: {kind} {key!r} must be an import path"
                     )
-        if self.recipes and self.default_recipe not in self.recipes:
+        # a default naming no recipe of this record may name one that a register_recipes hook adds
+        # (checked when all plugins have registered); with recipes here it must be one of them
+        if self.recipes and self.default_recipe and self.default_recipe not in self.recipes:
             raise InvalidRecordError(
                 f"architecture {self.name!r}: default_recipe {self.default_recipe!r} is not one of "
                 f"its recipes {sorted(self.recipes)}"
@@ -259,6 +267,151 @@ class Weights:
         return self.name.split(".", 1)[1]
 
 
+def _plain_data_problem(value: Any, where: str) -> str | None:
+    """Why ``value`` is not plain data (str, number, bool, None, lists/tuples and str-keyed dicts of them)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{where} is not a finite number ({value!r})"
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            problem = _plain_data_problem(v, f"{where}[{i}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{where} has a non-string key {k!r}"
+            problem = _plain_data_problem(v, f"{where}[{k!r}]")
+            if problem:
+                return problem
+        return None
+    return f"{where} is a {type(value).__name__}; settings hold plain data only (str, int, float, bool, None, lists, dicts)"
+
+
+def normalise_loss_name(name: str) -> str:
+    """How loss names and aliases compare: stripped, lower case, ``_`` as ``-``."""
+    return str(name).strip().lower().replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A named pair of adversarial losses a plugin provides, by import path (no torch at registration).
+
+    ``d(real_scores, fake_scores)`` is the discriminator's (critic's) loss and
+    ``g(fake_scores)`` the generator's, both returning a scalar tensor to minimise;
+    the scores are the discriminator's raw outputs (logits, critic values).
+    ``gradient_penalty``: the trainer adds Gulrajani et al.'s penalty (the recipe's
+    ``gp_lambda`` > 0). ``aliases`` are other names that mean the same loss.
+    """
+
+    name: str
+    d: str  # "package.module:function", imported only when training
+    g: str
+    gradient_penalty: bool = False
+    paper: str = ""
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    plugin: str = ""  # filled in by the host
+
+    def __post_init__(self) -> None:
+        if isinstance(self.aliases, str) or not isinstance(self.aliases, (list, tuple)):
+            raise InvalidRecordError(f"loss {self.name!r}: aliases must be a list or tuple of names")
+        object.__setattr__(self, "aliases", tuple(normalise_loss_name(a) for a in self.aliases))
+        if not isinstance(self.name, str) or not _LOSS_RE.match(self.name):
+            raise InvalidRecordError(
+                f"loss name {self.name!r} must be lower case letters, digits and '-', starting with a letter "
+                "(e.g. 'least-squares')"
+            )
+        for alias in self.aliases:
+            if not _LOSS_RE.match(alias):
+                raise InvalidRecordError(f"loss {self.name!r}: alias {alias!r} must be lower case letters, digits and '-'")
+        for what in ("d", "g"):
+            path = getattr(self, what)
+            if not isinstance(path, str) or not _IMPORT_PATH_RE.match(path):
+                raise InvalidRecordError(
+                    f"loss {self.name!r}: {what} {path!r} must be an import path 'package.module:function'"
+                )
+        if not isinstance(self.gradient_penalty, bool):
+            raise InvalidRecordError(f"loss {self.name!r}: gradient_penalty must be True or False")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name and every alias."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class TrainingRecipe:
+    """Named training settings for one architecture (its own plugin's or another's).
+
+    ``settings`` are plain data read by the trainer (zoo.training.recipes): ``loss``
+    (a registered loss name), ``optimizer``, ``lr`` / ``lr_g`` / ``lr_d``, ``betas``,
+    ``batch_size``, ``n_critic``, ``clip``, ``gp_lambda``, ``steps``, ``source``;
+    other keys are kept as documentation. ``Architecture.recipes`` is the same thing
+    written inside the architecture's record.
+    """
+
+    architecture: str
+    name: str
+    settings: Mapping[str, Any]
+    description: str = ""
+    plugin: str = ""  # filled in by the host
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.settings, Mapping):
+            raise InvalidRecordError(f"recipe {self.name!r}: settings must be a dict")
+        problem = _plain_data_problem(self.settings, f"recipe {self.name!r}: settings")
+        if problem:
+            raise InvalidRecordError(problem)
+        object.__setattr__(self, "settings", _frozen(self.settings))
+        if not isinstance(self.architecture, str) or not _ARCH_RE.match(self.architecture):
+            raise InvalidRecordError(f"recipe {self.name!r}: architecture {self.architecture!r} is not an architecture name")
+        if not isinstance(self.name, str) or not _TAG_RE.match(self.name):
+            raise InvalidRecordError(
+                f"recipe name {self.name!r} of {self.architecture!r} must be lower case letters, digits, '-' or '_'"
+            )
+        loss = self.settings.get("loss")
+        if loss is not None and not isinstance(loss, str):
+            raise InvalidRecordError(f"recipe {self.key!r}: 'loss' must be a loss name, got {loss!r}")
+
+    @property
+    def key(self) -> str:
+        """``architecture:name``, unique in the registry."""
+        return f"{self.architecture}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A ``zoo`` subcommand a plugin provides: a click command named by import path.
+
+    ``help`` is the one line ``zoo --help`` shows, so that listing the commands imports
+    none of them; the command's module is imported only when the command runs (or by
+    ``zoo plugins --check``). It must not import torch at module level either.
+    """
+
+    name: str
+    command: str  # "package.module:attribute", a click.Command
+    help: str = ""
+    plugin: str = ""  # filled in by the host
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _COMMAND_RE.match(self.name):
+            raise InvalidRecordError(
+                f"command name {self.name!r} must be lower case letters, digits and '-', starting with a letter"
+            )
+        if not isinstance(self.command, str) or not _IMPORT_PATH_RE.match(self.command):
+            raise InvalidRecordError(
+                f"command {self.name!r}: {self.command!r} must be an import path 'package.module:attribute'"
+            )
+        if not isinstance(self.help, str):
+            raise InvalidRecordError(f"command {self.name!r}: help must be text")
+
+
+Record = Architecture | Weights | Loss | TrainingRecipe | Command
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What `zoo.model_info` returns: the architecture and, if any, its weights."""
@@ -278,32 +431,67 @@ class Registry:
     def __init__(self) -> None:
         self.architectures: dict[str, Architecture] = {}
         self.weights: dict[str, Weights] = {}
+        self.losses: dict[str, Loss] = {}  # canonical name -> record
+        self.loss_names: dict[str, str] = {}  # name or alias -> canonical name
+        self.recipes: dict[str, TrainingRecipe] = {}  # "architecture:name" -> record
+        self.commands: dict[str, Command] = {}
         # names a broken plugin registered or claimed, to the plugin's name
+        # (models by name; others as "loss:NAME", "recipe:ARCH:NAME", "command:NAME")
         self.broken_names: dict[str, str] = {}
         # broken plugin -> its error message
         self.plugin_errors: dict[str, str] = {}
 
     # -- registration ------------------------------------------------------
-    def add(self, record: Architecture | Weights, plugin: str) -> Architecture | Weights:
+    def add(self, record: Record, plugin: str) -> Record:
+        if isinstance(record, Loss):
+            for n in record.names:
+                if n in self.loss_names:
+                    owner = self.losses[self.loss_names[n]].plugin
+                    raise DuplicateNameError(n, owner, plugin, kind="loss")
+            stamped_loss = dataclasses.replace(record, plugin=plugin)
+            self.losses[record.name] = stamped_loss
+            self.loss_names.update((n, record.name) for n in record.names)
+            return stamped_loss
         if isinstance(record, Architecture):
             table: dict[str, Any] = self.architectures
+            key, kind = record.name, "model"
         elif isinstance(record, Weights):
-            table = self.weights
+            table, key, kind = self.weights, record.name, "model"
+        elif isinstance(record, TrainingRecipe):
+            table, key, kind = self.recipes, record.key, "recipe"
+        elif isinstance(record, Command):
+            table, key, kind = self.commands, record.name, "command"
         else:
             raise InvalidRecordError(
                 f"plugin {plugin!r} registered {type(record).__name__}; "
-                "register zoo.Architecture or zoo.Weights records"
+                "register zoo.Architecture, zoo.Weights, zoo.Loss, zoo.TrainingRecipe or zoo.Command records"
             )
-        if record.name in table:
-            raise DuplicateNameError(record.name, table[record.name].plugin, plugin)
+        if key in table:
+            raise DuplicateNameError(key, table[key].plugin, plugin, kind=kind)
         stamped = dataclasses.replace(record, plugin=plugin)
-        table[record.name] = stamped
+        table[key] = stamped
         return stamped
 
-    def check_consistency(self) -> list[tuple[str, str]]:
-        """Weights whose architecture is missing or whose config does not validate.
+    def remove(self, record: Record) -> None:
+        """Undo :meth:`add` (a plugin that failed half-way keeps none of its records)."""
+        if isinstance(record, Loss):
+            if self.losses.get(record.name) is not None and self.losses[record.name].plugin == record.plugin:
+                del self.losses[record.name]
+                for n in record.names:
+                    self.loss_names.pop(n, None)
+            return
+        table: dict[str, Any] = {Architecture: self.architectures, Weights: self.weights,
+                                 TrainingRecipe: self.recipes, Command: self.commands}[type(record)]
+        key = record.key if isinstance(record, TrainingRecipe) else record.name
+        if key in table and table[key].plugin == record.plugin:
+            del table[key]
 
-        Returns (plugin, reason) pairs; the offending weights are dropped.
+    def check_consistency(self) -> list[tuple[str, str]]:
+        """Weights whose architecture is missing or whose config does not validate; recipes for no
+        registered architecture or naming an unregistered loss.
+
+        Returns (plugin, reason) pairs; the offending records are dropped. Then every architecture's
+        ``recipes`` becomes the recipes registered for it by any plugin.
         """
         problems = []
         for name, w in list(self.weights.items()):
@@ -322,7 +510,54 @@ class Registry:
             if missing:
                 problems.append((w.plugin, f"weights {name!r} include {missing}, which no plugin registered"))
                 del self.weights[name]
+        for key, r in list(self.recipes.items()):
+            if r.architecture not in self.architectures:
+                problems.append((r.plugin, f"recipe {r.name!r} is for architecture {r.architecture!r}, which no "
+                                           f"plugin registered (architectures: {sorted(self.architectures)})"))
+                del self.recipes[key]
+        # a recipe naming a loss no loaded plugin registers is kept (the plugin that registers it may be
+        # disabled); `zoo plugins --check` reports it and `zoo train` refuses it, saying which losses exist
+        for name, arch in list(self.architectures.items()):
+            mine = {r.name: r.settings for r in self.recipes.values() if r.architecture == name}
+            default = arch.default_recipe
+            if default and default not in mine:
+                problems.append((arch.plugin, f"architecture {name!r}: default_recipe {default!r} is not one of its "
+                                              f"registered recipes {sorted(mine)}"))
+                default = ""
+            if mine != dict(arch.recipes) or default != arch.default_recipe:
+                self.architectures[name] = dataclasses.replace(arch, recipes=mine, default_recipe=default)
         return problems
+
+    def recipes_missing_losses(self) -> list[tuple[TrainingRecipe, str]]:
+        """(recipe, loss) for every recipe whose ``loss`` no loaded plugin registers."""
+        out = []
+        for r in self.recipes.values():
+            loss = r.settings.get("loss")
+            if loss is not None and self.find_loss(loss) is None:
+                out.append((r, str(loss)))
+        return sorted(out, key=lambda x: x[0].key)
+
+    def describe_recipes(self, arch: Architecture) -> str:
+        """``name (plugin P, loss L)`` for each recipe of ``arch``, the default marked (no torch)."""
+        parts = []
+        for name, settings in sorted(arch.recipes.items()):
+            record = self.recipes.get(f"{arch.name}:{name}")
+            bits = [f"plugin {record.plugin}"] if record is not None else []
+            if settings.get("loss"):
+                bits.append(f"loss {settings['loss']}")
+            if name == arch.default_recipe:
+                bits.append("default")
+            parts.append(f"{name} ({', '.join(bits)})" if bits else name)
+        return ", ".join(parts) or "none"
+
+    def recipes_of(self, architecture: str) -> list[TrainingRecipe]:
+        """The recipes registered for ``architecture``, by name."""
+        return sorted((r for r in self.recipes.values() if r.architecture == architecture), key=lambda r: r.name)
+
+    def find_loss(self, name: str) -> Loss | None:
+        """The loss registered under ``name`` or one of its aliases (compared as :func:`normalise_loss_name`)."""
+        canonical = self.loss_names.get(normalise_loss_name(name))
+        return self.losses.get(canonical) if canonical else None
 
     # -- lookup ------------------------------------------------------------
     def all_names(self) -> list[str]:

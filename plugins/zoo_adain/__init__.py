@@ -114,6 +114,13 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
 
 
 @zoo.hookimpl
+def register_commands(register):  # type: ignore[no-untyped-def]
+    # imported only when `zoo stylize` runs (zoo_adain.cli imports torch inside the command)
+    register(zoo.Command("stylize", "zoo_adain.cli:stylize",
+                         help="Stylize CONTENT images in the manner of STYLE images (AdaIN)."))
+
+
+@zoo.hookimpl
 def register_weights(register):  # type: ignore[no-untyped-def]
     from .published import PUBLISHED
 

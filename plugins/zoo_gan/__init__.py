@@ -66,6 +66,27 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
     )
 
 
+# The losses of Goodfellow et al. (section 3): the generic math lives in zoo.training.losses; the names are this
+# plugin's. D and the critics return logits, so both are written with softplus (BCE-with-logits).
+@zoo.hookimpl
+def register_losses(register):  # type: ignore[no-untyped-def]
+    register(zoo.Loss(
+        name="bce-nonsaturating",
+        d="zoo.training.losses:bce_d",
+        g="zoo.training.losses:bce_g_nonsaturating",
+        paper=PAPER + " (section 3: the generator maximises log D(G(z)))",
+        description="-log D(x) - log(1 - D(G(z))) for D; -log D(G(z)) for G (the non-saturating loss)",
+        aliases=("nonsaturating", "non-saturating", "bce", "ns"),
+    ))
+    register(zoo.Loss(
+        name="bce-minimax",
+        d="zoo.training.losses:bce_d",
+        g="zoo.training.losses:bce_g_minimax",
+        paper=PAPER + " (equation 1)",
+        description="the minimax game: G minimises log(1 - D(G(z)))",
+        aliases=("minimax", "bce-minmax"),
+    ))
+
 @zoo.hookimpl
 def register_weights(register):  # type: ignore[no-untyped-def]
     from .published import PUBLISHED

@@ -100,6 +100,16 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
 
 
 @zoo.hookimpl
+def register_losses(register):  # type: ignore[no-untyped-def]
+    register(zoo.Loss(
+        name="hinge",
+        d="zoo.training.losses:hinge_d",
+        g="zoo.training.losses:wasserstein_g",
+        paper=PAPER + " (the hinge version of the adversarial loss)",
+        description="D: E[relu(1 - f(x))] + E[relu(1 + f(G(z)))]; G: -E[f(G(z))]",
+    ))
+
+@zoo.hookimpl
 def register_weights(register):  # type: ignore[no-untyped-def]
     from .published import PUBLISHED
 

@@ -122,6 +122,26 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
 
 
 @zoo.hookimpl
+def register_losses(register):  # type: ignore[no-untyped-def]
+    register(zoo.Loss(
+        name="wasserstein",
+        d="zoo.training.losses:wasserstein_d",
+        g="zoo.training.losses:wasserstein_g",
+        paper=WGAN_PAPER,
+        description="critic E[f(G(z))] - E[f(x)], generator -E[f(G(z))]; weight clipping from the recipe's clip",
+        aliases=("wgan", "wasserstein-clip"),
+    ))
+    register(zoo.Loss(
+        name="wasserstein-gp",
+        d="zoo.training.losses:wasserstein_d",
+        g="zoo.training.losses:wasserstein_g",
+        gradient_penalty=True,
+        paper=GP_PAPER,
+        description="the Wasserstein loss plus gp_lambda * E[(||grad f(x_hat)||_2 - 1)^2] on interpolates",
+        aliases=("wgan-gp",),
+    ))
+
+@zoo.hookimpl
 def register_weights(register):  # type: ignore[no-untyped-def]
     from .published import PUBLISHED
 

@@ -6,7 +6,7 @@ A filter is conditions joined by ``,`` or ``and``, all of which must hold:
     fid<20                  a metric against a number (<, <=, >, >=, =, !=)
     fid_baseline<1          a metric's real-vs-real baseline
     dataset=mnist, task=image-generation
-    name=dcgan.*            string fields compare as case-insensitive shell globs (=, !=)
+    name=mynet.*            string fields compare as case-insensitive shell globs (=, !=)
 
 A model that lacks a metric fails every condition on it. Sorting on a metric puts
 the best first, knowing its direction (lower is better for fid and kid, higher for

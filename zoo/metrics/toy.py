@@ -11,9 +11,11 @@ their code, fjxmlzn/PacGAN synthetic_data_experiments, read for the facts):
   high-quality sample is nearest to it; reverse KL is KL(p_gen || uniform) of
   the high-quality samples' histogram over the modes.
 
-The zoo runs vanilla GAN, WGAN-GP and SN-GAN with these same network sizes
-through its one training loop, changing only the loss, the critic's
-normalisation and the optimiser settings of each recipe.
+The zoo runs three methods with these same network sizes through its one
+training loop, changing only the loss, the critic's normalisation and the
+optimiser settings: ``gan`` (the non-saturating loss of Goodfellow et al.),
+``wasserstein-gp`` (Gulrajani et al.'s gradient penalty) and ``hinge-sn``
+(the hinge loss with spectral norm on every critic layer, Miyato et al.).
 
     python -m zoo.metrics.toy --steps 4000 --seeds 3 --out docs/mode-collapse
 """
@@ -146,10 +148,10 @@ METHODS: dict[str, tuple[Recipe, bool]] = {
     # PacGAN's GAN: Adam lr 1e-4, beta1 0.8, batch 100, non-saturating BCE
     "gan": (Recipe(loss="bce-nonsaturating", lr_g=1e-4, lr_d=1e-4, betas=(0.8, 0.999), batch_size=100), False),
     # Gulrajani et al.: Adam 1e-4, betas (0.5, 0.9), lambda 10, 5 critic steps
-    "wgan-gp": (Recipe(loss="wasserstein-gp", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), gp_lambda=10.0,
-                       n_critic=5, batch_size=100), False),
+    "wasserstein-gp": (Recipe(loss="wasserstein-gp", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), gp_lambda=10.0,
+                              n_critic=5, batch_size=100), False),
     # Miyato et al.: hinge loss, spectral norm on every critic layer; PacGAN's optimiser settings
-    "sngan": (Recipe(loss="hinge", lr_g=1e-4, lr_d=1e-4, betas=(0.8, 0.999), batch_size=100), True),
+    "hinge-sn": (Recipe(loss="hinge", lr_g=1e-4, lr_d=1e-4, betas=(0.8, 0.999), batch_size=100), True),
 }
 
 
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--g-hidden", type=int, default=400, help="generator width (PacGAN: 400)")
     ap.add_argument("--d-hidden", type=int, default=200, help="discriminator maxout units (PacGAN: 200)")
     ap.add_argument("--method-steps", default="",
-                    help="per-method generator steps overriding --steps, e.g. 'wgan-gp=1000' (WGAN-GP makes 5 "
+                    help="per-method generator steps overriding --steps, e.g. 'wasserstein-gp=1000' (it makes 5 "
                          "critic updates per step)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

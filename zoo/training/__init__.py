@@ -4,7 +4,7 @@ Importing this package imports torch (unlike ``zoo`` itself).
 """
 
 from .data import DATASETS, ImageData, load_dataset
-from .losses import LOSSES, Loss, get_loss, gradient_penalty
+from .losses import ResolvedLoss, available_losses, get_loss, gradient_penalty
 from .loop import BatchStream, LoopConfig, TrainResult, init_distributed, train_gan
 from .recipes import Recipe, architecture_recipe, recipe_from_mapping
 
@@ -12,8 +12,8 @@ __all__ = [
     "DATASETS",
     "ImageData",
     "load_dataset",
-    "LOSSES",
-    "Loss",
+    "ResolvedLoss",
+    "available_losses",
     "get_loss",
     "gradient_penalty",
     "BatchStream",

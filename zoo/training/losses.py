@@ -1,20 +1,27 @@
-"""Adversarial losses as small named pieces.
+"""Adversarial losses: generic loss functions, and the lookup of the losses plugins register.
 
-Every discriminator (critic) here returns raw scores: logits for the BCE
-losses, unbounded critic values for the Wasserstein and hinge losses. Each
-loss is a pair: ``d(real_scores, fake_scores)`` for the discriminator and
-``g(fake_scores)`` for the generator, both returning a scalar to minimise.
+The names come from plugins (``register_losses`` hooks, :class:`zoo.Loss`
+records naming their functions by import path); the functions below are the
+generic math that several of them name. Every discriminator (critic) returns
+raw scores: logits for the BCE losses, unbounded critic values for the
+Wasserstein and hinge losses. Each loss is a pair: ``d(real_scores,
+fake_scores)`` for the discriminator and ``g(fake_scores)`` for the generator,
+both returning a scalar to minimise.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from ..errors import ConfigError
+from ..errors import ConfigError, PluginError
+from ..registry import Loss as LossRecord
+from ..registry import normalise_loss_name
 
 
 def bce_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -43,7 +50,7 @@ def wasserstein_g(fake: torch.Tensor) -> torch.Tensor:
 
 
 def hinge_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """The hinge discriminator loss of SN-GAN: E[relu(1 - f(x))] + E[relu(1 + f(G(z)))]."""
+    """The hinge discriminator loss (Lim & Ye 2017; Miyato et al. 2018): E[relu(1 - f(x))] + E[relu(1 + f(G(z)))]."""
     return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
 
 
@@ -67,41 +74,70 @@ def gradient_penalty(
 
 
 @dataclass(frozen=True)
-class Loss:
-    """A named pair of discriminator and generator losses."""
+class ResolvedLoss:
+    """A registered :class:`zoo.Loss` with its functions imported."""
 
     name: str
     d: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     g: Callable[[torch.Tensor], torch.Tensor]
     gradient_penalty: bool = False
+    plugin: str = ""
+    record: LossRecord | None = None
 
 
-LOSSES: dict[str, Loss] = {
-    "bce-nonsaturating": Loss("bce-nonsaturating", bce_d, bce_g_nonsaturating),
-    "bce-minimax": Loss("bce-minimax", bce_d, bce_g_minimax),
-    "wasserstein": Loss("wasserstein", wasserstein_d, wasserstein_g),
-    "wasserstein-gp": Loss("wasserstein-gp", wasserstein_d, wasserstein_g, gradient_penalty=True),
-    "hinge": Loss("hinge", hinge_d, wasserstein_g),
-}
+def available_losses() -> list[LossRecord]:
+    """Every registered loss, by name."""
+    from ..plugins import get_host
 
-_ALIASES = {
-    "nonsaturating": "bce-nonsaturating",
-    "non-saturating": "bce-nonsaturating",
-    "bce": "bce-nonsaturating",
-    "ns": "bce-nonsaturating",
-    "minimax": "bce-minimax",
-    "bce-minmax": "bce-minimax",
-    "wgan": "wasserstein",
-    "wasserstein-clip": "wasserstein",
-    "wgan-gp": "wasserstein-gp",
-    "wasserstein_gp": "wasserstein-gp",
-    "wgan_gp": "wasserstein-gp",
-}
+    return sorted(get_host().registry.losses.values(), key=lambda r: r.name)
 
 
-def get_loss(name: str) -> Loss:
-    key = str(name).strip().lower().replace("_", "-")
-    key = _ALIASES.get(key, key)
-    if key not in LOSSES:
-        raise ConfigError(f"unknown loss {name!r}; choose one of {sorted(LOSSES)}")
-    return LOSSES[key]
+def describe_losses(records: list[LossRecord]) -> str:
+    """``name (plugin P; also a, b)``, one per loss, for error messages and listings."""
+    parts = []
+    for r in records:
+        also = f"; also {', '.join(r.aliases)}" if r.aliases else ""
+        parts.append(f"{r.name} (plugin {r.plugin}{also})")
+    return ", ".join(parts) or "none (no loaded plugin registers a loss)"
+
+
+def get_loss(name: str) -> ResolvedLoss:
+    """The loss registered as ``name`` (or an alias of it), its functions imported.
+
+    Unknown: a ConfigError listing every registered loss and the plugin that gives it. Its functions
+    failing to import: the plugin's PluginError.
+    """
+    from ..plugins import get_host
+
+    registry = get_host().registry
+    record = registry.find_loss(name)
+    if record is None:
+        claimed = registry.broken_names.get(f"loss:{normalise_loss_name(name)}")
+        if claimed is not None and claimed in registry.plugin_errors:
+            raise PluginError(claimed, registry.plugin_errors[claimed])
+        raise ConfigError(
+            f"unknown loss {name!r}; choose one of {describe_losses(available_losses())}. A plugin adds a loss "
+            "with a register_losses hook (docs/plugins.md); `zoo plugins` shows which plugins are loaded."
+        )
+    d = import_loss_function(record, "d")
+    g = import_loss_function(record, "g")
+    return ResolvedLoss(record.name, d, g, record.gradient_penalty, record.plugin, record)
+
+
+def import_loss_function(record: LossRecord, which: str) -> Callable[..., torch.Tensor]:
+    """Import ``record.d`` or ``record.g``; a failure is the registering plugin's error."""
+    path = getattr(record, which)
+    module_name, _, attr = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # SystemExit too: a plugin's import may not end the trainer's process
+        raise PluginError(record.plugin or "?", f"cannot import the {which} function {path!r} of loss "
+                                                f"{record.name!r}: {type(e).__name__}: {e}") from e
+    if not callable(obj):
+        raise PluginError(record.plugin or "?", f"the {which} function {path!r} of loss {record.name!r} is a "
+                                                f"{type(obj).__name__}, not a function")
+    return obj

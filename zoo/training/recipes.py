@@ -1,7 +1,7 @@
-"""Training recipes: what an architecture's ``recipes`` entry means to the trainer.
+"""Training recipes: what a registered recipe's settings mean to the trainer.
 
-An Architecture record carries its papers' recipes as plain mappings (so that
-registration imports no torch). :func:`recipe_from_mapping` reads one into a
+Plugins register recipes as plain mappings (``zoo.TrainingRecipe`` records, or
+an Architecture record's ``recipes``), so that registration imports no torch. :func:`recipe_from_mapping` reads one into a
 typed :class:`Recipe`, accepting the spellings the plugins use
 (``optimizer``/``optimiser``, ``clip``/``clip_value``, ``gp_lambda``/``lambda_gp``).
 """
@@ -49,13 +49,14 @@ class Recipe:
     source: str = ""
 
     def __post_init__(self) -> None:
-        get_loss(self.loss)  # raises ConfigError on an unknown loss
+        loss = get_loss(self.loss)  # raises ConfigError on an unknown loss, naming the registered ones
         if self.optimizer not in ("adam", "rmsprop"):
             raise ConfigError(f"recipe optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
         if self.n_critic < 1 or self.batch_size < 1:
             raise ConfigError("recipe n_critic and batch_size must be >= 1")
-        if get_loss(self.loss).gradient_penalty and self.gp_lambda <= 0:
-            raise ConfigError("the wasserstein-gp loss needs gp_lambda > 0 (the paper uses 10)")
+        if loss.gradient_penalty and self.gp_lambda <= 0:
+            raise ConfigError(f"the {loss.name} loss adds a gradient penalty and needs gp_lambda > 0 "
+                              "(Gulrajani et al. use 10)")
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -92,11 +93,25 @@ def recipe_from_mapping(mapping: Mapping[str, Any] | None, **overrides: Any) -> 
 
 
 def architecture_recipe(arch: Any, name: str | None = None, **overrides: Any) -> Recipe:
-    """The recipe ``name`` (default: the architecture's default recipe) of an Architecture record."""
+    """The recipe ``name`` (default: the architecture's default recipe) of an Architecture record.
+
+    A registered architecture's ``recipes`` hold every plugin's recipes for it (register_recipes hooks
+    and the record's own ``recipes``).
+    """
     recipes = dict(getattr(arch, "recipes", {}) or {})
     name = name or getattr(arch, "default_recipe", "") or None
     if name is None:
         return recipe_from_mapping({}, **overrides)
     if name not in recipes:
-        raise ConfigError(f"architecture {arch.name!r} has no recipe {name!r}; it has {sorted(recipes)}")
+        raise ConfigError(
+            f"architecture {arch.name!r} has no recipe {name!r}; its recipes: {describe_recipes(arch)}. "
+            "`zoo info` lists them; a plugin adds one with a register_recipes hook (docs/plugins.md)."
+        )
     return recipe_from_mapping(recipes[name], **overrides)
+
+
+def describe_recipes(arch: Any) -> str:
+    """``name (plugin P, loss L)`` for each recipe of a registered architecture, the default marked."""
+    from ..plugins import get_host
+
+    return get_host().registry.describe_recipes(arch)

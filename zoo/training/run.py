@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError
+from ..errors import ConfigError, NotTrainableError
 from ..registry import Architecture
 from .data import ImageData, load_dataset, resolve_data_dir
 from .loop import LoopConfig, TrainResult, init_distributed, train_gan
@@ -86,9 +86,27 @@ def dataset_config(arch: Architecture, data: ImageData, given: Mapping[str, Any]
     return arch.validate_config(cfg)
 
 
+def check_trainable(arch: Architecture) -> None:
+    """`zoo train` trains a generator against a discriminator: the record must name one."""
+    if "discriminator" in arch.components:
+        return
+    hint = ""
+    if arch.task != "image-generation":
+        hint = (f" (its task is {arch.task!r}: `zoo train` trains image generators; an architecture trained "
+                "another way brings its own command through a register_commands hook)")
+    raise NotTrainableError(
+        f"architecture {arch.name!r} (plugin {arch.plugin!r}) names no discriminator, so `zoo train` has "
+        f"nothing to train its generator against{hint}. To make it trainable, add "
+        "components={'discriminator': 'your_package.model:build_discriminator'} to its zoo.Architecture "
+        "record: a function taking the same config as the builder and returning a module that maps images "
+        "(n, C, H, W) in [-1, 1] to raw scores of shape (n,). See docs/plugins.md, 'Training'."
+    )
+
+
 def build_pair(arch: Architecture, cfg: Mapping[str, Any]) -> tuple[torch.nn.Module, torch.nn.Module]:
     from ..loading import import_builder, import_component
 
+    check_trainable(arch)
     G = import_builder(arch)(**cfg)
     D = import_component(arch, "discriminator")(**cfg)
     return G, D
@@ -110,6 +128,7 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         torch.set_num_threads(job.threads)
     rank, world = init_distributed(job.device)
     arch = get_architecture(job.arch)
+    check_trainable(arch)  # before the data is read
     root = resolve_data_dir(job.data, job.dataset)
     train = load_dataset(job.dataset, root, "train")
     cfg = dataset_config(arch, train, job.config)

@@ -1,7 +1,9 @@
 """``zoo stylize CONTENT STYLE... -o OUT``: arbitrary style transfer from the command line.
 
-The lead adds the ``stylize`` command object to the CLI group. It only parses
-options and calls ``model.stylize`` (see ``zoo_adain.stylize`` for each option).
+The adain plugin registers this command through the zoo's ``register_commands``
+hook (see ``zoo_adain/__init__.py``); the zoo imports this module only when
+``zoo stylize`` runs. It only parses options and calls ``model.stylize`` (see
+``zoo_adain.stylize`` for each option); torch is imported inside the command.
 
     zoo stylize photo.jpg starry_night.jpg -o out.png
     zoo stylize photo.jpg a.jpg b.jpg --style-weights 1,3 -o mix.png
@@ -17,7 +19,7 @@ from typing import Any
 
 import click
 
-from .errors import ConfigError, ZooError
+from zoo.errors import ConfigError, ZooError
 
 
 def load_model(model: str, revision: str | None = None) -> Any:
@@ -25,14 +27,14 @@ def load_model(model: str, revision: str | None = None) -> Any:
     config.json and model.safetensors (as ``zoo convert`` and training write them)."""
     folder = Path(model)
     if folder.is_dir():
-        from .loading import load_folder
+        from zoo.loading import load_folder
 
         cfg_path, weights = folder / "config.json", folder / "model.safetensors"
         if not cfg_path.is_file() or not weights.is_file():
             raise ConfigError(f"{folder} is not a model folder: it needs config.json and model.safetensors")
         # the config goes through the architecture's schema and size bound; errors are typed and name the file
         return load_folder(folder)
-    from . import load
+    from zoo import load
 
     return load(model, revision=revision)
 
@@ -82,7 +84,7 @@ def _size(text: str | None) -> int | tuple[int, int] | None:
 def stylize(content, style, output, model_name, revision, alpha, style_weights, preserve_color, masks, size,
             style_size, max_pixels, precision, no_alpha, resample):  # type: ignore[no-untyped-def]
     """Stylize CONTENT in the manner of STYLE (several STYLEs: interpolate, or regions with --mask)."""
-    from .images import DEFAULT_MAX_PIXELS, check_output_path, save_image
+    from zoo.images import DEFAULT_MAX_PIXELS, check_output_path, save_image
 
     try:
         check_output_path(output)  # before loading anything: an unwritable -o is said first, not after the work
