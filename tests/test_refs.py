@@ -315,6 +315,9 @@ def test_download_then_offline(published, trained, monkeypatch):
         assert zoo.load(ref).zoo_source.revision == sha
     with pytest.raises(errors.OfflineNotCachedError, match="zoo download hf-hub:"):
         zoo.load(f"hf-hub:{repo_id}@v2")
+    with pytest.raises(errors.OfflineNotCachedError, match="zoo download") as e:  # a pin that is not cached
+        zoo.load(f"hf-hub:{repo_id}@{'2' * 40}")
+    assert "ZOO_MIRRORS" not in str(e.value)  # mirrors hold no revisions: not offered for a reference
 
 
 def test_tampered_cached_weights_are_refused_removed_and_fetched_again(published, trained):

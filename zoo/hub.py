@@ -419,8 +419,8 @@ def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, s
     if settings.offline:
         raise OfflineNotCachedError(
             f"offline (HF_HUB_OFFLINE=1 or [hub] offline) and {where} is {in_cache}"
-            f"{f' ({mirrors})' if use_mirrors else ''}. Run `zoo download` while online, or add a mirror "
-            "folder with ZOO_MIRRORS."
+            f"{f' ({mirrors})' if use_mirrors else ''}. Run `zoo download` while online"
+            f"{', or add a mirror folder with ZOO_MIRRORS' if use_mirrors else ''}."
         )
     if isinstance(hub_error, HubUnreachableError):
         raise HubUnreachableError(f"{hub_error}{also}") from hub_error
