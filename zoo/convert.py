@@ -193,10 +193,18 @@ def legacy_spectral_norm_keys(state: Mapping[str, torch.Tensor]) -> StateDict:
     return out
 
 
-def fold_spectral_norm(state: Mapping[str, torch.Tensor]) -> StateDict:
-    """Replace old-style spectral norm (``weight_orig``, ``weight_u``, ``weight_v``) by the plain
-    weight it computes in eval mode: ``weight_orig / (u . W v)``, W = weight_orig flattened to
-    (out, -1). Exact for inference; for generators whose layers the zoo does not normalise."""
+def fold_spectral_norm(state: Mapping[str, torch.Tensor], dims: Mapping[str, int] | None = None) -> StateDict:
+    """Replace old-style spectral norm (``X.weight_orig``, ``X.weight_u``, ``X.weight_v``) by the plain
+    weight it computes in eval mode, exactly as ``torch.nn.utils.spectral_norm`` does: ``weight_orig /
+    sigma``, sigma = ``u . (W v)`` with W = weight_orig with dimension ``dim`` moved first, flattened to
+    (weight.shape[dim], -1). torch normalises ConvTranspose weights (in, out, kh, kw) along ``dim=1`` and
+    every other layer along 0.
+
+    ``dims`` maps a layer's prefix ``X`` to its dim. A layer not in it gets 0 unless only dim 1 fits the
+    lengths of u and v (a ConvTranspose whose in and out channels differ); a ConvTranspose with as many
+    in as out channels must be named in ``dims``, since its tensors look like a Conv's. Exact for
+    inference; for generators whose layers the zoo does not normalise."""
+    dims = dict(dims or {})
     out = dict(state)
     for k in list(state):
         if not k.endswith(".weight_orig"):
@@ -207,11 +215,33 @@ def fold_spectral_norm(state: Mapping[str, torch.Tensor]) -> StateDict:
         except KeyError as e:
             raise ConversionError(f"spectral norm of {base!r} lacks its u or v vector ({e})") from e
         w = state[k]
-        sigma = torch.dot(u.double(), torch.mv(w.flatten(1).double(), v.double()))
+        dim = dims[base] if base in dims else _spectral_norm_dim(base, w, u, v)
+        if not 0 <= dim < w.dim():
+            raise ConversionError(f"spectral norm of {base!r}: dim {dim} is out of range for weight {tuple(w.shape)}")
+        mat = w.double().movedim(dim, 0).reshape(w.shape[dim], -1)
+        if u.numel() != mat.shape[0] or v.numel() != mat.shape[1]:
+            raise ConversionError(
+                f"spectral norm of {base!r}: u {tuple(u.shape)} and v {tuple(v.shape)} do not fit weight "
+                f"{tuple(w.shape)} normalised along dim {dim} (torch uses dim=1 for ConvTranspose, 0 otherwise)")
+        sigma = torch.dot(u.double().flatten(), torch.mv(mat, v.double().flatten()))
         out[base + ".weight"] = (w.double() / sigma).to(w.dtype)
         for suffix in (".weight_orig", ".weight_u", ".weight_v"):
             out.pop(base + suffix)
     return out
+
+
+def _spectral_norm_dim(base: str, w: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> int:
+    """The dim torch normalised ``w`` along, from the lengths of u and v: 0, or 1 when only 1 fits."""
+    def fits(d: int) -> bool:
+        return w.dim() > d and u.numel() == w.shape[d] and v.numel() * w.shape[d] == w.numel()
+
+    if fits(0):
+        return 0
+    if fits(1):
+        return 1
+    raise ConversionError(
+        f"spectral norm of {base!r}: u {tuple(u.shape)} and v {tuple(v.shape)} fit weight {tuple(w.shape)} "
+        "along neither dim 0 nor dim 1; is the checkpoint damaged?")
 
 
 def single(states: Sequence[StateDict], *, layout: str) -> StateDict:

@@ -15,7 +15,17 @@
 
 A generator saved with the old ``torch.nn.utils.spectral_norm`` (StudioGAN's
 g_spectral_norm) has its normalisation folded into plain weights, exactly as
-it computes them in eval mode.
+it computes them in eval mode (along dim 1 for the deconv layers, which are
+ConvTranspose2d).
+
+Which StudioGAN configs convert: those whose generator is unconditional,
+``MODEL.g_cond_mtd: "W/O"`` (StudioGAN's default, src/config.py), at 32 px:
+``backbone: "deep_conv"`` (its CIFAR-10 DCGAN.yaml, LSGAN.yaml, GGAN.yaml) with
+studiogan-deep-conv, ``backbone: "resnet"`` with studiogan-resnet. Its CIFAR-10
+SNGAN.yaml and every SNGAN-*.yaml set ``g_cond_mtd: "cBN"``: class-conditional
+batch norm (``bnX.bn`` without affine, plus ``bnX.embed0``/``embed1`` class
+embeddings, src/utils/ops.py ConditionalBatchNorm2d); the zoo's generators are
+unconditional, so those are refused with an error that says so.
 """
 
 from __future__ import annotations
@@ -39,6 +49,27 @@ def _reject_discriminator(state: StateDict, layout: str) -> None:
             f"{layout}: this looks like a discriminator (spectral norm, no batch norm); convert the "
             "generator: zoo.load returns generators"
         )
+
+
+_CBN = re.compile(r"(.*\.bn\d*)\.(embed[01]\.weight|bn\.running_mean)$")
+
+
+def _reject_conditional(state: StateDict, layout: str) -> None:
+    """A StudioGAN generator trained with MODEL.g_cond_mtd "cBN" (class-conditional batch norm) is refused."""
+    hits = sorted(k for k in state if _CBN.match(k))
+    if not hits:
+        return
+    embed = next((state[k] for k in hits if k.endswith("embed0.weight")), None)
+    classes = f"{int(embed.shape[0])} classes, " if embed is not None and embed.dim() == 2 else ""
+    raise ConversionError(
+        f"{layout}: this generator is class-conditional ({classes}conditional batch norm: keys such as "
+        f"{hits[0]!r}). StudioGAN builds it when the config sets MODEL.g_cond_mtd: \"cBN\", as its CIFAR-10 "
+        "SNGAN.yaml and SNGAN-*.yaml do. The zoo's SN-GAN generators are unconditional (sample(n) takes no "
+        "labels), so it cannot be converted. What converts: a 32 px StudioGAN generator trained with "
+        "MODEL.g_cond_mtd: \"W/O\" (StudioGAN's default): backbone \"deep_conv\" (CIFAR-10 DCGAN.yaml, "
+        "LSGAN.yaml, GGAN.yaml) with --layout studiogan-deep-conv, backbone \"resnet\" with --layout "
+        "studiogan-resnet (docs/convert.md)."
+    )
 
 
 def from_w86763777(states: list[StateDict], config: dict[str, Any]) -> tuple[StateDict, dict[str, Any]]:
@@ -84,7 +115,9 @@ def _studiogan_resnet_key(k: str) -> str | None:
 
 def from_studiogan_resnet(states: list[StateDict], config: dict[str, Any]) -> tuple[StateDict, dict[str, Any]]:
     layout = "studiogan-resnet"
-    state = fold_spectral_norm(single(states, layout=layout))
+    raw = single(states, layout=layout)
+    _reject_conditional(raw, layout)
+    state = fold_spectral_norm(raw)
     _reject_discriminator(state, layout)
     require_keys(state, ["linear0.weight", "bn4.running_mean", "conv2d5.weight"], layout=layout)
     if "blocks.3.0.bn1.weight" in state:
@@ -116,7 +149,11 @@ def _studiogan_deep_conv_key(k: str) -> str | None:
 
 def from_studiogan_deep_conv(states: list[StateDict], config: dict[str, Any]) -> tuple[StateDict, dict[str, Any]]:
     layout = "studiogan-deep-conv"
-    state = fold_spectral_norm(single(states, layout=layout))
+    raw = single(states, layout=layout)
+    _reject_conditional(raw, layout)
+    # its deconv layers are ConvTranspose2d, which torch's spectral_norm normalises along dim 1
+    deconvs = {k[: -len(".weight_orig")]: 1 for k in raw if re.fullmatch(r"blocks\.\d+\.0\.deconv0\.weight_orig", k)}
+    state = fold_spectral_norm(raw, dims=deconvs)
     _reject_discriminator(state, layout)
     require_keys(state, ["linear0.weight", "blocks.2.0.deconv0.weight", "conv4.weight"], layout=layout)
     out = rename(state, _studiogan_deep_conv_key)
