@@ -452,3 +452,12 @@ def test_bytes_that_are_not_what_the_server_published_are_refused(folder, monkey
         assert hub.from_cache("zoo-tests/wrong-bytes", "model.safetensors", sha) is None
         server.fault.clear()
         assert same_state(zoo.load("hf-hub:zoo-tests/wrong-bytes"), folder / "model.safetensors")
+
+
+def test_an_oversized_config_on_the_hub_is_refused_before_it_is_downloaded(published, monkeypatch):
+    repo_id, sha = published
+    monkeypatch.setenv("ZOO_MAX_CONFIG_BYTES", "64")
+    reset_host()
+    with pytest.raises(errors.LimitExceededError, match="config.json is larger than the limit.*nothing was downloaded"):
+        zoo.load(f"hf-hub:{repo_id}@{sha}")
+    assert hub.from_cache(repo_id, "config.json", sha) is None

@@ -20,6 +20,7 @@ from .errors import (
     FileNotInRepoError,
     HashMismatchError,
     HubUnreachableError,
+    LimitExceededError,
     NotOnHubError,
     OfflineNotCachedError,
     PinMismatchError,
@@ -233,6 +234,21 @@ def file_metadata(repo_id: str, filename: str, revision: str, settings: Settings
         ) from e
 
 
+# files the zoo reads as text, bounded by [limits]: refused by the size the server states, before downloading
+_SIZE_LIMITED = {"config.json": ("config_bytes", "config files"), "README.md": ("card_bytes", "model cards")}
+
+
+def _check_size(repo_id: str, filename: str, meta, settings: Settings) -> None:
+    entry = _SIZE_LIMITED.get(filename.rsplit("/", 1)[-1])
+    size = getattr(meta, "size", None)
+    if entry is None or not isinstance(size, int):
+        return
+    limit = getattr(settings.limits, entry[0])
+    if size > limit:
+        raise LimitExceededError(f"{_endpoint_name(settings)}: {repo_id}/{filename} is larger than the limit on "
+                                 f"{entry[1]} (nothing was downloaded)", f"{size:,} bytes", limit, entry[0])
+
+
 def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> Path:
     """Download into the Hugging Face cache; raises the zoo's typed errors.
 
@@ -242,7 +258,7 @@ def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> 
     """
     hf = _hf()
     endpoint = _endpoint_name(settings)
-    file_metadata(repo_id, filename, revision, settings)
+    _check_size(repo_id, filename, file_metadata(repo_id, filename, revision, settings), settings)
     remove_stale_partials(repo_id)
     try:
         path = hf.hf_hub_download(
