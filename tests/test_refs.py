@@ -185,7 +185,7 @@ def test_a_converted_folder_pins_its_weights_and_tampering_is_refused(folder):
     ("missing", errors.ModelRepoError, "hf-hub:zoo-tests/nowhere"),
     ("no-config", errors.ModelRepoError, "has no config.json"),
     ("no-architecture", errors.ModelRepoError, "names no architecture"),
-    ("unknown-architecture", errors.UnknownArchitectureError, "names architecture 'lsgan'.*plugins: .*dcgan"),
+    ("unknown-architecture", errors.UnknownArchitectureError, "names architecture 'nosucharch'.*plugins: .*dcgan"),
     ("non-schema-key", errors.ConfigError, r"no config key\(s\) \['depth'\]"),
     ("bad-value", errors.ConfigError, "'image_size' must be one of"),
     ("too-large", errors.LimitExceededError, "tensor elements"),
@@ -206,7 +206,7 @@ def test_a_bad_folder_is_refused_with_a_typed_error(folder, monkeypatch, damage,
     elif damage == "no-architecture":
         edit_config(folder, architecture=None)
     elif damage == "unknown-architecture":
-        edit_config(folder, architecture="lsgan")
+        edit_config(folder, architecture="nosucharch")
     elif damage == "non-schema-key":
         edit_config(folder, config={"depth": 3})
     elif damage == "bad-value":
@@ -339,7 +339,7 @@ def test_tampered_cached_weights_are_refused_removed_and_fetched_again(published
 
 
 @pytest.mark.parametrize(("damage", "error", "message"), [
-    ("unknown-architecture", errors.UnknownArchitectureError, "names architecture 'lsgan'"),
+    ("unknown-architecture", errors.UnknownArchitectureError, "names architecture 'nosucharch'"),
     ("too-large", errors.LimitExceededError, "tensor elements"),
     ("non-schema-key", errors.ConfigError, r"no config key\(s\) \['depth'\]"),
     ("no-config", errors.ModelRepoError, "has no config.json"),
@@ -347,7 +347,7 @@ def test_tampered_cached_weights_are_refused_removed_and_fetched_again(published
 def test_a_bad_config_on_the_hub_is_refused_before_the_weights_are_fetched(folder, use_olah, tmp_path, damage,
                                                                            error, message):
     if damage == "unknown-architecture":
-        edit_config(folder, architecture="lsgan")
+        edit_config(folder, architecture="nosucharch")
     elif damage == "too-large":
         edit_config(folder, config={"ngf": 1_000_000})
     elif damage == "non-schema-key":
