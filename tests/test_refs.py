@@ -461,3 +461,14 @@ def test_an_oversized_config_on_the_hub_is_refused_before_it_is_downloaded(publi
     with pytest.raises(errors.LimitExceededError, match="config.json is larger than the limit.*nothing was downloaded"):
         zoo.load(f"hf-hub:{repo_id}@{sha}")
     assert hub.from_cache(repo_id, "config.json", sha) is None
+
+
+def test_info_and_card_of_a_hub_repo_import_no_torch(published, use_olah, tmp_path):
+    repo_id, sha = published
+    code = ("import sys, zoo; i = zoo.model_info(sys.argv[1]); c = zoo.card(sys.argv[1]); "
+            "print(i.revision, 'torch' in sys.modules)")
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "cache"), "HF_ENDPOINT": use_olah.endpoint, "ZOO_MIRRORS": ""}
+    out = subprocess.run([sys.executable, "-c", code, f"hf-hub:{repo_id}"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == [sha, "False"]
