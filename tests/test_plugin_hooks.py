@@ -436,3 +436,42 @@ def test_the_checker_sees_code_but_not_docstrings():
     assert "wgan" in _code_without_docstrings_and_comments(src)
     assert "dcgan" not in _code_without_docstrings_and_comments(src)
     assert "sngan" not in _code_without_docstrings_and_comments(src)
+
+
+# -- the scaffold shows where each goes ------------------------------------------------------------------
+
+
+def test_the_scaffolds_commented_hooks_work_once_uncommented(tmp_path, monkeypatch):
+    import importlib
+
+    from zoo.plugins import reset_host
+    from zoo.scaffold import new_plugin
+
+    s = new_plugin("pix", tmp_path / "src")
+    init = s.root / "zoo_pix" / "__init__.py"
+    text = init.read_text()
+    assert "components={\"discriminator\": \"zoo_pix.model:build_discriminator\"}" in text
+    head, marker, block = text.partition("Uncomment and edit:\n")
+    assert marker and "def register_losses" in block and "def register_commands" in block
+    init.write_text(head + marker + "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#")
+                                              for line in block.splitlines()) + "\n")
+    (s.root / "zoo_pix" / "losses.py").write_text(LOSS_FUNCTIONS.replace("def d(", "def d_loss(").replace("def g(", "def g_loss("))
+    (s.root / "zoo_pix" / "cli.py").write_text(COMMAND_MODULE)
+    site = tmp_path / "site"
+    info = site / "zoo_pix-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: zoo-pix\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[zoo.plugins]\npix = zoo_pix\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(s.root))
+    for m in [m for m in sys.modules if m == "zoo_pix" or m.startswith("zoo_pix.")]:
+        monkeypatch.delitem(sys.modules, m)
+    importlib.invalidate_caches()
+    reset_host()
+    st = status("pix")
+    assert st.state == "ok", st.error
+    assert sorted(st.provides) == ["command:pix-hello", "loss:pix-loss", "recipe:pix:paper"]
+    from zoo.training.losses import get_loss
+
+    assert get_loss("pix-loss").plugin == "pix"
+    assert run("pix-hello", "scaffold").output == "hello, scaffold\n"

@@ -4,7 +4,8 @@ The package it writes (``zoo-NAME/``)::
 
     pyproject.toml            the "zoo.plugins" entry point NAME = "zoo_NAME"; hatchling
     README.md                 what to do next
-    zoo_NAME/__init__.py      registration only: Architecture and Weights records, no torch
+    zoo_NAME/__init__.py      registration only: Architecture and Weights records, no torch; where
+                              losses, recipes and commands go (commented register_* hooks)
     zoo_NAME/model.py         the model (a small image generator to start from) and build()
     zoo_NAME/make_weights.py  writes a Hub-repo folder (card, config.json, model.safetensors)
     hub/ORG/NAME-demo/        that folder, made now from the seeded untrained model
@@ -104,8 +105,35 @@ def register_architectures(register):
             paper="TODO: cite the paper this architecture comes from",
             reference_code="TODO: link the reference implementation",
             description="A small transposed-convolution generator written by `zoo new-plugin`.",
+            # To train it with `zoo train`, name the network it is trained against (same config as the
+            # builder; returns raw scores of shape (n,)) and a default recipe:
+            # components={{"discriminator": "{package}.model:build_discriminator"}},
+            # default_recipe="paper",
         )
     )
+
+
+# Losses, recipes and commands come through hooks too (docs/plugins.md). Uncomment and edit:
+#
+# @zoo.hookimpl
+# def register_losses(register):
+#     # d(real_scores, fake_scores) and g(fake_scores) return a scalar to minimise; named by import path
+#     register(zoo.Loss("{name}-loss", d="{package}.losses:d_loss", g="{package}.losses:g_loss",
+#                       paper="TODO: the paper of the loss"))
+#
+#
+# @zoo.hookimpl
+# def register_recipes(register):
+#     # for this architecture or any other installed one; `zoo train {name} --recipe paper`
+#     register(zoo.TrainingRecipe("{name}", "paper", {{
+#         "loss": "bce-nonsaturating", "optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "batch_size": 64,
+#     }}))
+#
+#
+# @zoo.hookimpl
+# def register_commands(register):
+#     # a click command in {package}/cli.py, imported only when `zoo {name}-hello` runs (import torch inside it)
+#     register(zoo.Command("{name}-hello", "{package}.cli:hello", help="One line for `zoo --help`."))
 
 
 @zoo.hookimpl
