@@ -4,7 +4,7 @@ Precedence, lowest first: the zoo.toml shipped with the package (the project's
 top-level zoo.toml, every key commented there), the user's file
 (``$ZOO_CONFIG``, else ``~/.config/zoo/zoo.toml`` when it exists), then the
 environment: ``ZOO_ENDPOINT`` (or huggingface_hub's ``HF_ENDPOINT``),
-``ZOO_MIRRORS`` (paths separated by ``os.pathsep``), ``ZOO_PLUGINS`` (a
+``ZOO_MIRRORS`` (paths separated by ``os.pathsep``; see :func:`env_mirrors`), ``ZOO_PLUGINS`` (a
 comma-separated allow-list), ``ZOO_DISABLE_PLUGINS``, ``ZOO_TIMEOUT``, and
 ``ZOO_MAX_<KEY>`` for each key of ``[limits]`` (``ZOO_MAX_CARD_BYTES``, ...).
 
@@ -26,6 +26,7 @@ from typing import Any
 from .errors import ConfigError
 
 EMBEDDED_MIRROR = "@cards"  # in a mirrors list: the cards/ folder shipped with the zoo
+NO_EMBEDDED_MIRROR = "-@cards"  # in ZOO_MIRRORS: leave the built-in mirror out
 
 _KNOWN: dict[str, dict[str, type | tuple[type, ...]]] = {
     "hub": {"endpoint": str, "timeout": (int, float), "offline": bool},
@@ -176,6 +177,26 @@ def _resolve_mirror(entry: str, base: Path) -> Path:
     return p if p.is_absolute() else (base / p)
 
 
+def env_mirrors(value: str, base: Path) -> tuple[Path, ...]:
+    """The mirrors ZOO_MIRRORS names (docs/mirror.md). It replaces ``[mirrors] paths``, but the built-in
+    mirror (``@cards``, which holds the built-in models' cards and weights) is kept, searched after the
+    folders given, so that pointing the zoo at one's own mirror does not break the built-in models:
+
+    - ``ZOO_MIRRORS=/srv/zoo``: /srv/zoo, then @cards;
+    - ``ZOO_MIRRORS=@cards:/srv/zoo``: @cards where it is named (first here);
+    - ``ZOO_MIRRORS=/srv/zoo:-@cards``: /srv/zoo only (``-@cards`` leaves the built-in mirror out);
+    - ``ZOO_MIRRORS=`` (set and empty): no mirror at all.
+    """
+    entries = [m for m in value.split(os.pathsep) if m.strip()]
+    if not entries:
+        return ()
+    keep = NO_EMBEDDED_MIRROR not in entries
+    entries = [m for m in entries if m != NO_EMBEDDED_MIRROR]
+    if keep and EMBEDDED_MIRROR not in entries:
+        entries.append(EMBEDDED_MIRROR)
+    return tuple(_resolve_mirror(m, base) for m in entries)
+
+
 def _split_list(value: str) -> tuple[str, ...]:
     return tuple(x.strip().lower() for x in value.split(",") if x.strip())
 
@@ -245,7 +266,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if env.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         offline = True
     if env.get("ZOO_MIRRORS") is not None:
-        mirrors = tuple(_resolve_mirror(m, Path.cwd()) for m in env["ZOO_MIRRORS"].split(os.pathsep) if m)
+        mirrors = env_mirrors(env["ZOO_MIRRORS"], Path.cwd())
         mirrors_from = "ZOO_MIRRORS"
     if env.get("ZOO_PLUGINS") is not None:
         allow = _split_list(env["ZOO_PLUGINS"])

@@ -20,6 +20,8 @@ checked. Nothing here needs pytest.
   ``latent_dim`` and ``sample``, style-transfer models ``stylize``;
 - :func:`check_weights`: the file is found like ``zoo.load`` finds it, matches
   its pinned sha256 and size, is safetensors, and loads strictly;
+- :func:`check_revision`: the pinned revision is one that some source has (the
+  cache, the endpoint, or a mirror folder whose publication gets that commit);
 - :func:`check_card`: the card passes the schema, names the model in its
   ``zoo.load`` snippet and agrees with the record's licence;
 - :func:`check_load_roundtrip`: ``zoo.load`` gives an eval-mode model whose
@@ -50,6 +52,7 @@ __all__ = [
     "check_plugin",
     "check_registrations",
     "check_repo_folder",
+    "check_revision",
     "check_weights",
     "use_mirror",
 ]
@@ -287,6 +290,55 @@ def check_weights(name: str) -> Path:
     return path
 
 
+def check_revision(name: str) -> str:
+    """The revision ``name``'s Weights record pins is in some source; returns which one.
+
+    Sources, as zoo.load tries them: the Hugging Face cache (a snapshot at that revision), the endpoint
+    (unless offline), then each mirror folder, whose revision is the commit sha its first publication
+    gets (``zoo.publish.folder_revision``, what ``zoo push --dry-run`` prints). A mirror folder matches
+    the sha256 of a file whatever the revision, so a mistyped or stale pin would otherwise go unseen
+    until a user without the mirror fails to download it. Weights derived on the machine are skipped.
+    """
+    from .errors import FileNotInRepoError, HubUnreachableError, NotOnHubError, RevisionNotFoundError
+    from .hub import _endpoint_name, file_metadata, from_cache
+    from .publish import folder_revision
+
+    info = _weights(name)
+    w = info.weights
+    subject = f"weights {info.name!r}"
+    if w.derive:
+        return "derived on this machine"
+    settings = _host().settings
+    looked: list[str] = []
+    if from_cache(w.repo_id, w.filename, w.revision) is not None:
+        return "the Hugging Face cache"
+    looked.append("the Hugging Face cache has no snapshot at it")
+    endpoint = _endpoint_name(settings)
+    if settings.offline:
+        looked.append(f"{endpoint} was not asked (offline)")
+    else:
+        try:
+            file_metadata(w.repo_id, w.filename, w.revision, settings)
+            return endpoint
+        except (RevisionNotFoundError, NotOnHubError, FileNotInRepoError) as e:
+            looked.append(str(e).rstrip("."))
+        except HubUnreachableError as e:
+            looked.append(f"{endpoint} could not be asked ({e})".rstrip("."))
+    for mirror in settings.mirrors:
+        folder = Path(mirror) / w.repo_id
+        if not (folder / w.filename).is_file():
+            continue
+        have = folder_revision(folder)
+        if have == w.revision:
+            return str(mirror)
+        looked.append(f"the mirror folder {folder} is at revision {have}")
+    if not any("mirror folder" in x for x in looked):
+        looked.append(f"no mirror folder holds {w.repo_id}/{w.filename}")
+    raise _fail(subject, f"no source has its pinned revision {w.revision!r} of {w.repo_id}: " + "; ".join(looked),
+                "pin the revision that was published: `zoo push FOLDER --dry-run` prints it for a folder "
+                "(zoo.publish.folder_revision), the Hub shows it for a repo; or publish that commit (`zoo push`)")
+
+
 # -- cards --------------------------------------------------------------------
 
 
@@ -401,7 +453,7 @@ def check_plugin(plugin_name: str, *, weights: bool = True) -> dict[str, list[st
             failures.append(str(e))
     if weights:
         for name in models:
-            for check in (check_weights, check_card, check_load_roundtrip):
+            for check in (check_weights, check_revision, check_card, check_load_roundtrip):
                 try:
                     check(name)
                 except ZooError as e:
