@@ -18,7 +18,6 @@ overrides) are shown escaped, never sent to the terminal raw.
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -294,71 +293,56 @@ def card_for(name: str) -> ModelCard:
     return read_card_file(found.path, needs_metrics=bool(w.metrics))
 
 
+# the only escape sequences a rendering ever holds: written by _encode, never taken from the card
+_BOLD, _UNDERLINE, _RESET = "\x1b[1m", "\x1b[4m", "\x1b[0m"
+
+
 def render(card: ModelCard, *, width: int = 88, color: bool = False) -> str:
-    """A terminal rendering: a metadata summary, then the body with headings marked."""
-    import click
-
-    def style(s: str, **kw: Any) -> str:
-        return click.style(s, **kw) if color else s
-
+    """A terminal rendering: a metadata summary (licence, datasets, tags, metrics), then the body through
+    rich's Markdown renderer. Control characters in the card are shown escaped (:func:`terminal_safe`)
+    before rich sees the text; with ``color`` (``zoo card`` on a TTY) the styles rich gives are written
+    as bold and underline only, by the zoo's own encoder, so no sequence from the card reaches the
+    terminal. Imports rich and markdown-it, never torch."""
     parsed = parse_card(terminal_safe(str(card)))
     md = parsed.metadata
-    lines = []
+    head: list[tuple[str, str]] = []  # (label, value)
     for key in ("license", "datasets", "tags", "base_model", "pipeline_tag"):
         if md.get(key):
             value = md[key]
             value = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-            lines.append(f"{style(key + ':', bold=True)} {terminal_safe(value)}")  # YAML can spell an ESC
+            head.append((key + ":", terminal_safe(value)))  # YAML can spell an ESC
     for entry in md.get("model-index") or []:
         for r in entry.get("results", []) if isinstance(entry, dict) else []:
-            ds = (r.get("dataset") or {}).get("name", "")
-            for m in r.get("metrics", []):
-                if isinstance(m, dict):
-                    text = f"{m.get('type')} = {m.get('value')}  ({m.get('name', '')}; {ds})"
-                    lines.append(f"{style('metric:', bold=True)} {terminal_safe(text)}")
-    if lines:
-        lines.append("")
-    in_code = False
-    para: list[str] = []  # lines of the paragraph being gathered
-    indent = ""
-
-    def flush() -> None:
-        if para:
-            text = " ".join(x.strip() for x in para)
-            lines.extend(textwrap.wrap(text, width=width, initial_indent=indent,
-                                       subsequent_indent=" " * len(indent)) or [""])
-            para.clear()
-
-    for raw in parsed.body.splitlines():
-        if raw.lstrip().startswith("```"):
-            flush()
-            in_code = not in_code
-            continue
-        h = None if in_code else _HEADING.match(raw)
-        item = None if in_code else re.match(r"\s*([-*]|\d+\.)\s+", raw)
-        if h:
-            flush()
-            if lines and lines[-1] != "":
-                lines.append("")
-            title = h.group(2)
-            lines.append(style(title.upper() if len(h.group(1)) == 1 else title, bold=True,
-                               underline=len(h.group(1)) <= 2))
-        elif in_code:
-            lines.append("    " + raw)
-        elif not raw.strip():
-            flush()
-            if lines and lines[-1] != "":
-                lines.append("")
-        elif item or raw.lstrip().startswith("|"):
-            flush()
-            if raw.lstrip().startswith("|"):
-                lines.append(raw.rstrip())
+            if not isinstance(r, dict):
                 continue
-            indent = " " * (len(item.group(0)) - len(item.group(0).lstrip())) + item.group(1) + " "
-            para.append(raw[item.end():])
-        else:
-            if not para:
-                indent = "" if not raw.startswith(" ") else indent
-            para.append(raw)
-    flush()
-    return "\n".join(lines).strip() + "\n"
+            ds = (r.get("dataset") or {}).get("name", "") if isinstance(r.get("dataset"), dict) else ""
+            src = r.get("source") if isinstance(r.get("source"), dict) else None
+            for m in r.get("metrics", []) if isinstance(r.get("metrics"), list) else []:
+                if isinstance(m, dict):
+                    quoted = f"; quoted from {src.get('name', '')}" if src else ""
+                    text = f"{m.get('type')} = {m.get('value')}  ({m.get('name', '')}; {ds}{quoted})"
+                    head.append(("metric:", terminal_safe(text)))
+    lines = [(f"{_BOLD}{label}{_RESET} " if color else f"{label} ") + value for label, value in head]
+    body = _render_markdown(parsed.body, width=width, color=color)
+    return ("\n".join(lines) + "\n\n" if lines else "") + body.strip("\n") + "\n"
+
+
+def _render_markdown(text: str, *, width: int, color: bool) -> str:
+    import io
+
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False,
+                      no_color=True, emoji=False, highlight=False, markup=False, legacy_windows=False)
+    doc = Markdown(text, hyperlinks=False, code_theme="ansi_dark")
+    out: list[str] = []
+    for seg in console.render(doc):
+        if seg.control:
+            continue
+        piece = terminal_safe(seg.text)  # rich's own text, checked again: nothing raw goes out
+        style = seg.style
+        if color and style is not None and piece.strip() and (style.bold or style.underline):
+            piece = (_BOLD if style.bold else "") + (_UNDERLINE if style.underline else "") + piece + _RESET
+        out.append(piece)
+    return "\n".join(line.rstrip() for line in "".join(out).splitlines())
