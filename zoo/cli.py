@@ -57,16 +57,11 @@ def import_command(record: Any) -> click.Command:
     """Import a plugin's registered command; a failure is that plugin's PluginError."""
     from .errors import PluginError
 
-    module_name, _, attr = record.command.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as e:  # SystemExit too: a plugin's import may not end the zoo's process
-        raise PluginError(record.plugin, f"cannot import command {record.name!r} ({record.command}): "
-                                         f"{type(e).__name__}: {e}") from e
+    from .importing import import_object
+
+    obj, error = import_object(record.command)
+    if error is not None:
+        raise PluginError(record.plugin, f"cannot import command {record.name!r} ({record.command}): {error}")
     if not isinstance(obj, click.Command):
         raise PluginError(record.plugin, f"command {record.name!r}: {record.command} is a {type(obj).__name__}, "
                                          "not a click command (decorate it with @click.command())")

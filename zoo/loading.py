@@ -8,7 +8,6 @@ then assigns the tensors of the memory-mapped safetensors file.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import sys
 import threading
@@ -30,24 +29,16 @@ from .errors import (
 )
 from .hub import checked_sha256, find_file
 from .plugins import get_host
+from .importing import import_object
 from .refs import ModelRef, ModelSource, fetch_weights, open_repo, parse_ref, source_of
 from .registry import Architecture, Weights
 
 
 def import_path(path: str, arch: Architecture, what: str = "builder") -> Any:
     """Import the object named ``"package.module:attr"`` for ``arch``; a failure is the plugin's error."""
-    module_name, _, attr = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except KeyboardInterrupt:
-        raise
-    except Exception as e:
-        raise PluginError(arch.plugin or "?", f"cannot import {what} {path!r} of {arch.name!r}: {e}") from e
-    except BaseException as e:  # SystemExit too: a plugin's import may not end the caller's process
-        raise PluginError(arch.plugin or "?", f"cannot import {what} {path!r} of {arch.name!r}: "
-                          f"it raised {type(e).__name__}({e})") from e
+    obj, error = import_object(path)
+    if error is not None:
+        raise PluginError(arch.plugin or "?", f"cannot import {what} {path!r} of {arch.name!r}: {error}")
     return obj
 
 

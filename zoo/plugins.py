@@ -334,16 +334,9 @@ class ImportProblem:
 
 
 def _try_import(path: str) -> tuple[object | None, str | None]:
-    module_name, _, attr = path.partition(":")
-    try:
-        obj: object = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as e:  # SystemExit too: checking a plugin may not end the process
-        return None, f"{type(e).__name__}: {e}"
-    return obj, None
+    from .importing import import_object
+
+    return import_object(path)
 
 
 def check_imports(host: PluginHost) -> list[ImportProblem]:

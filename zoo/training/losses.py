@@ -11,15 +11,14 @@ both returning a scalar to minimise.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError, PluginError
+from ..importing import import_object
 from ..registry import Loss as LossRecord
 from ..registry import normalise_loss_name
 
@@ -127,16 +126,10 @@ def get_loss(name: str) -> ResolvedLoss:
 def import_loss_function(record: LossRecord, which: str) -> Callable[..., torch.Tensor]:
     """Import ``record.d`` or ``record.g``; a failure is the registering plugin's error."""
     path = getattr(record, which)
-    module_name, _, attr = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as e:  # SystemExit too: a plugin's import may not end the trainer's process
+    obj, error = import_object(path)
+    if error is not None:
         raise PluginError(record.plugin or "?", f"cannot import the {which} function {path!r} of loss "
-                                                f"{record.name!r}: {type(e).__name__}: {e}") from e
+                                                f"{record.name!r}: {error}")
     if not callable(obj):
         raise PluginError(record.plugin or "?", f"the {which} function {path!r} of loss {record.name!r} is a "
                                                 f"{type(obj).__name__}, not a function")
