@@ -214,53 +214,31 @@ from pathlib import Path
 
 CONFIG = {config!r}
 
-CARD = """\\
----
-license: mit
-library_name: zoo
-tags: [gan, image-generation, {name}]
-datasets: [none]
-model-index:
-- name: {name}.demo
-  results:
-  - task: {{type: unconditional-image-generation}}
-    dataset: {{name: none, type: none, split: none}}
-    metrics:
-    - {{type: params, value: %(params)d, name: "number of parameters, counted by torch"}}
----
-# {name}.demo
 
-## Model description
-The {name} generator ({{config}}) as `zoo new-plugin` wrote it.
+def card(params: int, seed: int):
+    """The model card, written through the zoo's one card writer (zoo.card_writer); edit its texts."""
+    from zoo.card_writer import Card, Citation, Metric, Result, Training, generator_snippet
 
-## Intended use
-A starting point for a plugin author: these weights are the seeded, untrained
-initialisation, so the plugin's tests can load and sample it end to end.
-
-## How to use
-```python
-import zoo
-G = zoo.load("{name}.demo")
-images = G.sample(16, seed=0)  # (16, C, H, W) in [0, 1]
-```
-
-## Training data
-None: the weights are untrained.
-
-## Training procedure
-`python -m {package}.make_weights hub/{repo_id} --seed %(seed)d` (torch.manual_seed, then
-the default initialisation; batch-norm statistics at their initial values).
-
-## Evaluation
-Not evaluated: the weights are untrained, so the samples are noise.
-
-## Limitations
-Produces noise until trained. Replace this card's sections when you publish
-trained weights.
-
-## Citation
-TODO: the paper of the architecture.
-"""
+    return Card(
+        name="{name}.demo",
+        title="{name}.demo",
+        summary=f"The {name} generator (`{{json.dumps(CONFIG)}}`) as `zoo new-plugin` wrote it.",
+        license="mit",
+        tags=("gan", "image-generation", "{name}"),
+        intended_use="A starting point for a plugin author: these weights are the seeded, untrained "
+        "initialisation, so the plugin's tests can load and sample it end to end.",
+        how_to_use=generator_snippet("{name}.demo"),
+        training_data="None: the weights are untrained.",
+        training=Training(
+            "torch.manual_seed, then the default initialisation; batch-norm statistics at their initial values.",
+            command=f"python -m {package}.make_weights hub/{repo_id} --seed {{seed}}",
+        ),
+        evaluation="Not evaluated: the weights are untrained, so the samples are noise.",
+        limitations="Produces noise until trained. Replace this card's texts when you publish trained weights.",
+        citation=Citation(paper="TODO: the paper of the architecture."),
+        results=(Result("unconditional-image-generation", "none", "none", "none",
+                        (Metric("params", params, "number of parameters, counted by torch"),)),),
+    )
 
 
 def trained_model(seed: int):
@@ -282,7 +260,9 @@ def write_folder(model, out: Path, *, seed: int = 0) -> Path:
     save_file(state, str(out / "model.safetensors"))
     (out / "config.json").write_text(json.dumps({{"architecture": "{name}", "config": CONFIG}}, indent=2) + "\\n")
     params = sum(p.numel() for p in model.parameters())
-    (out / "README.md").write_text(CARD.replace("{{config}}", json.dumps(CONFIG)) % {{"params": params, "seed": seed}})
+    from zoo.card_writer import write
+
+    write(card(params, seed), out)
     return out
 
 
