@@ -37,3 +37,24 @@ def bf16_native() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except Exception:
         return False
+
+
+def resolve_precision(precision: str, device: str | None = None) -> str:
+    """'fp32' or 'bf16' for a requested 'auto' | 'fp32' | 'bf16'.
+
+    'auto' is bf16 on a CUDA ``device`` (``None``: CUDA when it is available) or on a CPU that runs
+    bf16 convolutions natively (:func:`bf16_native`), else fp32.
+    """
+    from .errors import ConfigError
+
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ConfigError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
+    if precision != "auto":
+        return precision
+    if device is None:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    else:
+        cuda = device.startswith("cuda")
+    return "bf16" if cuda or bf16_native() else "fp32"

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from ..errors import DataError
+from ..machine import resolve_precision
 from ..training.data import ImageData, load_dataset, resolve_data_dir
 from .classifier import default_classifier_dir, load_classifier
 from .features import cache_key
@@ -30,18 +31,6 @@ EXTRACTORS = ("inception", "classifier")
 def default_extractor(dataset: str) -> str:
     """The standard FID Inception for colour datasets; the zoo's classifier for MNIST-like grey ones."""
     return "inception" if dataset == "cifar10" else "classifier"
-
-
-def resolve_precision(precision: str) -> str:
-    """'auto': bf16 where the convolutions run natively in bf16 (its FID agrees with fp32 to 0.015% in
-    bench/bench_fid.py, within the 0.5% allowed), else fp32."""
-    from ..machine import bf16_native
-
-    if precision == "auto":
-        return "bf16" if torch.cuda.is_available() or bf16_native() else "fp32"
-    if precision not in ("fp32", "bf16"):
-        raise DataError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
-    return precision
 
 
 def inception_extractor(precision: str = "fp32") -> tuple[torch.nn.Module, str, str]:

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from ..errors import ConfigError, NotTrainableError
+from ..machine import resolve_precision
 from ..registry import Architecture
 from .data import ImageData, load_dataset, resolve_data_dir
 from .loop import LoopConfig, TrainResult, init_distributed, train_gan
@@ -42,15 +43,6 @@ class TrainJob:
     channels_last: bool = False
 
 
-def resolve_precision(precision: str, device: str) -> str:
-    """'auto' -> 'bf16' on a CUDA device or a CPU with native bf16 (zoo.machine.bf16_native), else 'fp32'."""
-    if precision != "auto":
-        return precision
-    if device.startswith("cuda"):
-        return "bf16"
-    from ..machine import bf16_native
-
-    return "bf16" if bf16_native() else "fp32"
 
 
 def machine_description() -> str:
