@@ -388,3 +388,33 @@ def test_revive_dead_channels_keeps_the_output():
     torch.testing.assert_close(after, before)
     with torch.no_grad():
         assert float(first(torch.nn.functional.pad(f, (1, 1, 1, 1), mode="reflect"))[:, :5].clamp_min(0).amax()) > 0
+
+
+def test_calibrate_decoder_centres_every_channel_and_sets_the_image_range():
+    dec = T.new_decoder(0, 4, 0.0625)
+    # all-positive inputs with a large mean, as the Caffe-scale relu4_1 targets
+    f = torch.rand(4, 512, 4, 4, generator=torch.Generator().manual_seed(1)) * 10.0 + 3.0
+    with torch.no_grad():
+        dead_before = T.dead_channels(dec, f)
+        T.calibrate_decoder(dec, f, out_mean=0.45, out_std=0.25)
+        out = dec(f)
+    assert max(dead_before.values()) > 0.1  # zero biases: channels start dead on such inputs
+    assert all(v == 0.0 for v in T.dead_channels(dec, f).values())
+    torch.testing.assert_close(out.mean((0, 2, 3)), torch.full((3,), 0.45), atol=1e-4, rtol=0)
+    torch.testing.assert_close(out.std((0, 2, 3)), torch.full((3,), 0.25), atol=1e-4, rtol=0)
+
+
+def test_first_lr_scale_slows_only_the_first_conv(tmp_path):
+    from safetensors.torch import load_file
+
+    states = []
+    for steps in (1, 3):
+        cfg = _cfg(tmp_path, out=str(tmp_path / f"run{steps}"), first_lr_scale=0.0, steps=steps, data_init=True,
+                   save_every=1)
+        T.train(cfg, print_fn=lambda *a, **k: None)
+        states.append(load_file(str(Path(cfg.out) / "decoder.safetensors")))
+    first = "stages.0.conv4_1.conv.weight"
+    torch.testing.assert_close(states[0][first], states[1][first], atol=0, rtol=0)  # lr 0 there
+    assert not torch.equal(states[0]["stages.1.conv3_4.conv.weight"], states[1]["stages.1.conv3_4.conv.weight"])
+    log = (tmp_path / "run3" / "dead_channels.jsonl").read_text().splitlines()
+    assert len(log) == 3 and set(json.loads(log[-1])["dead"]) >= {"stages.0.conv4_1.conv"}

@@ -296,6 +296,16 @@ class TrainConfig:
     style_hue: float = 0.0
     # with init_decoder: re-initialise its dead ReLU channels first (revive_dead_channels)
     revive_dead: bool = False
+    # Not in the paper: a fresh decoder's convs set on a batch of training targets so that
+    # every hidden channel's pre-activation has mean 0 and std 1 and the images mean 0.45,
+    # std 0.25 (calibrate_decoder). On the all-positive Caffe-scale relu4_1 features, a
+    # zero-bias He init otherwise starts about half the first conv's channels dead.
+    data_init: bool = False
+    # Not in the paper: the first decoder conv's lr is lr * first_lr_scale. Its input (the
+    # Caffe-scale relu4_1 target, all positive, mean about 6, 4,608 inputs per output) moves
+    # its pre-activations by several stds per Adam step at lr 1e-4 when the gradients agree
+    # in sign, which killed half its channels within 20 steps here.
+    first_lr_scale: float = 1.0
     # Not in the paper: a total-variation penalty on the output, tv_weight * (mean squared
     # difference of vertically + horizontally adjacent pixels), as Johnson et al. (ECCV 2016)
     # regularise their transfer networks; against the decoder's upsampling grid pattern.
@@ -416,6 +426,53 @@ def revive_dead_channels(decoder: nn.Module, feats: torch.Tensor, seed: int = 0)
             nxt.weight[:, dead] = 0.0
         report.append((name, k, conv.out_channels))
     return report
+
+
+@torch.no_grad()
+def calibrate_decoder(decoder: nn.Module, feats: torch.Tensor, out_mean: float = 0.45, out_std: float = 0.25) -> list[float]:
+    """Data-dependent init of a fresh decoder on ``feats`` (a batch of decoder inputs), conv
+    by conv in order: each output channel's weights and bias are set so that, on this batch,
+    its pre-activation has mean 0 and std 1 (hidden convs) or mean ``out_mean`` and std
+    ``out_std`` (the RGB conv): Salimans & Kingma's data-dependent init (2016), applied
+    layer-sequentially as LSUV (Mishkin & Matas 2016). The relu4_1 input is all positive
+    (mean about 6), so with zero biases each channel's pre-activation is dominated by a
+    random constant and about half the channels start dead; centring them fixes that.
+    Returns each conv's mean scale factor."""
+    convs = [m for m in decoder.modules() if isinstance(m, nn.Conv2d)]
+    factors = []
+    for i, conv in enumerate(convs):
+        seen: list[torch.Tensor] = []
+        # clone: the ReLU after the conv works in place
+        h = conv.register_forward_hook(lambda _m, _i, o: seen.append(o.detach().float().clone()))
+        try:
+            decoder(feats)
+        finally:
+            h.remove()
+        out = seen[0]
+        last = i == len(convs) - 1
+        mean = out.mean((0, 2, 3))
+        std = out.std((0, 2, 3)).clamp_min(1e-6)
+        f = (out_std if last else 1.0) / std
+        conv.weight.mul_(f.reshape(-1, 1, 1, 1).to(conv.weight.dtype))
+        conv.bias.copy_(((conv.bias - mean) * f + (out_mean if last else 0.0)).to(conv.bias.dtype))
+        factors.append(float(f.mean()))
+    return factors
+
+
+@torch.no_grad()
+def dead_channels(decoder: nn.Module, feats: torch.Tensor) -> dict[str, float]:
+    """The share of each hidden conv's channels that are zero after the ReLU on every
+    position of ``feats`` (a batch of decoder inputs): what revive_dead_channels repairs."""
+    convs = [(n, m) for n, m in decoder.named_modules() if isinstance(m, nn.Conv2d)][:-1]
+    outs: dict[str, torch.Tensor] = {}
+    hooks = [m.register_forward_hook(lambda _m, _i, o, n=n: outs.__setitem__(n, o.detach().float()))
+             for n, m in convs]
+    try:
+        decoder(feats)
+    finally:
+        for h in hooks:
+            h.remove()
+    return {n: round(float((outs[n].clamp_min(0).amax((0, 2, 3)) <= 0).float().mean()), 4) for n, _ in convs}
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -547,7 +604,12 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
     if cfg.channels_last:
         decoder = decoder.to(memory_format=torch.channels_last)
         encoder = encoder.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
+    first = next(m for m in decoder.modules() if isinstance(m, nn.Conv2d))
+    first_ids = {id(first.weight), id(first.bias)}
+    opt = torch.optim.Adam([
+        {"params": [p_ for p_ in decoder.parameters() if id(p_) not in first_ids], "lr_scale": 1.0},
+        {"params": [first.weight, first.bias], "lr_scale": cfg.first_lr_scale},
+    ], lr=cfg.lr)
     rng = random.Random(cfg.seed)
     step = 0
     if (out / "checkpoint.pt").exists():
@@ -573,6 +635,15 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
             t = adain(enc_features(encoder, cb, cfg.depth)[-1].float(), enc_features(encoder, sb, cfg.depth)[-1].float())
         rep_ = revive_dead_channels(decoder, torch.cat([t, enc_features(encoder, cb, cfg.depth)[-1].float()]), cfg.seed)
         print_fn(f"revived dead decoder channels (conv, dead, of): {rep_}")
+    # a fixed batch of AdaIN targets (own generator: the training stream is unchanged), for
+    # the data-dependent init and the dead-channel log written at every save
+    mrng = random.Random(cfg.seed + 4)
+    with torch.no_grad():
+        mc, ms = content_pool.sample(8, mrng), style_pool.sample(8, mrng)
+        monitor = adain(enc_features(encoder, mc, cfg.depth)[-1].float(), enc_features(encoder, ms, cfg.depth)[-1].float())
+    if step == 0 and cfg.data_init and not cfg.init_decoder:
+        factors = calibrate_decoder(decoder, monitor)
+        print_fn(f"decoder convs rescaled on training targets by {[round(f, 4) for f in factors]}")
     scales = None
     if cfg.normalise_features:
         sc_path = out / "feature_scales.safetensors"
@@ -599,7 +670,7 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
     try:
         while step < cfg.steps:
             for g in opt.param_groups:
-                g["lr"] = lr_at(cfg, step)
+                g["lr"] = lr_at(cfg, step) * g.get("lr_scale", 1.0)
             c = content_pool.sample(cfg.batch_size, rng)
             if cfg.warmup_steps and step == cfg.warmup_steps:
                 # Adam's second moments from the warm-up's pixel loss are orders of magnitude
@@ -626,6 +697,12 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
                          flush=True)
             if step % cfg.save_every == 0:
                 save_checkpoint(out, decoder, opt, step, rng, encoder, cfg)
+                decoder.eval()
+                dead = dead_channels(decoder, monitor)
+                decoder.train()
+                with open(out / "dead_channels.jsonl", "a") as f_:
+                    f_.write(json.dumps({"step": step, "dead": dead}) + "\n")
+                print_fn(f"step {step} dead ReLU channels per conv: {dead}", flush=True)
             if cfg.minutes is not None and time.time() - t0 > 60 * cfg.minutes:
                 print_fn(f"time budget of {cfg.minutes} min reached at step {step}")
                 break
@@ -746,6 +823,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     p.add_argument("--revive-dead", action="store_true", help="with --init-decoder: re-initialise its dead ReLU channels")
     p.add_argument("--style-hue", type=float, default=d.style_hue,
                    help="share of style crops given a random hue rotation (palette augmentation; 0: none)")
+    p.add_argument("--data-init", action="store_true",
+                   help="rescale a fresh decoder's convs on training targets (LSUV) before the first step")
     p.add_argument("--normalise-features", action="store_true",
                    help="divide each layer's features by its mean activation before the losses (as the paper's normalised VGG)")
     p.add_argument("--style-dir", required=True, help="folder of style images (paintings)")
@@ -756,7 +835,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every",
                  "warmup_steps", "depth"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    for name in ("lr", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight", "tv_weight"):
+    for name in ("lr", "first_lr_scale", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight", "tv_weight"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     p.add_argument("--init-decoder", default=None)
@@ -766,7 +845,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         content_lists=tuple(a.content_list), recursive=a.recursive, max_images=a.max_images,
         held_out_content=tuple(a.held_out_content), held_out_styles=tuple(a.held_out_style),
         scales=tuple(a.scales), encoder_weights=a.encoder_weights, decoder_width=a.decoder_width,
-        channels_last=not a.no_channels_last, normalise_features=a.normalise_features, style_hue=a.style_hue, revive_dead=a.revive_dead,
+        channels_last=not a.no_channels_last, normalise_features=a.normalise_features, style_hue=a.style_hue, revive_dead=a.revive_dead, data_init=a.data_init, first_lr_scale=a.first_lr_scale,
         skimage_content=() if a.no_skimage else (tuple(a.skimage) or SKIMAGE_CONTENT), cifar_encoder=a.cifar_encoder,
         resize=a.resize, crop=a.crop, batch_size=a.batch_size, lr=a.lr, lr_decay=a.lr_decay,
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
