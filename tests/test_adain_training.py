@@ -418,3 +418,17 @@ def test_first_lr_scale_slows_only_the_first_conv(tmp_path):
     assert not torch.equal(states[0]["stages.1.conv3_4.conv.weight"], states[1]["stages.1.conv3_4.conv.weight"])
     log = (tmp_path / "run3" / "dead_channels.jsonl").read_text().splitlines()
     assert len(log) == 3 and set(json.loads(log[-1])["dead"]) >= {"stages.0.conv4_1.conv"}
+
+
+def test_a_run_starts_from_an_exported_model_file(tmp_path):
+    """Resuming across sessions: --init-decoder takes the published model.safetensors (decoder.*)."""
+    from safetensors.torch import load_file
+
+    first = _cfg(tmp_path, out=str(tmp_path / "a"), steps=1)
+    T.train(first, print_fn=lambda *a, **k: None)
+    exported = T.export_hub_folder(Path(first.out), tmp_path / "hub")
+    assert any(k.startswith("encoder.") for k in load_file(str(exported / "model.safetensors")))
+    second = _cfg(tmp_path, out=str(tmp_path / "b"), steps=0, init_decoder=str(exported / "model.safetensors"))
+    T.train(second, print_fn=lambda *a, **k: None)
+    a, b = load_file(str(tmp_path / "a" / "decoder.safetensors")), load_file(str(tmp_path / "b" / "decoder.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

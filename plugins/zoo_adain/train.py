@@ -287,7 +287,9 @@ class TrainConfig:
     # itself must come back unchanged. It keeps the photo's layout when there are
     # too few steps for the feature losses to teach it. 0 = the paper's recipe.
     identity_weight: float = 0.0
-    init_decoder: str | None = None  # start from another run's decoder.safetensors
+    # start from another run's decoder.safetensors, or from an exported model.safetensors
+    # (its decoder.* tensors), e.g. cards/zoo/adain-vgg16/model.safetensors, to resume across sessions
+    init_decoder: str | None = None
     # Not in the paper's code, but its features: divide each layer by its mean activation on
     # training crops before the losses (feature_scales), as the normalised VGG-19 has built in
     normalise_features: bool = False
@@ -625,7 +627,10 @@ def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
         torch.set_rng_state(ckpt["torch_rng"])
         print_fn(f"resumed {out} at step {step}")
     elif cfg.init_decoder:
-        decoder.load_state_dict(load_file(cfg.init_decoder))
+        state = load_file(cfg.init_decoder)
+        if any(k.startswith("decoder.") for k in state):  # an exported model.safetensors (decoder.*, maybe encoder.*)
+            state = {k[len("decoder."):]: v for k, v in state.items() if k.startswith("decoder.")}
+        decoder.load_state_dict(state)
         print_fn(f"decoder initialised from {cfg.init_decoder}")
     content_pool, style_pool = load_pools(cfg)
     if step == 0 and cfg.init_decoder and cfg.revive_dead:
