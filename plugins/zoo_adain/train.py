@@ -398,6 +398,20 @@ def new_decoder(seed: int | None = None, depth: int = 4, width: float = 1.0) -> 
 
 
 @torch.no_grad()
+def conv_outputs(decoder: nn.Module, feats: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every conv's output (before its ReLU: cloned, the ReLU works in place) on ``feats``."""
+    outs: dict[str, torch.Tensor] = {}
+    hooks = [m.register_forward_hook(lambda _m, _i, o, n=n: outs.__setitem__(n, o.detach().float().clone()))
+             for n, m in decoder.named_modules() if isinstance(m, nn.Conv2d)]
+    try:
+        decoder(feats)
+    finally:
+        for h in hooks:
+            h.remove()
+    return outs
+
+
+@torch.no_grad()
 def revive_dead_channels(decoder: nn.Module, feats: torch.Tensor, seed: int = 0) -> list[tuple[str, int, int]]:
     """Re-initialise the decoder's dead ReLU channels, keeping its function.
 
@@ -408,14 +422,7 @@ def revive_dead_channels(decoder: nn.Module, feats: torch.Tensor, seed: int = 0)
     decoder conv's channels were dead. Returns (conv name, dead, channels) per conv."""
     gen = torch.Generator().manual_seed(seed)
     convs = [(n, m) for n, m in decoder.named_modules() if isinstance(m, nn.Conv2d)]
-    outs: dict[str, torch.Tensor] = {}
-    hooks = [m.register_forward_hook(lambda _m, _i, o, n=n: outs.__setitem__(n, o.detach().float()))
-             for n, m in convs]
-    try:
-        decoder(feats)
-    finally:
-        for h in hooks:
-            h.remove()
+    outs = conv_outputs(decoder, feats)
     report = []
     for (name, conv), (_, nxt) in zip(convs[:-1], convs[1:]):
         dead = outs[name].clamp_min(0).amax((0, 2, 3)) <= 0
@@ -466,14 +473,7 @@ def dead_channels(decoder: nn.Module, feats: torch.Tensor) -> dict[str, float]:
     """The share of each hidden conv's channels that are zero after the ReLU on every
     position of ``feats`` (a batch of decoder inputs): what revive_dead_channels repairs."""
     convs = [(n, m) for n, m in decoder.named_modules() if isinstance(m, nn.Conv2d)][:-1]
-    outs: dict[str, torch.Tensor] = {}
-    hooks = [m.register_forward_hook(lambda _m, _i, o, n=n: outs.__setitem__(n, o.detach().float()))
-             for n, m in convs]
-    try:
-        decoder(feats)
-    finally:
-        for h in hooks:
-            h.remove()
+    outs = conv_outputs(decoder, feats)
     return {n: round(float((outs[n].clamp_min(0).amax((0, 2, 3)) <= 0).float().mean()), 4) for n, _ in convs}
 
 
