@@ -829,7 +829,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     p.add_argument("--style-hue", type=float, default=d.style_hue,
                    help="share of style crops given a random hue rotation (palette augmentation; 0: none)")
     p.add_argument("--data-init", action="store_true",
-                   help="rescale a fresh decoder's convs on training targets (LSUV) before the first step")
+                   help="re-centre and rescale a fresh decoder's conv channels on training targets (data-dependent init) before the first step")
     p.add_argument("--normalise-features", action="store_true",
                    help="divide each layer's features by its mean activation before the losses (as the paper's normalised VGG)")
     p.add_argument("--style-dir", required=True, help="folder of style images (paintings)")
