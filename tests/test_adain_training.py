@@ -398,7 +398,7 @@ def test_calibrate_decoder_centres_every_channel_and_sets_the_image_range():
         dead_before = T.dead_channels(dec, f)
         T.calibrate_decoder(dec, f, out_mean=0.45, out_std=0.25)
         out = dec(f)
-    assert max(dead_before.values()) > 0.1  # zero biases: channels start dead on such inputs
+    assert max(dead_before.values()) > 0.1  # zero biases: on this synthetic input some channels start dead
     assert all(v == 0.0 for v in T.dead_channels(dec, f).values())
     torch.testing.assert_close(out.mean((0, 2, 3)), torch.full((3,), 0.45), atol=1e-4, rtol=0)
     torch.testing.assert_close(out.std((0, 2, 3)), torch.full((3,), 0.25), atol=1e-4, rtol=0)

@@ -40,7 +40,7 @@ PUBLISHED = [
     zoo.Weights(
         name="adain.vgg16",
         repo_id="zoo/adain-vgg16",
-        revision="4578885934d64632bc538180f946647fc9d744ee",
+        revision="bc6631fe4f0c3c35d0d08bf4112b376f72b44b73",
         sha256="6f0f76237362595b6550d28935ce3c18541d180b45bc6fdadff8ee98d13c06b3",
         size=4689916,
         config={'decoder_width': 0.5, 'depth': 4, 'encoder': 'vgg16', 'encoder_width': 1.0, 'pretrained_encoder': False},
