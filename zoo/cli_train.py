@@ -78,10 +78,15 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) ->
               help="bf16: autocast the convolutions to bfloat16 (weights and optimiser stay fp32); "
                    "auto: bf16 where the CPU runs it natively.")
 @click.option("--channels-last", is_flag=True, help="NHWC memory layout for the convolutions.")
+@click.option("--init-from", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Continue from an exported folder (--out of an earlier run, or its card folder in cards/) when "
+                   "the run dir has no checkpoint: its generator, its discriminator and EMA when it kept them "
+                   "(training_state.safetensors), and its step count; the optimisers start afresh.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def train(arch: str, data: str, dataset: str, config_json: str | None, sets: tuple[str, ...], recipe_name: str | None,
           out: str, steps: int, seed: int, run_dir: str | None, sample_every: int, checkpoint_every: int,
-          threads: int | None, device: str, precision: str, channels_last: bool, no_progress: bool) -> None:
+          threads: int | None, device: str, precision: str, channels_last: bool, init_from: str | None,
+          no_progress: bool) -> None:
     """Train ARCH on a dataset with its paper's recipe and write a Hub-repo folder to --out.
 
     Runs data-parallel under torchrun (gloo on CPU): torchrun --nproc-per-node 2 -m zoo.cli train ...
@@ -103,6 +108,7 @@ def train(arch: str, data: str, dataset: str, config_json: str | None, sets: tup
         run_dir=Path(run_dir) if run_dir else None, sample_every=sample_every,
         checkpoint_every=checkpoint_every, threads=threads, progress=not no_progress,
         command=command, device=device, precision=precision, channels_last=channels_last,
+        init_from=Path(init_from) if init_from else None,
     )
     summary = run_training(job)
     if summary.get("world_size", 1) == 1 or _rank() == 0:

@@ -46,6 +46,11 @@ DATASET_INFO: dict[str, dict[str, str]] = {
     },
 }
 
+# the raw generator and the discriminator of a run (prefixes generator. and discriminator.), beside the
+# published generator, so that a later run continues from the folder (zoo train --init-from)
+TRAINING_STATE_FILE = "training_state.safetensors"
+
+
 def repo_name(arch: str, dataset: str) -> str:
     return f"{arch}-{dataset}"
 
@@ -54,11 +59,19 @@ def model_name(arch: str, dataset: str) -> str:
     return f"{arch}.{dataset}"
 
 
-def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any]) -> Path:
-    """Write ``out``/{model.safetensors, config.json, samples.png, README.md} for generator ``G``."""
+def _cpu_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in module.state_dict().items()}
+
+
+def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any],
+                     training_state: dict[str, torch.nn.Module] | None = None) -> Path:
+    """Write ``out``/{model.safetensors, config.json, samples.png, README.md} for generator ``G``, and
+    ``training_state.safetensors`` (each module of ``training_state`` under its name as a prefix) when given."""
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in G.state_dict().items()}
-    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+    save_file(_cpu_state(G), str(out / "model.safetensors"), metadata={"format": "pt"})
+    if training_state:
+        both = {f"{name}.{k}": v for name, m in training_state.items() for k, v in _cpu_state(m).items()}
+        save_file(both, str(out / TRAINING_STATE_FILE), metadata={"format": "pt"})
     config = {
         "architecture": summary["architecture"],
         "config": summary["config"],

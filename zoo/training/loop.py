@@ -76,11 +76,43 @@ class LoopConfig:
 
 
 @dataclass
+class InitState:
+    """Weights a run starts from when its run_dir has no checkpoint: an exported folder's generator
+    (and its discriminator and EMA when the folder kept them). The optimisers start afresh; the step
+    counter (and so the data order and the latents) continues from ``step``."""
+
+    generator: dict[str, torch.Tensor]
+    step: int = 0
+    discriminator: dict[str, torch.Tensor] | None = None
+    generator_ema: dict[str, torch.Tensor] | None = None
+    source: str = ""
+
+
+@dataclass
 class TrainResult:
     step: int
     wall_time_s: float  # time spent in this call
     history: list[dict[str, float]] = field(default_factory=list)
     resumed_from: int = 0
+    G_ema: nn.Module | None = None  # the averaged generator when the recipe has ema
+
+
+class EMA:
+    """An exponential moving average of a module's parameters; buffers (batch-norm statistics) are
+    copied from the trained module at every update, as is usual for GAN generators."""
+
+    def __init__(self, model: nn.Module, decay: float):
+        import copy
+
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for avg, p in zip(self.model.parameters(), model.parameters()):
+            avg.lerp_(p.detach(), 1.0 - self.decay)
+        for avg, b in zip(self.model.buffers(), model.buffers()):
+            avg.copy_(b)
 
 
 def dist_info() -> tuple[int, int]:
@@ -198,11 +230,14 @@ def train_gan(
     cfg: LoopConfig,
     *,
     on_sample: Callable[[int, Path], None] | None = None,
+    init: InitState | None = None,
 ) -> TrainResult:
     """Train ``G`` against ``D`` on uint8 ``images`` (N, C, H, W) by ``recipe`` for ``cfg.steps`` steps.
 
     ``G`` and ``D`` are trained in place (unwrapped modules: DDP is applied
     here when a process group is initialised). Returns the losses logged.
+    ``init`` gives the starting weights and step when ``cfg.run_dir`` has no checkpoint (a run
+    continued from an exported folder); a checkpoint, when there is one, wins.
     """
     device = torch.device(cfg.device)
     rank, world = dist_info()
@@ -226,7 +261,15 @@ def train_gan(
     opt_g = make_optimizer(G.parameters(), recipe, recipe.lr_g)
     opt_d = make_optimizer(D.parameters(), recipe, recipe.lr_d)
 
+    ema = EMA(G, recipe.ema) if recipe.ema is not None else None
     start = 0
+    if init is not None and not (cfg.resume and ckpt_path is not None and ckpt_path.exists()):
+        G.load_state_dict(init.generator)
+        if init.discriminator is not None:
+            D.load_state_dict(init.discriminator)
+        if ema is not None:
+            ema.model.load_state_dict(init.generator_ema if init.generator_ema is not None else init.generator)
+        start = int(init.step)
     if cfg.resume and ckpt_path is not None and ckpt_path.exists():
         state = torch.load(ckpt_path, map_location=device, weights_only=True)
         G.load_state_dict(state["G"])
@@ -234,6 +277,8 @@ def train_gan(
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
         torch.set_rng_state(state["torch_rng"])
+        if ema is not None:
+            ema.model.load_state_dict(state["G_ema"] if "G_ema" in state else state["G"])
         start = int(state["step"])
         if int(state.get("seed", cfg.seed)) != cfg.seed:
             raise ValueError(f"{ckpt_path} was trained with seed {state['seed']}, not {cfg.seed}: use the same seed")
@@ -257,6 +302,7 @@ def train_gan(
                 "seed": cfg.seed,
                 "G": G.state_dict(),
                 "D": D.state_dict(),
+                **({"G_ema": ema.model.state_dict()} if ema is not None else {}),
                 "opt_g": opt_g.state_dict(),
                 "opt_d": opt_d.state_dict(),
                 "torch_rng": torch.get_rng_state(),
@@ -268,9 +314,10 @@ def train_gan(
     def sample_grid(step: int) -> None:
         if run_dir is None or rank != 0:
             return
-        G.eval()
+        shown = ema.model if ema is not None else G
+        shown.eval()
         with torch.no_grad():
-            x = G(fixed_z)
+            x = shown(fixed_z)
         G.train()
         path = run_dir / "samples" / f"step_{step:07d}.png"
         save_grid(x.add(1).mul(0.5).clamp(0, 1), path)
@@ -316,6 +363,8 @@ def train_gan(
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
+            if ema is not None:
+                ema.update(G)
             if not ddp:
                 D.requires_grad_(True)
 
@@ -351,4 +400,5 @@ def train_gan(
             sample_grid(cfg.steps)
         checkpoint(cfg.steps)
     G.eval()
-    return TrainResult(cfg.steps, time.perf_counter() - t0, history, resumed_from=start)
+    return TrainResult(cfg.steps, time.perf_counter() - t0, history, resumed_from=start,
+                       G_ema=ema.model if ema is not None else None)

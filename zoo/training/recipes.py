@@ -46,6 +46,9 @@ class Recipe:
     clip: float | None = None  # weight clipping of the critic after each of its updates
     gp_lambda: float = 0.0  # gradient-penalty weight (wasserstein-gp)
     steps: int | None = None  # generator updates of the paper's run, when it gives one
+    # exponential moving average of the generator's weights (decay per generator step); when set, the
+    # published generator is the average (its buffers are the trained generator's), not the raw one
+    ema: float | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -54,6 +57,8 @@ class Recipe:
             raise ConfigError(f"recipe optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
         if self.n_critic < 1 or self.batch_size < 1:
             raise ConfigError("recipe n_critic and batch_size must be >= 1")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise ConfigError(f"recipe ema is a decay in (0, 1), e.g. 0.9999; got {self.ema!r}")
         if loss.gradient_penalty and self.gp_lambda <= 0:
             raise ConfigError(f"the {loss.name} loss adds a gradient penalty and needs gp_lambda > 0 "
                               "(Gulrajani et al. use 10)")
@@ -79,9 +84,11 @@ def recipe_from_mapping(mapping: Mapping[str, Any] | None, **overrides: Any) -> 
         values["optimizer"] = str(values["optimizer"]).lower()
     if "betas" in values:
         values["betas"] = tuple(float(b) for b in values["betas"])
-    for key in ("lr_g", "lr_d", "gp_lambda"):
+    for key in ("lr_g", "lr_d", "gp_lambda", "ema"):
         if key in values:
             values[key] = float(values[key])
+    if values.get("ema") in (0, 0.0):
+        values.pop("ema")
     if "clip" in values:
         values["clip"] = float(values["clip"])
     for key in ("batch_size", "n_critic", "steps"):

@@ -15,7 +15,8 @@ from ..errors import ConfigError, NotTrainableError
 from ..machine import resolve_precision
 from ..registry import Architecture
 from .data import ImageData, load_dataset, resolve_data_dir
-from .loop import LoopConfig, TrainResult, init_distributed, train_gan
+from .export import TRAINING_STATE_FILE
+from .loop import InitState, LoopConfig, TrainResult, init_distributed, train_gan
 from .recipes import Recipe, architecture_recipe
 
 
@@ -41,8 +42,7 @@ class TrainJob:
     device: str = "cpu"
     precision: str = "fp32"  # "fp32", "bf16" (autocast) or "auto" (bf16 where the CPU runs it natively)
     channels_last: bool = False
-
-
+    init_from: Path | None = None  # an exported folder to continue from when run_dir has no checkpoint
 
 
 def machine_description() -> str:
@@ -111,6 +111,35 @@ def generator_image_size(G: torch.nn.Module) -> int:
     return int(size)
 
 
+def read_init_state(folder: Path, arch: Architecture, cfg: Mapping[str, Any]) -> InitState:
+    """The weights and step of an exported folder (`zoo train`'s --out, e.g. a card in cards/), to continue
+    training from: model.safetensors is the published generator; training_state.safetensors, when the
+    folder has it, holds the raw generator and the discriminator (the published one may be an EMA)."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    model, config_file = folder / "model.safetensors", folder / "config.json"
+    if not model.is_file() or not config_file.is_file():
+        raise ConfigError(f"--init-from {folder}: no model.safetensors and config.json there; pass a folder "
+                          "written by `zoo train` (or a card folder in cards/)")
+    meta = json.loads(config_file.read_text())
+    if meta.get("architecture") != arch.name:
+        raise ConfigError(f"--init-from {folder} holds a {meta.get('architecture')!r} model, not {arch.name!r}")
+    if dict(meta.get("config", {})) != dict(cfg):
+        raise ConfigError(f"--init-from {folder}: its config {meta.get('config')} differs from this run's {dict(cfg)}; "
+                          "pass the same --set/--config values")
+    published = load_file(str(model))
+    raw, disc = published, None
+    state_file = folder / TRAINING_STATE_FILE
+    if state_file.is_file():
+        state = load_file(str(state_file))
+        raw = {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")} or published
+        disc = {k.removeprefix("discriminator."): v for k, v in state.items() if k.startswith("discriminator.")} or None
+    ema = published if raw is not published else None
+    step = int(meta.get("training", {}).get("steps", 0) or 0)
+    return InitState(generator=raw, discriminator=disc, generator_ema=ema, step=step, source=str(folder))
+
+
 def run_training(job: TrainJob) -> dict[str, Any]:
     """Train ``job.arch`` on ``job.dataset`` and write the Hub-repo folder ``job.out`` (rank 0).
 
@@ -141,12 +170,26 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         precision=resolve_precision(job.precision, job.device),
         channels_last=job.channels_last,
     )
+    init = read_init_state(job.init_from, arch, cfg) if job.init_from else None
+    resumed = (run_dir / "checkpoint.pt").exists()
     t0 = time.perf_counter()
-    result: TrainResult = train_gan(G, D, train.images, recipe, loop_cfg)
+    result: TrainResult = train_gan(G, D, train.images, recipe, loop_cfg, init=init)
     wall = time.perf_counter() - t0
     # the total training time, including earlier (resumed) runs of the same run_dir
     timing_file = run_dir / "wall_time.json"
     total_wall = wall
+    continued: dict[str, Any] = {}
+    if init is not None and not resumed:
+        prev = json.loads((Path(init.source) / "config.json").read_text()).get("training", {})
+        timing_file.parent.mkdir(parents=True, exist_ok=True)
+        timing_file.write_text(json.dumps({"wall_time_s": float(prev.get("wall_time_s", 0.0)), "steps": init.step}))
+        history = list(prev.get("continued_from", [])) + [{
+            "folder": init.source, "steps": init.step, "discriminator": init.discriminator is not None,
+            "command": prev.get("command", ""),
+        }]
+        (run_dir / "continued_from.json").write_text(json.dumps(history))
+    if (run_dir / "continued_from.json").exists():
+        continued["continued_from"] = json.loads((run_dir / "continued_from.json").read_text())
     if rank == 0:
         prior = json.loads(timing_file.read_text()) if timing_file.exists() and result.resumed_from else {}
         total_wall = float(prior.get("wall_time_s", 0.0)) + wall
@@ -170,11 +213,13 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         "machine": machine_description(),
         "command": job.command,
         "final_losses": result.history[-1] if result.history else {},
+        **continued,
     }
     if rank == 0:
         from .export import write_hub_folder
 
-        write_hub_folder(G, Path(job.out), summary)
+        published = result.G_ema if result.G_ema is not None else G
+        write_hub_folder(published, Path(job.out), summary, training_state={"generator": G, "discriminator": D})
     if world > 1:
         torch.distributed.barrier()
     return summary
