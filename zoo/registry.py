@@ -297,23 +297,31 @@ def normalise_loss_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class Loss:
-    """A named pair of adversarial losses a plugin provides, by import path (no torch at registration).
+    """A named loss a plugin provides, by import path (no torch at registration).
 
-    ``d(real_scores, fake_scores)`` is the discriminator's (critic's) loss and
-    ``g(fake_scores)`` the generator's, both returning a scalar tensor to minimise;
-    the scores are the discriminator's raw outputs (logits, critic values).
-    ``gradient_penalty``: the trainer adds Gulrajani et al.'s penalty (the recipe's
-    ``gp_lambda`` > 0). ``aliases`` are other names that mean the same loss.
+    ``kind="adversarial"`` (the default): a pair, ``d(real_scores, fake_scores)`` the
+    discriminator's (critic's) loss and ``g(fake_scores)`` the generator's, both returning a
+    scalar tensor to minimise; the scores are the discriminator's raw outputs (logits,
+    critic values). ``gradient_penalty``: the trainer adds Gulrajani et al.'s penalty (the
+    recipe's ``gp_lambda`` > 0).
+
+    Any other kind (``"perceptual"``, ``"pixel"``, ``"regulariser"``, ...): one function
+    ``fn`` returning a scalar tensor to minimise, whose arguments the trainer that uses it
+    documents (e.g. AdaIN's ``adain-style`` takes the output's and the style's feature lists).
+    A trainer finds it with ``zoo.training.get_loss(name)`` and calls ``.fn``.
+    ``aliases`` are other names that mean the same loss.
     """
 
     name: str
-    d: str  # "package.module:function", imported only when training
-    g: str
+    d: str = ""  # "package.module:function", imported only when training (adversarial losses)
+    g: str = ""
     gradient_penalty: bool = False
     paper: str = ""
     description: str = ""
     aliases: tuple[str, ...] = ()
     plugin: str = ""  # filled in by the host
+    kind: str = "adversarial"
+    fn: str = ""  # "package.module:function" (every kind but adversarial)
 
     def __post_init__(self) -> None:
         if isinstance(self.aliases, str) or not isinstance(self.aliases, (list, tuple)):
@@ -327,7 +335,20 @@ class Loss:
         for alias in self.aliases:
             if not _LOSS_RE.match(alias):
                 raise InvalidRecordError(f"loss {self.name!r}: alias {alias!r} must be lower case letters, digits and '-'")
-        for what in ("d", "g"):
+        if not isinstance(self.kind, str) or not _LOSS_RE.match(self.kind):
+            raise InvalidRecordError(f"loss {self.name!r}: kind {self.kind!r} must be a lower-case word such as "
+                                     "'adversarial' or 'perceptual'")
+        if self.kind == "adversarial":
+            if self.fn:
+                raise InvalidRecordError(f"loss {self.name!r}: an adversarial loss is a d/g pair; give d= and g=, "
+                                         "not fn= (or give another kind=, e.g. 'perceptual')")
+            needed: tuple[str, ...] = ("d", "g")
+        else:
+            if self.d or self.g or self.gradient_penalty:
+                raise InvalidRecordError(f"loss {self.name!r}: a {self.kind} loss is one function fn=; d=, g= and "
+                                         "gradient_penalty belong to adversarial losses")
+            needed = ("fn",)
+        for what in needed:
             path = getattr(self, what)
             if not isinstance(path, str) or not _IMPORT_PATH_RE.match(path):
                 raise InvalidRecordError(

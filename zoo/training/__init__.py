@@ -1,11 +1,16 @@
-"""Training the zoo's GANs: datasets, losses, recipes and one training loop.
+"""Training: the host's one training mechanism (zoo.training.engine), the GAN's adversarial step
+(zoo.training.loop), datasets, losses and recipes.
 
-Importing this package imports torch (unlike ``zoo`` itself).
+An architecture's trainer is a component (``components={"trainer": "pkg.mod:MyTrainer"}``, a
+:class:`Trainer` subclass); a GAN with a discriminator gets :class:`AdversarialTrainer`. `zoo train`
+runs either through :func:`run_loop` (checkpoint and resume, progress, logging, precision, DDP) and the
+trainer's export. Importing this package imports torch (unlike ``zoo`` itself).
 """
 
 from .data import DATASETS, ImageData, load_dataset
-from .losses import ResolvedLoss, available_losses, get_loss, gradient_penalty
-from .loop import BatchStream, LoopConfig, TrainResult, init_distributed, train_gan
+from .engine import LoopConfig, StepContext, Trainer, TrainResult, init_distributed, run_loop
+from .losses import ResolvedLoss, available_losses, get_loss, get_losses, gradient_penalty
+from .loop import AdversarialTrainer, BatchStream, train_gan
 from .recipes import Recipe, architecture_recipe, recipe_from_mapping
 
 __all__ = [
@@ -15,11 +20,16 @@ __all__ = [
     "ResolvedLoss",
     "available_losses",
     "get_loss",
+    "get_losses",
     "gradient_penalty",
+    "AdversarialTrainer",
     "BatchStream",
     "LoopConfig",
+    "StepContext",
+    "Trainer",
     "TrainResult",
     "init_distributed",
+    "run_loop",
     "train_gan",
     "Recipe",
     "architecture_recipe",

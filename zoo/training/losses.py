@@ -1,4 +1,8 @@
-"""Adversarial losses: generic loss functions, and the lookup of the losses plugins register.
+"""Losses: generic adversarial loss functions, and the lookup of the losses plugins register.
+
+A registered :class:`zoo.Loss` is either adversarial (a d/g pair, below) or of another kind
+(perceptual, pixel, regulariser, ...: one function ``fn``, whose arguments the trainer that
+uses it documents); :func:`get_loss` resolves both.
 
 The names come from plugins (``register_losses`` hooks, :class:`zoo.Loss`
 records naming their functions by import path); the functions below are the
@@ -11,7 +15,7 @@ both returning a scalar to minimise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -74,14 +78,23 @@ def gradient_penalty(
 
 @dataclass(frozen=True)
 class ResolvedLoss:
-    """A registered :class:`zoo.Loss` with its functions imported."""
+    """A registered :class:`zoo.Loss` with its functions imported (``d`` and ``g`` for an adversarial
+    loss, ``fn`` for every other kind; the others are None)."""
 
     name: str
-    d: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    g: Callable[[torch.Tensor], torch.Tensor]
+    d: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
+    g: Callable[[torch.Tensor], torch.Tensor] | None
     gradient_penalty: bool = False
     plugin: str = ""
     record: LossRecord | None = None
+    kind: str = "adversarial"
+    fn: Callable[..., torch.Tensor] | None = None
+
+    def __call__(self, *args: object, **kwargs: object) -> torch.Tensor:
+        """A non-adversarial loss called directly: ``fn(*args, **kwargs)``."""
+        if self.fn is None:
+            raise ConfigError(f"the {self.name} loss is adversarial: call its .d(real, fake) and .g(fake)")
+        return self.fn(*args, **kwargs)
 
 
 def available_losses() -> list[LossRecord]:
@@ -96,7 +109,8 @@ def describe_losses(records: list[LossRecord]) -> str:
     parts = []
     for r in records:
         also = f"; also {', '.join(r.aliases)}" if r.aliases else ""
-        parts.append(f"{r.name} (plugin {r.plugin}{also})")
+        kind = "" if r.kind == "adversarial" else f", {r.kind}"
+        parts.append(f"{r.name} (plugin {r.plugin}{kind}{also})")
     return ", ".join(parts) or "none (no loaded plugin registers a loss)"
 
 
@@ -118,13 +132,29 @@ def get_loss(name: str) -> ResolvedLoss:
             f"unknown loss {name!r}; choose one of {describe_losses(available_losses())}. A plugin adds a loss "
             "with a register_losses hook (docs/plugins.md); `zoo plugins` shows which plugins are loaded."
         )
+    if record.kind != "adversarial":
+        fn = import_loss_function(record, "fn")
+        return ResolvedLoss(record.name, None, None, False, record.plugin, record, record.kind, fn)
     d = import_loss_function(record, "d")
     g = import_loss_function(record, "g")
     return ResolvedLoss(record.name, d, g, record.gradient_penalty, record.plugin, record)
 
 
+def get_losses(names: Mapping[str, str], kind: str | None = None) -> dict[str, ResolvedLoss]:
+    """``{role: resolved loss}`` for a recipe's ``{role: loss name}`` (e.g. AdaIN's
+    ``{"content": "adain-content", "style": "adain-style"}``); with ``kind``, each must be of that kind."""
+    out = {}
+    for role, name in names.items():
+        loss = get_loss(name)
+        if kind is not None and loss.kind != kind:
+            raise ConfigError(f"the {role} loss {name!r} is a {loss.kind} loss, not a {kind} one; choose one of "
+                              f"{describe_losses([r for r in available_losses() if r.kind == kind])}")
+        out[role] = loss
+    return out
+
+
 def import_loss_function(record: LossRecord, which: str) -> Callable[..., torch.Tensor]:
-    """Import ``record.d`` or ``record.g``; a failure is the registering plugin's error."""
+    """Import ``record.d``, ``record.g`` or ``record.fn``; a failure is the registering plugin's error."""
     path = getattr(record, which)
     obj, error = import_object(path)
     if error is not None:

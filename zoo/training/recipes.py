@@ -53,6 +53,9 @@ class Recipe:
 
     def __post_init__(self) -> None:
         loss = get_loss(self.loss)  # raises ConfigError on an unknown loss, naming the registered ones
+        if loss.kind != "adversarial":
+            raise ConfigError(f"the {loss.name} loss is a {loss.kind} loss; a GAN recipe's loss must be adversarial "
+                              "(a d/g pair: bce-nonsaturating, wasserstein, hinge, ...; `zoo plugins` lists them)")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ConfigError(f"recipe optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
         if self.n_critic < 1 or self.batch_size < 1:
