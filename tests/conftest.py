@@ -26,6 +26,8 @@ os.environ.pop("HF_HUB_OFFLINE", None)
 for _k in [k for k in os.environ if k.startswith("ZOO_") and k != "ZOO_DATA_DIR"]:
     os.environ.pop(_k)
 os.environ["ZOO_CONFIG"] = str(_SESSION_TMP / "empty-zoo.toml")
+# FID features and statistics the tests compute stay in the session's folder, not the user's ~/.cache/zoo
+os.environ["ZOO_FEATURE_CACHE"] = str(_SESSION_TMP / "features")
 (_SESSION_TMP / "empty-zoo.toml").write_text("# tests: no user settings\n")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 

@@ -125,6 +125,27 @@ def update_folder(folder: str | Path, metrics: dict[str, Any]) -> None:
     write(card_content(cfg), folder)
 
 
+def merge_folder_metrics(folder: str | Path, metrics: dict[str, Any]) -> None:
+    """Add ``metrics`` to those the folder's config.json has (another protocol's figures are kept)."""
+    cfg = json.loads((Path(folder) / "config.json").read_text())
+    update_folder(folder, {**(cfg.get("metrics") or {}), **metrics})
+
+
+def protocol_mismatch(expected: dict[str, Any], measured: dict[str, Any]) -> str:
+    """Why a card's FID/KID and a fresh measurement are not comparable ("" when they are): a different sample
+    count, reference split or feature network changes the figure by more than noise."""
+    reasons = []
+    for key, what in (("n_samples", "samples"), ("reference_split", "reference split")):
+        if key in expected and key in measured and expected[key] != measured[key]:
+            reasons.append(f"the card's figures use {expected[key]} {what}, this run {measured[key]}")
+    e_ext, m_ext = str(expected.get("extractor", "")), str(measured.get("extractor", ""))
+    if e_ext and m_ext and e_ext.split(" (")[0] != m_ext.split(" (")[0]:
+        reasons.append(f"the card's figures use {e_ext.split(' (')[0]} features, this run {m_ext.split(' (')[0]}")
+    if reasons:
+        return "; ".join(reasons) + " (pass the card's protocol to compare)"
+    return ""
+
+
 def compare(expected: dict[str, Any], measured: dict[str, Any], rel_tol: float = 0.05) -> list[str]:
     """Differences between a card's metrics and a fresh measurement beyond ``rel_tol`` (FID) / 3 std (KID)."""
     problems = []

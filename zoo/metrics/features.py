@@ -33,22 +33,27 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+def progress_bar(total: int, desc: str, progress: bool | None = None) -> Any:
+    """A tqdm bar on stderr updated after every batch, also for a job of one batch (``progress=False``: None).
+    Redrawn on a terminal; into a log file a line every 30 s."""
+    if progress is False or total <= 0:
+        return None
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit="img", file=sys.stderr, leave=not tty, mininterval=0.5 if tty else 30,
+                ascii=not tty)
+
+
 def extract(extractor: nn.Module, images: torch.Tensor, *, batch_size: int = 200, desc: str = "features",
             progress: bool | None = None) -> torch.Tensor:
     """(n, d) float64 features of ``images`` (uint8, or float in [0, 1]), batch by batch.
 
-    A progress bar with an ETA goes to stderr for jobs of more than one batch (``progress=False``
-    turns it off): redrawn on a terminal, a line every 30 s into a log file.
+    A progress bar with an ETA goes to stderr, updated after every batch (``progress=False`` turns it off):
+    redrawn on a terminal, a line every 30 s into a log file.
     """
     n = len(images)
-    tty = sys.stderr.isatty()
-    show = (progress if progress is not None else True) and n > batch_size
-    bar = None
-    if show:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n, desc=desc, unit="img", file=sys.stderr, leave=not tty, mininterval=0.5 if tty else 30,
-                   ascii=not tty)
+    bar = progress_bar(n, desc, progress)
     out = []
     with torch.inference_mode():
         for i in range(0, n, batch_size):

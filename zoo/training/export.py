@@ -182,7 +182,7 @@ def card_content(config: dict[str, Any]) -> Card:
         how_to_use=generator_snippet(name),
         training_data=training_data,
         training=training,
-        evaluation=_evaluation_text(name, info, metrics),
+        evaluation=_evaluation_text(name, info, metrics, config.get("published")),
         results=_results(metrics, config.get("published"), info),
         notes=tuple([notes] if isinstance(notes, str) else list(notes or ())),
         limitations=(
@@ -217,6 +217,11 @@ def _results(metrics: dict[str, Any], published: dict[str, Any] | None, info: di
     out = [Result("unconditional-image-generation", info["title"], info["hub_id"],
                   str(metrics.get("reference_split", "test")), tuple(measured),
                   task_name="Unconditional image generation")]
+    train_keys = train_protocol_keys(metrics)
+    if train_keys:
+        out.insert(0, Result("unconditional-image-generation", info["title"], info["hub_id"], "train", tuple(
+            Metric(key, float(metrics[key]), str(metrics.get(f"{key}_protocol", ""))) for key in train_keys),
+            task_name="Unconditional image generation"))
     if published:
         quoted = tuple(Metric(key, float(published[key]), f"published {key.upper()}, {published.get('protocol', '')}")
                        for key in ("fid", "kid", "is") if key in published)
@@ -246,9 +251,47 @@ def _comparability_text(metrics: dict[str, Any], info: dict[str, str]) -> str:
     )
 
 
-def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any]) -> str:
+def train_protocol_keys(metrics: dict[str, Any]) -> list[str]:
+    """The FID figures measured against the whole train split's statistics (``fid50k_train`` is the published
+    protocol; ``fid12_train_bf16`` and the like are the same computation at another sample count or
+    precision), the published one first."""
+    keys = [k for k in metrics if f"{k}_protocol" in metrics and k.startswith("fid") and "_train" in k]
+    return sorted(keys, key=lambda k: (k != "fid50k_train", k))
+
+
+def _train_protocol_text(name: str, metrics: dict[str, Any], published: dict[str, Any] | None) -> str:
+    lines = []
+    for key in train_protocol_keys(metrics):
+        base = metrics.get(f"{key}_real_baseline")
+        cmd = str(metrics.get(f"{key}_command", ""))
+        if cmd.startswith("zoo eval "):
+            words = shlex.split(cmd)
+            cmd = shlex.join(["zoo", "eval", name, *words[3:]])
+        pub = (f" | {published['fid']} ({published.get('source', '')})"
+               if published and published.get("fid") is not None and key == "fid50k_train" else " | n/a")
+        lines.append(
+            f"| `{key}` | {float(metrics[key]):.4g} | "
+            f"{f'{float(base):.4g}' if base is not None else 'not measured'}{pub} | `{cmd}` |")
+    if not lines:
+        return ""
+    first = train_protocol_keys(metrics)[0]
+    return (
+        "**FID against the whole train split** (" + str(metrics.get(f"{first}_protocol", "")) + "). With 50,000 "
+        "samples in fp32 this is the published protocol, stored as `fid50k_train`: the figure to compare with "
+        "published tables; any other key below is the same computation at another sample count or precision, "
+        "not comparable with them.\n\n"
+        "| key | FID | real-vs-real baseline (test split vs the same train statistics) | published FID | command |\n"
+        "|---|---|---|---|---|\n" + "\n".join(lines) + "\n\n"
+    )
+
+
+def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any],
+                     published: dict[str, Any] | None = None) -> str:
     if not metrics:
         return "Not evaluated yet: run `zoo eval " + name + " --data DIR` to measure FID and KID."
+    head = _train_protocol_text(name, metrics, published)
+    if "fid" not in metrics:
+        return head.rstrip()
     rows = []
     for key, label in (("fid", "FID"), ("kid", "KID")):
         if key in metrics:
@@ -265,7 +308,7 @@ def _evaluation_text(name: str, info: dict[str, str], metrics: dict[str, Any]) -
     if cmd.startswith("zoo eval "):  # the recorded command, with the registered name for the folder
         words = shlex.split(cmd)
         by_name = shlex.join(["zoo", "eval", name, *words[3:]])
-    return (
+    return head + (
         f"Measured with `{by_name}` (the same on the folder: "
         f"`{cmd or 'zoo eval FOLDER --data DIR'}`): {metrics.get('protocol', '')}.\n\n"
         f"| metric | this generator ({metrics.get('n_samples')} samples vs test) | real-vs-real baseline (train vs test) |\n"
