@@ -145,12 +145,14 @@ def _rank() -> int:
               "all 50,000 training images, stored as fid50k_train; -n changes the sample count, then the figure is "
               "not the published protocol's and is not stored under that key). samples-vs-test: FID/KID of -n "
               "samples against the test split.")
+@click.option("--device", "eval_device", default="cpu", show_default=True,
+              help="Where the generator and the Inception run for --protocol fid50k-train (e.g. cuda).")
 @click.option("--no-baseline", is_flag=True, help="Skip the real-vs-real (train vs test) baseline.")
 @click.option("--write", is_flag=True, help="NAME is a folder: store the metrics in its config.json and card.")
 @click.option("--threads", type=int, default=None)
 def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed: int, n_reference: int | None,
          classifier_dir: str | None,
-         extractor: str | None, precision: str, protocol: str, no_baseline: bool, write: bool,
+         extractor: str | None, precision: str, protocol: str, eval_device: str, no_baseline: bool, write: bool,
          threads: int | None) -> None:  # noqa: A001 (click command name)
     """Recompute FID and KID of NAME (a model name, a folder written by `zoo train`, or
     hf-hub:org/name[@revision]) and compare with its card.
@@ -188,7 +190,8 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
         ds = ds.lower().split("/")[-1].replace("_", "-")
         write = False
     if protocol == "fid50k-train":
-        _eval_fid50k_train(name, G, ds, data, expected, n_samples, seed, precision, no_baseline, write, folder)
+        _eval_fid50k_train(name, G, ds, data, expected, n_samples, seed, precision, no_baseline, write, folder,
+                           eval_device)
         return
     n_samples = 10_000 if n_samples is None else n_samples
     protocol_ = Protocol(n_samples=n_samples, seed=seed, n_reference=n_reference)
@@ -217,7 +220,8 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
 
 
 def _eval_fid50k_train(name: str, G: Any, dataset: str, data: str, expected: dict[str, Any], n_samples: int | None,
-                       seed: int, precision: str, no_baseline: bool, write: bool, folder: Any) -> None:
+                       seed: int, precision: str, no_baseline: bool, write: bool, folder: Any,
+                       device: str = "cpu") -> None:
     """`zoo eval --protocol fid50k-train`: the published protocol's FID, compared with the card's and the paper's."""
     from .metrics.evaluate import merge_folder_metrics
     from .metrics.published_protocol import KEY, PublishedProtocol, evaluate_fid50k_train
@@ -225,7 +229,8 @@ def _eval_fid50k_train(name: str, G: Any, dataset: str, data: str, expected: dic
     # fp32 unless asked: bf16's effect on this protocol's FID was not shown to stay within 0.5% (docs/training.md)
     precision = "fp32" if precision == "auto" else precision
     p = PublishedProtocol(n_samples=50_000 if n_samples is None else n_samples, seed=seed)
-    result = evaluate_fid50k_train(G, dataset, data, p, precision=precision, with_baseline=not no_baseline)
+    result = evaluate_fid50k_train(G, dataset, data, p, precision=precision, with_baseline=not no_baseline,
+                                   device=device)
     published_protocol = p.n_samples == 50_000 and precision == "fp32"
     key = KEY if published_protocol else f"fid{p.n_samples // 1000 if p.n_samples % 1000 == 0 else p.n_samples}" + (
         "k" if p.n_samples % 1000 == 0 else "") + "_train" + ("" if precision == "fp32" else f"_{precision}")

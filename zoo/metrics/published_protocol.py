@@ -77,12 +77,18 @@ def frechet_distance(mu1: torch.Tensor, cov1: torch.Tensor, mu2: torch.Tensor, c
     return float(diff.dot(diff) + torch.trace(cov1.double()) + torch.trace(cov2.double()) - 2 * tr_sqrt)
 
 
+def _device_of(module: nn.Module) -> torch.device:
+    p = next(module.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
 def _extract_into(stats: GaussianStats, extractor: nn.Module, images: torch.Tensor, batch_size: int, desc: str,
                   progress: bool | None) -> None:
     bar = progress_bar(len(images), desc, progress)
+    device = _device_of(extractor)
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
-            x = images[i : i + batch_size]
+            x = images[i : i + batch_size].to(device)
             x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
             stats.update(extractor(x))
             if bar is not None:
@@ -117,15 +123,18 @@ def generator_statistics(G: nn.Module, extractor: nn.Module, p: PublishedProtoco
     """Statistics of ``p.n_samples`` images of ``G``: the same images as ``G.sample(n, seed=seed)`` (sampled
     batch by batch through the generator's own batching, then fed to the extractor)."""
     stats = GaussianStats(int(extractor.num_features))
-    images = G.sample(p.n_samples, seed=p.seed)
+    images = G.sample(p.n_samples, seed=p.seed, device=_device_of(G))
     _extract_into(stats, extractor, images, p.batch_size, "generated samples", progress)
     return stats.mean_cov()
 
 
 def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: PublishedProtocol = PublishedProtocol(),
                           precision: str = "fp32", with_baseline: bool = True,
-                          progress: bool | None = None) -> dict[str, Any]:
-    """``fid50k_train`` of ``G`` and (``with_baseline``) the test split against the same statistics."""
+                          progress: bool | None = None, device: str = "cpu") -> dict[str, Any]:
+    """``fid50k_train`` of ``G`` and (``with_baseline``) the test split against the same statistics.
+
+    ``device``: where the generator and the Inception run (on CUDA in fp32, TF32 is switched off so that
+    the figure is a float32 one)."""
     from ..machine import resolve_precision
     from ..training.data import load_dataset, resolve_data_dir
     from .evaluate import inception_extractor
@@ -136,8 +145,16 @@ def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: Publi
     root = resolve_data_dir(data, dataset)
     train = load_dataset(dataset, root, "train")
     model, name, digest = inception_extractor(precision)
-    prec = resolve_precision(precision)
-    parts = dict(extractor=digest, precision=prec, files=train.files, split="train", n=len(train))
+    prec = resolve_precision(precision, device)
+    if device != "cpu":
+        if device.startswith("cuda") and prec == "fp32":
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+        model = model.to(device)
+        G = G.to(device)
+    # the device is part of the key: a GPU's and a CPU's float32 convolutions round differently
+    parts = dict(extractor=digest, precision=prec, files=train.files, split="train", n=len(train),
+                 device=torch.device(device).type)
     t0 = time.perf_counter()
     mu_t, cov_t = reference_statistics(model, train.images, key_parts=parts, batch_size=p.batch_size,
                                        desc="train statistics (once per machine)", progress=progress)
@@ -152,6 +169,7 @@ def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: Publi
     out[f"{KEY}_n_samples"] = p.n_samples
     out[f"{KEY}_n_train"] = len(train)
     out[f"{KEY}_precision"] = prec
+    out[f"{KEY}_device"] = torch.device(device).type
     out[f"{KEY}_protocol"] = p.describe(name) + (
         "; real-vs-real baseline: the whole test split against the same statistics" if with_baseline else "")
     out[f"{KEY}_seconds"] = round(time.perf_counter() - t0, 1)
