@@ -1,0 +1,124 @@
+"""Training that accumulates: the generator's EMA (recipe ``ema``) and continuing from an exported folder
+(`zoo train --init-from`, zoo.training.loop.InitState), on tiny models and on a real CIFAR-10-layout folder."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from training_tiny import TinyD, TinyG, tiny_images
+from zoo.errors import ConfigError
+from zoo.training import LoopConfig, Recipe, train_gan
+from zoo.training.loop import InitState
+
+torch.set_num_threads(1)
+
+
+def _pair(seed: int = 0):
+    torch.manual_seed(seed)
+    return TinyG(), TinyD()
+
+
+def test_ema_is_the_running_average_of_the_generator(tmp_path: Path) -> None:
+    imgs = tiny_images()
+    recipe = Recipe(loss="hinge", batch_size=16, lr_g=1e-3, lr_d=1e-3, ema=0.5)
+    G, D = _pair()
+    start = {k: v.clone() for k, v in G.named_parameters()}
+    res = train_gan(G, D, imgs, recipe, LoopConfig(steps=1, seed=0, run_dir=tmp_path / "a", progress=False))
+    assert res.G_ema is not None
+    for k, p in res.G_ema.named_parameters():  # one update: 0.5 * start + 0.5 * trained
+        assert torch.allclose(p, 0.5 * start[k] + 0.5 * dict(G.named_parameters())[k], atol=1e-6), k
+    for k, b in res.G_ema.named_buffers():  # batch-norm statistics are the trained generator's
+        assert torch.equal(b, dict(G.named_buffers())[k]), k
+
+
+def test_ema_resumes_exactly(tmp_path: Path) -> None:
+    imgs = tiny_images()
+    recipe = Recipe(loss="hinge", batch_size=16, lr_g=1e-3, lr_d=1e-3, ema=0.9)
+    G1, D1 = _pair()
+    r1 = train_gan(G1, D1, imgs, recipe, LoopConfig(steps=6, seed=1, run_dir=tmp_path / "a", progress=False))
+    G2, D2 = _pair()
+    train_gan(G2, D2, imgs, recipe, LoopConfig(steps=3, seed=1, run_dir=tmp_path / "b", progress=False))
+    G3, D3 = _pair(seed=7)
+    r3 = train_gan(G3, D3, imgs, recipe, LoopConfig(steps=6, seed=1, run_dir=tmp_path / "b", progress=False))
+    assert r1.G_ema is not None and r3.G_ema is not None
+    for k, v in r1.G_ema.state_dict().items():
+        assert torch.equal(v, r3.G_ema.state_dict()[k]), k
+
+
+def test_bad_ema_is_refused() -> None:
+    with pytest.raises(ConfigError, match="ema"):
+        Recipe(ema=1.5)
+
+
+def test_init_state_starts_from_the_weights_and_the_step(tmp_path: Path) -> None:
+    imgs = tiny_images()
+    recipe = Recipe(loss="hinge", batch_size=16, lr_g=1e-3, lr_d=1e-3)
+    G0, D0 = _pair()
+    train_gan(G0, D0, imgs, recipe, LoopConfig(steps=4, seed=1, run_dir=None, progress=False))
+    init = InitState(generator=G0.state_dict(), discriminator=D0.state_dict(), step=4)
+    G, D = _pair(seed=5)
+    res = train_gan(G, D, imgs, recipe, LoopConfig(steps=4, seed=1, run_dir=tmp_path / "c", progress=False),
+                    init=init)
+    assert res.resumed_from == 4  # nothing to train: the weights are the folder's
+    for a, b in ((G0, G), (D0, D)):
+        for k, v in a.state_dict().items():
+            assert torch.equal(v, b.state_dict()[k]), k
+    res = train_gan(G, D, imgs, recipe, LoopConfig(steps=6, seed=1, run_dir=tmp_path / "d", progress=False,
+                                                   log_every=1), init=init)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "d" / "log.jsonl").read_text().splitlines()]
+    assert steps == [5, 6]
+
+
+def _tiny_cifar(root: Path, per_batch: int = 64) -> Path:
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        data = rng.integers(0, 256, size=(per_batch, 3 * 32 * 32), dtype=np.uint8)
+        with open(folder / name, "wb") as f:
+            pickle.dump({b"data": data, b"labels": [int(x) for x in rng.integers(0, 10, per_batch)]}, f)
+    return root
+
+
+def test_zoo_train_init_from_an_exported_folder_continues_it(tmp_path: Path) -> None:
+    """Exported with its training state, a folder continues where it stopped: the same weights as one longer
+    run up to the optimiser (which restarts), the step count and wall time carried on, the card saying so."""
+    from safetensors.torch import load_file
+
+    from zoo.cli_train import train
+
+    data = _tiny_cifar(tmp_path / "data")
+    common = ["dcgan", "--data", str(data), "--dataset", "cifar10", "--set", "ngf=4", "--set", "ndf=4",
+              "--set", "nz=8", "--set", "batch_size=16", "--set", "ema=0.9", "--no-progress", "--threads", "1"]
+    first = tmp_path / "first"
+    r = CliRunner().invoke(train, common + ["--out", str(first), "--run-dir", str(tmp_path / "r1"), "--steps", "3"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    state = load_file(str(first / "training_state.safetensors"))
+    assert any(k.startswith("generator.") for k in state) and any(k.startswith("discriminator.") for k in state)
+    published = load_file(str(first / "model.safetensors"))
+    raw = {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
+    assert published.keys() == raw.keys()
+    assert any(not torch.equal(published[k], raw[k]) for k in raw)  # the published generator is the EMA
+
+    second = tmp_path / "second"
+    r = CliRunner().invoke(train, common + ["--out", str(second), "--run-dir", str(tmp_path / "r2"), "--steps", "5",
+                                            "--init-from", str(first)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    cfg = json.loads((second / "config.json").read_text())
+    assert cfg["training"]["steps"] == 5
+    assert cfg["training"]["continued_from"]
+    log = [json.loads(x) for x in (tmp_path / "r2" / "log.jsonl").read_text().splitlines()]
+    assert log and log[0]["step"] > 3  # continued at step 4, not 1
+
+    other = tmp_path / "other"
+    r = CliRunner().invoke(train, common + ["--set", "ngf=8", "--out", str(other), "--run-dir", str(tmp_path / "r3"),
+                                            "--steps", "4", "--init-from", str(first)])
+    assert r.exit_code != 0 and "config" in str(r.output + str(r.exception))
