@@ -81,6 +81,8 @@ def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any],
         "training": {k: v for k, v in summary.items() if k not in ("architecture", "config", "recipe", "recipe_name", "dataset")},
         "metrics": {},
     }
+    if training_state:
+        config["training_state"] = {"file": TRAINING_STATE_FILE, "modules": sorted(training_state)}
     old = out / "config.json"
     if old.exists():  # keep metrics measured before, if the weights are the same run's
         prev = json.loads(old.read_text())
@@ -140,8 +142,14 @@ def card_content(config: dict[str, Any]) -> Card:
     summary = (
         f"A {arch.upper()} generator trained by the zoo on {info['title']} at {size}x{size} pixels, "
         f"{channels} channel(s), built from the `{arch}` architecture with config "
-        f"`{json.dumps(cfg, sort_keys=True)}`. This repository holds the generator only (float32 "
-        "safetensors); the discriminator was used for training and is not published."
+        f"`{json.dumps(cfg, sort_keys=True)}`. "
+        + (f"`model.safetensors` holds the generator{' (the exponential moving average of its weights, decay ' + str(rec['ema']) + ')' if rec.get('ema') else ''} "
+           f"in float32; `{config['training_state']['file']}` holds the state training continues from "
+           f"({', '.join(config['training_state']['modules'])}, under those prefixes; the generator there is the raw, "
+           "not averaged, one): `zoo train ... --init-from` reads it."
+           if config.get("training_state") else
+           "This repository holds the generator only (float32 safetensors); the discriminator was used for "
+           "training and is not published.")
     )
     resized = (f", resized to {size}x{size} (bilinear, antialiased)" if size and ds != "cifar10" else "")
     training_data = (
