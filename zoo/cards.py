@@ -80,9 +80,43 @@ def _yaml_bounded(text: str, limits: Limits, path: str | None) -> Any:
         if node is None:
             return None
         _check_node_graph(node, limits, where)
-        return loader.construct_document(node)
+        try:
+            return loader.construct_document(node)
+        except (ValueError, OverflowError, TypeError) as e:
+            # a value YAML resolves but Python cannot hold: an impossible date (2021-02-30, hour 25),
+            # an integer past Python's digit limit. This card's error, never a traceback.
+            line, text = _bad_scalar(node)
+            what = f" {text!r}" if text else ""
+            raise CardError(f"the front matter holds a value that cannot be read{what}: {e}. Fix the value "
+                            "(a real date and time, a number of at most 4,300 digits) or quote it as text",
+                            path=path, line=line) from e
     finally:
         loader.dispose()
+
+
+def _bad_scalar(root: yaml.Node) -> tuple[int | None, str]:
+    """(line in the card, text) of the first scalar of ``root`` that cannot be constructed."""
+    probe = yaml.SafeLoader("")
+    seen: set[int] = set()
+    stack = [root]
+    try:
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.ScalarNode):
+                try:
+                    probe.construct_object(node, deep=True)
+                except (ValueError, OverflowError, TypeError):
+                    return node.start_mark.line + 2, node.value[:40] + ("..." if len(node.value) > 40 else "")
+                except yaml.YAMLError:
+                    pass
+            else:
+                stack.extend(reversed(_children(node)))
+    finally:
+        probe.dispose()
+    return None, ""
 
 
 def _check_node_graph(root: yaml.Node, limits: Limits, where: str) -> None:

@@ -1,0 +1,111 @@
+"""Hardening, third round (issue 22): bad card values isolated, sizes before hashes, timeouts that
+hold, noisy and slow plugins, typed errors for bad training data and stylize inputs.
+
+One section per item of the issue; each test reproduces what the probe found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+from tinyplugin import install_model_module, make_repo, plugin_source
+
+import zoo
+from zoo import errors, hub
+from zoo.cli import cli
+
+
+def run(*args, ok=True):
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def tiny(tmp_path, fake_plugins):
+    """The tiny model in a folder mirror, registered by a fake plugin."""
+    repo = make_repo(tmp_path / "src")
+    site = fake_plugins({"tiny": plugin_source(repo)})
+    install_model_module(site)
+    return repo
+
+
+# -- 1. one bad card value is that card's error ------------------------------------------------
+
+BAD_VALUES = {
+    "impossible-date": "date: 2021-02-30",
+    "hour-25": "trained: 2021-01-01 25:00:00",
+    "huge-integer": "steps: " + "9" * 5000,
+}
+
+
+def _spoil_card(readme: Path, line: str) -> int:
+    """Put ``line`` into the card's front matter (after 'license:'); returns its line number."""
+    lines = readme.read_text().splitlines(keepends=True)
+    at = next(i for i, x in enumerate(lines) if x.startswith("license:")) + 1
+    lines.insert(at, line + "\n")
+    readme.write_text("".join(lines))
+    return at + 1
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_VALUES))
+def test_a_bad_card_value_is_a_card_error_with_its_line(tmp_path, kind):
+    from zoo.cards import check_card, parse_card
+
+    readme = make_repo(tmp_path / "r").folder / "README.md"
+    line = _spoil_card(readme, BAD_VALUES[kind])
+    with pytest.raises(errors.CardError) as e:
+        parse_card(readme.read_text(), str(readme))
+    assert e.value.line == line and "cannot be read" in str(e.value) and "quote it" in str(e.value)
+    assert [p.line for p in check_card(readme.read_text(), str(readme))] == [line]
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_VALUES))
+def test_zoo_card_and_catalog_isolate_one_bad_card(tiny, tmp_path, monkeypatch, kind):
+    line = _spoil_card(tiny.folder / "README.md", BAD_VALUES[kind])
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ZOO_MIRRORS", f"{tmp_path / 'src'}{os.pathsep}@cards")
+    r = run("card", "tiny.test", ok=False)
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert f"README.md:{line}:" in r.output and "cannot be read" in r.output
+    assert "Error: " in r.output
+    run("card", "dcgan.mnist")  # every other card still renders
+
+    out = tmp_path / "site"
+    r = run("catalog", "-o", out)
+    pages = {p.stem for p in (out / "models").glob("*.html")}
+    assert {"tiny.test", "dcgan.mnist", "adain.zoo"} <= pages, pages
+    bad = (out / "models" / "tiny.test.html").read_text()
+    assert 'id="card-problem"' in bad and "cannot be read" in bad
+    assert 'id="card-problem"' not in (out / "models" / "dcgan.mnist.html").read_text()
+    assert "tiny.test" in (out / "index.html").read_text()
+
+
+def test_zoo_serve_with_a_bad_card_serves_every_page(tiny, tmp_path):
+    _spoil_card(tiny.folder / "README.md", BAD_VALUES["impossible-date"])
+    env = dict(os.environ, HF_HUB_OFFLINE="1", ZOO_MIRRORS=f"{tmp_path / 'src'}{os.pathsep}@cards",
+               PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen([sys.executable, "-c", "from zoo.cli import main; main()", "serve", "--port", "0"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "serving the catalog at" in line, line + proc.stderr.read()
+        url = line.split(" at ", 1)[1].split()[0]
+        base = url.rsplit("/", 1)[0]
+        assert "tiny.test" in urllib.request.urlopen(url, timeout=30).read().decode()
+        page = urllib.request.urlopen(f"{base}/models/tiny.test.html", timeout=30).read().decode()
+        assert 'id="card-problem"' in page
+        assert urllib.request.urlopen(f"{base}/models/dcgan.mnist.html", timeout=30).status == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
