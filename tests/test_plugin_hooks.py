@@ -97,7 +97,8 @@ def test_builtins_register_the_losses_through_the_hook():
     losses = get_host().registry.losses
     assert {n: r.plugin for n, r in losses.items()} == {
         "bce-nonsaturating": "gan", "bce-minimax": "gan", "wasserstein": "wgan", "wasserstein-gp": "wgan",
-        "hinge": "sngan"}
+        "hinge": "sngan", "adain-content": "adain", "adain-style": "adain"}
+    assert {n for n, r in losses.items() if r.kind != "adversarial"} == {"adain-content", "adain-style"}
     assert "loss:hinge" in status("sngan").provides
     # every loss name a committed recipe or card uses still resolves
     from zoo.training.losses import get_loss
@@ -387,10 +388,12 @@ def test_train_without_a_discriminator_says_what_to_add(fake_plugins, tmp_path):
     assert r.exit_code == 1
     assert "components={'discriminator': 'your_package.model:build_discriminator'}" in r.output
     assert "broken" not in r.output and "docs/plugins.md" in r.output
-    with pytest.raises(zoo.errors.NotTrainableError):
-        from zoo.training.run import check_trainable
+    from zoo.training.run import check_trainable
 
-        check_trainable(zoo.model_info("adain").architecture)
+    # AdaIN trains through its trainer component now; an architecture with neither is refused
+    check_trainable(zoo.model_info("adain").architecture)
+    with pytest.raises(zoo.errors.NotTrainableError, match=r"components=\{'trainer'"):
+        check_trainable(zoo.model_info("vgg16").architecture)
 
 
 def test_train_refuses_an_unknown_recipe_before_reading_data(tmp_path):

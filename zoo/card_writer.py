@@ -162,6 +162,15 @@ def generator_snippet(name: str, *, cli: bool = True) -> str:
     return text + (f"\n\nor `zoo sample {name} -n 64 --seed 0 -o grid.png`." if cli else "")
 
 
+def stylizer_snippet(name: str, *, cli: bool = True) -> str:
+    """The How-to-use text of a style-transfer model registered as ``name`` (the stylize contract of
+    docs/plugins.md: paths, PIL images or tensors in; the same kind out)."""
+    text = (f'```python\nimport zoo\n\nmodel = zoo.load("{name}")\n'
+            'image = model.stylize("photo.jpg", "painting.jpg", alpha=1.0)   # a PIL image\n'
+            'image.save("out.png")\n```')
+    return text + (f"\n\nor `zoo stylize photo.jpg painting.jpg --model {name} -o out.png`." if cli else "")
+
+
 def _description(card: Card) -> str:
     parts = [card.summary.strip()]
     if card.architecture:

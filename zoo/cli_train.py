@@ -21,8 +21,10 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(builder config, recipe overrides) from --config JSON (or @file) and --set key=value pairs."""
+def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...],
+                   trainer: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(builder config, recipe overrides) from --config JSON (or @file) and --set key=value pairs; the recipe
+    settings are the GAN recipe's, or those of the architecture's ``trainer`` component when it has one."""
     from .training.recipes import _SYNONYMS, Recipe
 
     given: dict[str, Any] = {}
@@ -40,7 +42,12 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) ->
         if not sep:
             raise ConfigError(f"--set takes key=value, got {item!r}")
         given[key.strip()] = _parse_value(value.strip())
-    recipe_keys = {f.name for f in dataclasses.fields(Recipe)} | set(_SYNONYMS) | {"lr"}
+    if trainer is not None:
+        shown = sorted(trainer.setting_names())
+        recipe_keys = set(shown)
+    else:
+        shown = sorted(f.name for f in dataclasses.fields(Recipe))
+        recipe_keys = set(shown) | set(_SYNONYMS) | {"lr"}
     config, recipe = {}, {}
     for key, value in given.items():
         if key in arch.schema:
@@ -49,8 +56,8 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) ->
             recipe[key.removeprefix("recipe.")] = value
         else:
             raise ConfigError(
-                f"{key!r} is neither a config key of {arch.name!r} ({sorted(arch.schema)}) nor a recipe "
-                f"setting ({sorted(f.name for f in dataclasses.fields(Recipe))})"
+                f"{key!r} is neither a config key of {arch.name!r} ({sorted(arch.schema)}) nor a "
+                f"{'trainer' if trainer is not None else 'recipe'} setting ({shown})"
             )
     return config, recipe
 
@@ -58,15 +65,20 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) ->
 @click.command()
 @click.argument("arch")
 @click.option("--data", "data", required=True, type=click.Path(exists=True, file_okay=True),
-              help="Folder with the dataset files (IDX .gz for MNIST/Fashion-MNIST; CIFAR-10 tarball or JPEG zip).")
-@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist", "cifar10"]), required=True)
+              help="Folder with the dataset files (IDX .gz for MNIST/Fashion-MNIST; CIFAR-10 tarball or JPEG zip); "
+                   "for a trainer component, what it reads (style transfer: a folder with style/ and content/).")
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist", "cifar10"]), default=None,
+              help="The image dataset of a GAN (required for GANs).")
 @click.option("--config", "config_json", default=None, help="Builder config as JSON, or @file.json.")
 @click.option("--set", "sets", multiple=True, help="key=value for a config key or a recipe setting (repeatable).")
 @click.option("--recipe", "recipe_name", default=None,
               help="A named recipe of the architecture, its own or one another plugin registers for it "
                    "(default: its default; `zoo info ARCH` lists them).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The Hub-repo folder to write.")
-@click.option("--steps", type=int, default=2000, show_default=True, help="Generator updates.")
+@click.option("--steps", type=int, default=2000, show_default=True,
+              help="Updates (a GAN's: generator updates).")
+@click.option("--minutes", type=float, default=None,
+              help="A time budget: stop cleanly after it (checkpoint and export); --steps is the other bound.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None,
               help="Checkpoints, log.jsonl and sample grids (default runs/<out name>); a run resumes from it.")
@@ -83,32 +95,44 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...]) ->
                    "the run dir has no checkpoint: its generator, its discriminator and EMA when it kept them "
                    "(training_state.safetensors), and its step count; the optimisers start afresh.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def train(arch: str, data: str, dataset: str, config_json: str | None, sets: tuple[str, ...], recipe_name: str | None,
-          out: str, steps: int, seed: int, run_dir: str | None, sample_every: int, checkpoint_every: int,
-          threads: int | None, device: str, precision: str, channels_last: bool, init_from: str | None,
-          no_progress: bool) -> None:
-    """Train ARCH on a dataset with its paper's recipe and write a Hub-repo folder to --out.
+def train(arch: str, data: str, dataset: str | None, config_json: str | None, sets: tuple[str, ...],
+          recipe_name: str | None, out: str, steps: int, minutes: float | None, seed: int, run_dir: str | None,
+          sample_every: int, checkpoint_every: int, threads: int | None, device: str, precision: str,
+          channels_last: bool, init_from: str | None, no_progress: bool) -> None:
+    """Train ARCH with its trainer and its paper's recipe, and write a Hub-repo folder to --out.
 
-    Runs data-parallel under torchrun (gloo on CPU): torchrun --nproc-per-node 2 -m zoo.cli train ...
+    The architecture's trainer component runs (a GAN: the adversarial trainer against its discriminator;
+    AdaIN: its perceptual decoder step) through the zoo's one training mechanism: checkpoint and resume from
+    --run-dir, progress, log.jsonl, --precision, --channels-last, and the export whose card the card writer
+    writes. Runs data-parallel under torchrun (gloo on CPU): torchrun --nproc-per-node 2 -m zoo.cli train ...
     """
     from .training.recipes import architecture_recipe
-    from .training.run import TrainJob, check_trainable, get_architecture, run_training
+    from .training.run import TrainJob, check_trainable, get_architecture, job_settings, run_training, trainer_class
 
     record = get_architecture(arch)
     check_trainable(record)
-    config, recipe = split_settings(record, config_json, sets)
-    architecture_recipe(record, recipe_name, **recipe)  # an unknown recipe or loss is said before the data loads
+    component = trainer_class(record)
+    config, recipe = split_settings(record, config_json, sets, component)
+    # an unknown recipe or loss is said before the data loads
+    if component is None:
+        if dataset is None:
+            raise ConfigError(f"training the GAN {record.name!r} needs --dataset (mnist, fashion-mnist or cifar10)")
+        architecture_recipe(record, recipe_name, **recipe)
+    else:
+        job_settings(record, TrainJob(arch=record.name, dataset=dataset, data=Path(data), out=Path(out), steps=steps,
+                                      recipe_name=recipe_name, recipe_overrides=recipe))
     argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith(("zoo", "cli.py", "__main__.py")) else sys.argv[1:]
     command = "zoo " + " ".join(shlex.quote(a) for a in argv) if argv and argv[0] == "train" else \
-        "zoo train " + shlex.join([arch, "--data", data, "--dataset", dataset, "--out", out, "--steps", str(steps),
-                                   "--seed", str(seed)] + [x for s in sets for x in ("--set", s)])
+        "zoo train " + shlex.join([arch, "--data", data] + (["--dataset", dataset] if dataset else [])
+                                  + ["--out", out, "--steps", str(steps), "--seed", str(seed)]
+                                  + [x for s in sets for x in ("--set", s)])
     job = TrainJob(
         arch=record.name, dataset=dataset, data=Path(data), out=Path(out), steps=steps, seed=seed,
         config=config, recipe_name=recipe_name, recipe_overrides=recipe,
         run_dir=Path(run_dir) if run_dir else None, sample_every=sample_every,
         checkpoint_every=checkpoint_every, threads=threads, progress=not no_progress,
         command=command, device=device, precision=precision, channels_last=channels_last,
-        init_from=Path(init_from) if init_from else None,
+        init_from=Path(init_from) if init_from else None, minutes=minutes,
     )
     summary = run_training(job)
     if summary.get("world_size", 1) == 1 or _rank() == 0:

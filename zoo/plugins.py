@@ -26,6 +26,7 @@ import dataclasses
 import importlib
 import json
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -38,6 +39,7 @@ import pluggy
 from . import hookspecs
 from .config import Settings, load_settings
 from .errors import ConfigError, ReentrantCallError, ReservedCommandError, ReservedNameError, ZooError
+from .plugin_guard import bounded_import, report_slow, stdout_to_stderr
 from .registry import Architecture, Command, Loss, Record, Registry, TrainingRecipe, Weights
 
 OWN_DISTRIBUTION = "zoo-models"
@@ -279,11 +281,16 @@ def load_plugins(settings: Settings | None = None) -> PluginHost:
         ):
             status.state = "disabled"
             continue
+        started = time.monotonic()
         try:
-            module = _isolated(ep.load)
-            if not isinstance(module, ModuleType):
-                module = _isolated(importlib.import_module, ep.module)
-            _register_plugin(pm, registry, status, module, reserved, host_commands)
+            # its stdout goes to stderr (attributed), its import is bounded in time (zoo/plugin_guard.py)
+            with stdout_to_stderr(name):
+                module = bounded_import(name, ep.value, lambda ep=ep: _isolated(ep.load), settings.plugin_timeout,
+                                        _mark_loading)
+                if not isinstance(module, ModuleType):
+                    module = _isolated(importlib.import_module, ep.module)
+                _register_plugin(pm, registry, status, module, reserved, host_commands)
+            report_slow(name, ep.value, time.monotonic() - started)
         except Exception as exc:  # a broken plugin must not break the host
             status.state = "broken"
             status.error = _short_error(exc)
@@ -356,7 +363,7 @@ def check_imports(host: PluginHost) -> list[ImportProblem]:
             todo.append((w.plugin, f"derive function of {w.name!r}", w.derive, "callable"))
     for loss in sorted(reg.losses.values(), key=lambda r: r.name):
         todo += [(loss.plugin, f"{which} function of loss {loss.name!r}", getattr(loss, which), "callable")
-                 for which in ("d", "g")]
+                 for which in (("d", "g") if loss.kind == "adversarial" else ("fn",))]
     for c in sorted(reg.commands.values(), key=lambda c: c.name):
         todo.append((c.plugin, f"command {c.name!r}", c.command, "click"))
     problems = []
@@ -404,6 +411,11 @@ def get_host() -> PluginHost:
             finally:
                 _loading.active = False
         return _host
+
+
+def _mark_loading() -> None:
+    """Mark this thread (a plugin's import worker) as loading plugins: a call back into the API is refused."""
+    _loading.active = True
 
 
 def reset_host() -> None:

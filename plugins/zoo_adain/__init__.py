@@ -49,6 +49,8 @@ RECIPES = {
         "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
         "max_iter": 160000,
         "train": "decoder",  # the encoder is fixed
+        # the losses by role, registered through the loss hook (register_losses below)
+        "losses": {"content": "adain-content", "style": "adain-style"},
     },
 }
 
@@ -107,10 +109,23 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
                 "alpha blending of the features, interpolation as a weighted sum of AdaIN outputs."
             ),
             converters={"naoto0804": "zoo_adain.convert:from_naoto0804"},
+            # `zoo train adain` runs this trainer through the zoo's training mechanism
+            components={"trainer": "zoo_adain.trainer:AdaINTrainer"},
             recipes=RECIPES,
             default_recipe="paper",
         )
     )
+
+
+@zoo.hookimpl
+def register_losses(register):  # type: ignore[no-untyped-def]
+    # perceptual losses (one function each) that AdaIN's trainer finds by name; another trainer may use them
+    register(zoo.Loss("adain-content", kind="perceptual", fn="zoo_adain.train:content_loss", paper=PAPER,
+                      description="MSE of the output's relu4_1 features against the AdaIN target: "
+                                  "fn(out_feat, target)"))
+    register(zoo.Loss("adain-style", kind="perceptual", fn="zoo_adain.train:style_loss", paper=PAPER,
+                      description="sum over relu1_1..relu4_1 of the MSE of channel means plus that of channel "
+                                  "stds: fn(out_feats, style_feats), lists of (n, C, H, W) features"))
 
 
 @zoo.hookimpl

@@ -14,11 +14,17 @@ lr / (1 + lr_decay * step). Images are resized so that the shorter side is
 ``resize`` and cropped at random to ``crop`` x ``crop``: the paper uses 512 and
 256; on a CPU we use smaller values and the card says so.
 
-Run (writes checkpoints under OUT; stops cleanly at --minutes or --steps and
-can resume from OUT/checkpoint.pt):
+Run it as any zoo architecture is trained, through the zoo's one training mechanism
+(checkpoint and resume, progress, bf16, channels_last, DDP, export with the card writer;
+the step is :class:`zoo_adain.trainer.AdaINTrainer`):
 
-    python -m zoo_adain.train --encoder random-scaled --out runs/adain/random-scaled \
-        --content-dir $ZOO_DATA_DIR/style-transfer/content --style-dir $ZOO_DATA_DIR/style-transfer/style
+    zoo train adain --data $ZOO_DATA_DIR/style-transfer --out out/adain-mine --steps 5000 \
+        --set resize=256 --set crop=128 --precision bf16 --channels-last
+
+``python -m zoo_adain.train`` is kept as a thin alias with the old flags: it parses them
+into a :class:`TrainConfig` and runs the same trainer (``train``); its ``export`` writes a
+run folder's model as a Hub-repo folder. This module holds the helpers the trainer uses
+(crop pools, encoders, losses, decoder init, the export format).
 
 This module imports torch; the plugin's registration never imports it.
 """
@@ -231,7 +237,13 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
     return (x[:, :, 1:] - x[:, :, :-1]).pow(2).mean() + (x[..., 1:] - x[..., :-1]).pow(2).mean()
 
 
+def content_loss(out_feat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The paper's content loss: MSE of the output's last-layer features against the AdaIN target."""
+    return F.mse_loss(out_feat, target)
+
+
 def style_loss(out_feats: Sequence[torch.Tensor], style_feats: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The paper's style loss: over the layers, MSE of the channel means plus MSE of the channel stds."""
     total = out_feats[0].new_zeros(())
     for o, s in zip(out_feats, style_feats):
         om, os_ = mean_std(o)
@@ -485,20 +497,9 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr / (1.0 + cfg.lr_decay * step)
 
 
-@dataclass
-class StepLog:
-    step: int
-    loss: float
-    content: float
-    style: float
-    lr: float
-    seconds: float
-    phase: str = "adain"
-
-
-def warmup_step(encoder: nn.Sequential, decoder: nn.Module, opt: torch.optim.Optimizer,
+def warmup_step(encoder: nn.Module, decoder: nn.Module, opt: torch.optim.Optimizer,
                 content: torch.Tensor, cfg: TrainConfig) -> float:
-    """One autoencoder step: pixel MSE of decoder(relu4_1(c)) against c."""
+    """One autoencoder step: pixel MSE of decoder(relu{depth}_1(c)) against c (the trainer's warm-up)."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
         with torch.no_grad():
             f = enc_features(encoder, content, cfg.depth)[-1]
@@ -538,7 +539,7 @@ def train_step(
         out_feats = [f / sc for f, sc in zip(out_feats, scales)]
         style_feats = [f / sc for f, sc in zip(style_feats, scales)]
         goal = target / scales[-1]
-    lc = F.mse_loss(out_feats[-1], goal)
+    lc = content_loss(out_feats[-1], goal)
     ls = style_loss(out_feats, style_feats)
     loss = cfg.content_weight * lc + cfg.style_weight * ls
     if cfg.tv_weight:
@@ -570,155 +571,25 @@ def feature_scales(encoder: nn.Module, images: torch.Tensor, depth: int = 4) -> 
     return [f.mean().clamp_min(1e-6).reshape(1, 1, 1, 1) for f in feats]
 
 
-def save_checkpoint(out: Path, decoder: nn.Module, opt: torch.optim.Optimizer, step: int, rng: random.Random,
-                    encoder: nn.Sequential, cfg: TrainConfig) -> None:
-    """Write decoder.safetensors, encoder.safetensors and checkpoint.pt (optimizer, step, rng) atomically."""
-    from safetensors.torch import save_file
+def train(cfg: TrainConfig, *, print_fn=print, losses: dict[str, str] | None = None) -> list[dict[str, float]]:
+    """Train (or resume from ``cfg.out``/checkpoint.pt) the decoder with :class:`zoo_adain.trainer.AdaINTrainer`
+    on the zoo's training mechanism (zoo.training.run_loop); returns the records logged by this call
+    (every ``cfg.log_every`` steps and the last). `zoo train adain` is the command-line way to the same."""
+    from zoo.training.engine import LoopConfig, run_loop
 
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {"step": str(step), "encoder": cfg.encoder}
-    for name, state in (("decoder", decoder.state_dict()), ("encoder", encoder_state(encoder))):
-        tmp = out / f"{name}.safetensors.tmp"
-        save_file({k: v.detach().contiguous() for k, v in state.items()}, str(tmp), metadata=meta)
-        tmp.replace(out / f"{name}.safetensors")
-    ckpt = {"step": step, "optimizer": opt.state_dict(), "rng": json.dumps(rng.getstate()),
-            "torch_rng": torch.get_rng_state()}
-    tmp = out / "checkpoint.pt.tmp"
-    torch.save(ckpt, tmp)
-    tmp.replace(out / "checkpoint.pt")
-    cfg_d = asdict(cfg)
-    cfg_d = json.loads(json.dumps(cfg_d))  # tuples -> lists
-    (out / "train_config.json").write_text(json.dumps(cfg_d, indent=2) + "\n")
-
-
-def _rng_from_json(s: str) -> random.Random:
-    state = json.loads(s)
-    rng = random.Random()
-    rng.setstate((state[0], tuple(state[1]), state[2]))
-    return rng
-
-
-def train(cfg: TrainConfig, *, print_fn=print) -> list[StepLog]:
-    """Train (or resume) the decoder; returns the step logs of this call."""
-    from safetensors.torch import load_file
+    from .trainer import AdaINTrainer
 
     torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
     out = Path(cfg.out)
-    encoder = build_encoder(cfg)
-    decoder = new_decoder(cfg.seed, cfg.depth, cfg.decoder_width)
-    if cfg.channels_last:
-        decoder = decoder.to(memory_format=torch.channels_last)
-        encoder = encoder.to(memory_format=torch.channels_last)
-    first = next(m for m in decoder.modules() if isinstance(m, nn.Conv2d))
-    first_ids = {id(first.weight), id(first.bias)}
-    opt = torch.optim.Adam([
-        {"params": [p_ for p_ in decoder.parameters() if id(p_) not in first_ids], "lr_scale": 1.0},
-        {"params": [first.weight, first.bias], "lr_scale": cfg.first_lr_scale},
-    ], lr=cfg.lr)
-    rng = random.Random(cfg.seed)
-    step = 0
-    if (out / "checkpoint.pt").exists():
-        decoder.load_state_dict(load_file(str(out / "decoder.safetensors")))
-        saved_enc = load_file(str(out / "encoder.safetensors"))
-        now = encoder_state(encoder)
-        if any(not torch.equal(saved_enc[k], now[k]) for k in now):
-            raise ValueError(f"{out} was trained with a different encoder than --encoder {cfg.encoder}; use another --out")
-        ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
-        opt.load_state_dict(ckpt["optimizer"])
-        step = int(ckpt["step"])
-        rng = _rng_from_json(ckpt["rng"])
-        torch.set_rng_state(ckpt["torch_rng"])
-        print_fn(f"resumed {out} at step {step}")
-    elif cfg.init_decoder:
-        state = load_file(cfg.init_decoder)
-        if any(k.startswith("decoder.") for k in state):  # an exported model.safetensors (decoder.*, maybe encoder.*)
-            state = {k[len("decoder."):]: v for k, v in state.items() if k.startswith("decoder.")}
-        decoder.load_state_dict(state)
-        print_fn(f"decoder initialised from {cfg.init_decoder}")
-    content_pool, style_pool = load_pools(cfg)
-    if step == 0 and cfg.init_decoder and cfg.revive_dead:
-        vrng = random.Random(cfg.seed + 3)
-        with torch.no_grad():
-            cb, sb = content_pool.sample(16, vrng), style_pool.sample(16, vrng)
-            t = adain(enc_features(encoder, cb, cfg.depth)[-1].float(), enc_features(encoder, sb, cfg.depth)[-1].float())
-        rep_ = revive_dead_channels(decoder, torch.cat([t, enc_features(encoder, cb, cfg.depth)[-1].float()]), cfg.seed)
-        print_fn(f"revived dead decoder channels (conv, dead, of): {rep_}")
-    # a fixed batch of AdaIN targets (own generator: the training stream is unchanged), for
-    # the data-dependent init and the dead-channel log written at every save
-    mrng = random.Random(cfg.seed + 4)
-    with torch.no_grad():
-        mc, ms = content_pool.sample(8, mrng), style_pool.sample(8, mrng)
-        monitor = adain(enc_features(encoder, mc, cfg.depth)[-1].float(), enc_features(encoder, ms, cfg.depth)[-1].float())
-    if step == 0 and cfg.data_init and not cfg.init_decoder:
-        factors = calibrate_decoder(decoder, monitor)
-        print_fn(f"decoder convs rescaled on training targets by {[round(f, 4) for f in factors]}")
-    scales = None
-    if cfg.normalise_features:
-        sc_path = out / "feature_scales.safetensors"
-        if sc_path.is_file():
-            sc = load_file(str(sc_path))
-            scales = [sc[f"relu{i + 1}_1"] for i in range(cfg.depth)]
-        else:
-            # a fixed sample of training crops (own generator: the training stream is unchanged)
-            srng = random.Random(cfg.seed + 2)
-            calib = torch.cat([content_pool.sample(16, srng), style_pool.sample(16, srng)])
-            scales = feature_scales(encoder, calib, cfg.depth)
-            from safetensors.torch import save_file
-
-            out.mkdir(parents=True, exist_ok=True)
-            save_file({f"relu{i + 1}_1": t.contiguous() for i, t in enumerate(scales)}, str(sc_path))
-        print_fn(f"features divided per layer by {[round(float(t), 3) for t in scales]} before the losses")
-    print_fn(f"content: {len(content_pool.tensors)} images {content_pool.names}; "
-             f"style: {len(style_pool.tensors)} images {style_pool.names}; held out "
-             f"{(*HELD_OUT_CONTENT, *cfg.held_out_content)} {(*HELD_OUT_STYLES, *cfg.held_out_styles)}")
-    decoder.train()
-    logs: list[StepLog] = []
-    t0 = time.time()
-    log_f = (out.mkdir(parents=True, exist_ok=True), open(out / "log.jsonl", "a"))[1]
-    try:
-        while step < cfg.steps:
-            for g in opt.param_groups:
-                g["lr"] = lr_at(cfg, step) * g.get("lr_scale", 1.0)
-            c = content_pool.sample(cfg.batch_size, rng)
-            if cfg.warmup_steps and step == cfg.warmup_steps:
-                # Adam's second moments from the warm-up's pixel loss are orders of magnitude
-                # smaller than the feature losses' gradients: keeping them makes the first
-                # steps huge and kills the decoder's ReLUs (seen: a constant output). Start afresh.
-                opt.state.clear()
-            if step < cfg.warmup_steps:
-                rec_loss = warmup_step(encoder, decoder, opt, c, cfg)
-                step += 1
-                rec = StepLog(step, rec_loss, float("nan"), float("nan"), lr_at(cfg, step - 1), time.time() - t0, "warmup")
-                lc = ls = float("nan")
-            else:
-                s = style_pool.sample(cfg.batch_size, rng)
-                lc, ls = train_step(encoder, decoder, opt, c, s, cfg, scales)
-                step += 1
-                rec = StepLog(step, cfg.content_weight * lc + cfg.style_weight * ls, lc, ls, lr_at(cfg, step - 1), time.time() - t0)
-            logs.append(rec)
-            log_f.write(json.dumps(asdict(rec)) + "\n")
-            if not math.isfinite(rec.loss):
-                raise FloatingPointError(f"loss became {rec.loss} at step {step}; lower --lr")
-            if step % cfg.log_every == 0:
-                log_f.flush()
-                print_fn(f"step {step} {rec.phase} loss {rec.loss:.4f} content {lc:.4f} style {ls:.4f} {rec.seconds:.0f}s",
-                         flush=True)
-            if step % cfg.save_every == 0:
-                save_checkpoint(out, decoder, opt, step, rng, encoder, cfg)
-                decoder.eval()
-                dead = dead_channels(decoder, monitor)
-                decoder.train()
-                with open(out / "dead_channels.jsonl", "a") as f_:
-                    f_.write(json.dumps({"step": step, "dead": dead}) + "\n")
-                print_fn(f"step {step} dead ReLU channels per conv: {dead}", flush=True)
-            if cfg.minutes is not None and time.time() - t0 > 60 * cfg.minutes:
-                print_fn(f"time budget of {cfg.minutes} min reached at step {step}")
-                break
-    finally:
-        log_f.close()
-    save_checkpoint(out, decoder, opt, step, rng, encoder, cfg)
-    return logs
+    resumed = (out / "checkpoint.pt").exists()
+    trainer = AdaINTrainer(cfg, losses, print_fn=print_fn)
+    loop = LoopConfig(steps=cfg.steps, seed=cfg.seed, run_dir=out, sample_every=0, checkpoint_every=cfg.save_every,
+                      log_every=cfg.log_every, progress=False, precision="bf16" if cfg.bf16 else "fp32",
+                      channels_last=cfg.channels_last, minutes=cfg.minutes)
+    result = run_loop(trainer, loop)
+    if resumed:
+        print_fn(f"resumed {out} at step {result.resumed_from}")
+    return result.history
 
 
 # ---------------------------------------------------------------- export
@@ -740,14 +611,14 @@ def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -
     """
     from .model import build
 
+    width = decoder.stages[0][0].conv.out_channels / 256
     if isinstance(encoder, E.VGG16Encoder):
-        width = decoder.stages[0][0].conv.out_channels / 256
         model = build(**vgg16_model_config(width, depth))
         with torch.no_grad():
             model.encoder.load_state_dict(encoder.state_dict())
             model.decoder.load_state_dict(decoder.state_dict())
         return model.eval()
-    model = build(**MODEL_CONFIG, depth=depth)
+    model = build(**{**MODEL_CONFIG, "decoder_width": float(width)}, depth=depth)
     dst = [m for m in model.encoder.modules() if isinstance(m, nn.Conv2d)]
     src = [m for m in encoder if isinstance(m, nn.Conv2d)][: len(dst)]
     if len(src) != len(dst):
@@ -794,14 +665,16 @@ def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics:
     from .convert import save_safetensors_deterministic
 
     save_safetensors_deterministic(state, out / "model.safetensors", {"format": "pt"})
-    step = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
-    model_config = vgg16_model_config(cfg.get("decoder_width", 1.0), depth) if vgg16 else {**MODEL_CONFIG, "depth": depth}
+    step = int(cfg["steps_done"]) if "steps_done" in cfg else \
+        int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
+    model_config = vgg16_model_config(cfg.get("decoder_width", 1.0), depth) if vgg16 else {**MODEL_CONFIG, "decoder_width": float(cfg.get("decoder_width", 1.0)), "depth": depth}
     config = {
         "architecture": "adain",
         "config": model_config,
         **({"includes": {"encoder": "vgg16.hed-bsds500"}} if vgg16 else {}),
         "dataset": "style-transfer photos and public-domain paintings (see README.md)",
-        "training": {**{k: v for k, v in cfg.items() if k not in ("out",)}, "steps_done": step, **(extra or {})},
+        "training": {**{k: v for k, v in cfg.items() if k not in ("out", "steps_done")}, "steps_done": step,
+                     **(extra or {})},
         "metrics": metrics or {},
     }
     (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")

@@ -167,6 +167,20 @@ class Trainer:
     #: the task this trainer trains, e.g. "image-generation", "style-transfer"
     task: ClassVar[str] = ""
 
+    @classmethod
+    def from_job(cls, job: Any) -> Trainer:
+        """The trainer of a `zoo train` run: ``job`` is a :class:`zoo.training.run.TrainerJob` (the validated
+        builder config, the recipe's settings with the --set overrides, the data folder, steps, seed, run
+        folder, device, precision, --init-from). An architecture's ``trainer`` component names this class."""
+        raise NotImplementedError(f"{cls.__name__} must implement the classmethod from_job(job)")
+
+    @classmethod
+    def setting_names(cls) -> list[str]:
+        """The settings `zoo train --set KEY=VALUE` routes to this trainer (default: the Settings dataclass's fields)."""
+        import dataclasses
+
+        return sorted(f.name for f in dataclasses.fields(cls.Settings)) if cls.Settings is not None else []
+
     def modules(self) -> dict[str, nn.Module]:
         return {}
 
@@ -274,9 +288,12 @@ def run_loop(
         start = int(state["step"])
     trainer.setup(ctx)
 
+    saved = [-1]
+
     def checkpoint(step: int) -> None:
-        if ckpt_path is None or rank != 0:
+        if ckpt_path is None or rank != 0 or saved[0] == step:
             return
+        saved[0] = step
         atomic_save({"step": step, "seed": cfg.seed, **trainer.state_dict(), "torch_rng": torch.get_rng_state()},
                     ckpt_path)
         trainer.on_checkpoint(ckpt_path.parent, step)

@@ -16,7 +16,8 @@ from ..machine import resolve_precision
 from ..registry import Architecture
 from .data import ImageData, load_dataset, resolve_data_dir
 from .export import TRAINING_STATE_FILE
-from .loop import InitState, LoopConfig, TrainResult, init_distributed, train_gan
+from .engine import LoopConfig, TrainResult, init_distributed
+from .loop import InitState, train_gan
 from .recipes import Recipe, architecture_recipe
 
 
@@ -25,7 +26,7 @@ class TrainJob:
     """Everything one `zoo train` run needs; ``command`` is recorded in the card."""
 
     arch: str
-    dataset: str
+    dataset: str | None  # the image dataset of a GAN; None for trainers that read --data themselves
     data: Path
     out: Path
     steps: int
@@ -43,6 +44,29 @@ class TrainJob:
     precision: str = "fp32"  # "fp32", "bf16" (autocast) or "auto" (bf16 where the CPU runs it natively)
     channels_last: bool = False
     init_from: Path | None = None  # an exported folder to continue from when run_dir has no checkpoint
+    minutes: float | None = None  # a time budget: stop cleanly (checkpoint, export) after it
+
+
+@dataclass
+class TrainerJob:
+    """What an architecture's trainer component (``Trainer.from_job``) gets: the validated builder ``config``,
+    the recipe's ``settings`` with the --set overrides, and the run's data, length, seed, folder and machine."""
+
+    arch: Architecture
+    config: dict[str, Any]
+    settings: dict[str, Any]
+    data: Path
+    dataset: str | None
+    steps: int
+    seed: int
+    run_dir: Path
+    device: str
+    precision: str  # resolved: "fp32" or "bf16"
+    channels_last: bool
+    init_from: Path | None
+    minutes: float | None
+    rank: int = 0
+    world: int = 1
 
 
 def machine_description() -> str:
@@ -79,20 +103,40 @@ def dataset_config(arch: Architecture, data: ImageData, given: Mapping[str, Any]
 
 
 def check_trainable(arch: Architecture) -> None:
-    """`zoo train` trains a generator against a discriminator: the record must name one."""
-    if "discriminator" in arch.components:
+    """`zoo train` runs the architecture's trainer component, or the adversarial trainer for a GAN that names
+    a discriminator: the record must name one of them."""
+    if "trainer" in arch.components or "discriminator" in arch.components:
         return
-    hint = ""
-    if arch.task != "image-generation":
-        hint = (f" (its task is {arch.task!r}: `zoo train` trains image generators; an architecture trained "
-                "another way brings its own command through a register_commands hook)")
+    if arch.task == "image-generation":
+        fix = ("add components={'discriminator': 'your_package.model:build_discriminator'} to its zoo.Architecture "
+               "record (a function taking the same config as the builder and returning a module that maps images "
+               "(n, C, H, W) in [-1, 1] to raw scores of shape (n,)), or a trainer component of your own: "
+               "components={'trainer': 'your_package.train:MyTrainer'}, a zoo.training.Trainer subclass")
+    else:
+        fix = (f"its task is {arch.task!r}: add components={{'trainer': 'your_package.train:MyTrainer'}} to its "
+               "zoo.Architecture record, a zoo.training.Trainer subclass whose step() does one update and "
+               "whose classmethod from_job(job) builds it")
     raise NotTrainableError(
-        f"architecture {arch.name!r} (plugin {arch.plugin!r}) names no discriminator, so `zoo train` has "
-        f"nothing to train its generator against{hint}. To make it trainable, add "
-        "components={'discriminator': 'your_package.model:build_discriminator'} to its zoo.Architecture "
-        "record: a function taking the same config as the builder and returning a module that maps images "
-        "(n, C, H, W) in [-1, 1] to raw scores of shape (n,). See docs/plugins.md, 'Training'."
+        f"architecture {arch.name!r} (plugin {arch.plugin!r}) names no trainer and no discriminator, so "
+        f"`zoo train` has nothing to run. To make it trainable, {fix}. See docs/plugins.md, 'Training'."
     )
+
+
+def trainer_class(arch: Architecture) -> type | None:
+    """The architecture's trainer component (a zoo.training.Trainer subclass), or None for a GAN trained by
+    the adversarial trainer (a discriminator component and no trainer of its own)."""
+    if "trainer" not in arch.components:
+        check_trainable(arch)
+        return None
+    from ..errors import PluginError
+    from ..loading import import_component
+    from .engine import Trainer
+
+    cls = import_component(arch, "trainer")
+    if not (isinstance(cls, type) and issubclass(cls, Trainer)):
+        raise PluginError(arch.plugin or "?", f"the trainer component {arch.components['trainer']!r} of "
+                                              f"{arch.name!r} is not a zoo.training.Trainer subclass")
+    return cls
 
 
 def build_pair(arch: Architecture, cfg: Mapping[str, Any]) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -150,6 +194,11 @@ def run_training(job: TrainJob) -> dict[str, Any]:
     rank, world = init_distributed(job.device)
     arch = get_architecture(job.arch)
     check_trainable(arch)  # before the data is read
+    component = trainer_class(arch)
+    if component is not None:
+        return run_component(job, arch, component, rank, world)
+    if not job.dataset:
+        raise ConfigError(f"training the GAN {arch.name!r} needs --dataset (one of mnist, fashion-mnist, cifar10)")
     root = resolve_data_dir(job.data, job.dataset)
     train = load_dataset(job.dataset, root, "train")
     cfg = dataset_config(arch, train, job.config)
@@ -220,6 +269,68 @@ def run_training(job: TrainJob) -> dict[str, Any]:
 
         published = result.G_ema if result.G_ema is not None else G
         write_hub_folder(published, Path(job.out), summary, training_state={"generator": G, "discriminator": D})
+    if world > 1:
+        torch.distributed.barrier()
+    return summary
+
+
+def job_settings(arch: Architecture, job: TrainJob) -> dict[str, Any]:
+    """The recipe's settings (named, or the architecture's default) with the job's --set overrides."""
+    name = job.recipe_name or arch.default_recipe or None
+    if name is not None and name not in arch.recipes:
+        from .recipes import describe_recipes
+
+        raise ConfigError(f"architecture {arch.name!r} has no recipe {name!r}; its recipes: {describe_recipes(arch)}")
+    return {**(dict(arch.recipes[name]) if name else {}), **job.recipe_overrides}
+
+
+def run_component(job: TrainJob, arch: Architecture, component: type, rank: int, world: int) -> dict[str, Any]:
+    """Train with the architecture's own trainer component through the host's loop, and export (rank 0)."""
+    from .engine import run_loop
+
+    cfg = arch.validate_config(job.config)
+    run_dir = job.run_dir or Path("runs") / Path(job.out).name
+    precision = resolve_precision(job.precision, job.device)
+    settings = job_settings(arch, job)
+    spec = TrainerJob(arch=arch, config=cfg, settings=settings, data=Path(job.data), dataset=job.dataset,
+                      steps=job.steps, seed=job.seed, run_dir=Path(run_dir), device=job.device, precision=precision,
+                      channels_last=job.channels_last, init_from=job.init_from, minutes=job.minutes,
+                      rank=rank, world=world)
+    torch.manual_seed(job.seed)
+    trainer = component.from_job(spec)
+    loop_cfg = LoopConfig(steps=job.steps, seed=job.seed, run_dir=Path(run_dir), sample_every=job.sample_every,
+                          checkpoint_every=job.checkpoint_every, progress=job.progress, device=job.device,
+                          precision=precision, channels_last=job.channels_last, minutes=job.minutes)
+    t0 = time.perf_counter()
+    result = run_loop(trainer, loop_cfg, start_step=int(getattr(trainer, "start_step", 0)))
+    wall = time.perf_counter() - t0
+    timing_file = Path(run_dir) / "wall_time.json"
+    total_wall = wall
+    if rank == 0:
+        prior = json.loads(timing_file.read_text()) if timing_file.exists() and result.resumed_from else {}
+        total_wall = float(prior.get("wall_time_s", 0.0)) + wall
+        timing_file.parent.mkdir(parents=True, exist_ok=True)
+        timing_file.write_text(json.dumps({"wall_time_s": total_wall, "steps": result.step}))
+    summary = {
+        "architecture": arch.name,
+        "config": cfg,
+        "trainer": arch.components["trainer"],
+        "recipe_name": job.recipe_name or arch.default_recipe,
+        "recipe": settings,
+        "dataset": job.dataset or str(job.data),
+        "steps": result.step,
+        "seed": job.seed,
+        "world_size": world,
+        "wall_time_s": round(total_wall, 1),
+        "precision": precision,
+        "channels_last": job.channels_last,
+        "machine": machine_description(),
+        "command": job.command,
+        "final_losses": result.history[-1] if result.history else {},
+        **({"continued_from": str(job.init_from)} if job.init_from else {}),
+    }
+    if rank == 0:
+        trainer.export(Path(job.out), summary)
     if world > 1:
         torch.distributed.barrier()
     return summary
