@@ -109,3 +109,93 @@ def test_zoo_serve_with_a_bad_card_serves_every_page(tiny, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# -- 4. a plugin printing on stdout does not corrupt --json ------------------------------------
+
+NOISY_PLUGIN = """
+import os, sys
+import zoo
+print("hello from the noisy plugin's import")
+sys.stdout.write("{not json\\n")
+os.system("echo from a subprocess of the noisy plugin")
+
+@zoo.hookimpl
+def register_architectures(register):
+    print("registering, loudly")
+    register(zoo.Architecture(name="noisy", builder="fakeplug_tiny_model:build", default_tag="x",
+                              schema={}, paper="none", reference_code="none"))
+"""
+
+
+@pytest.mark.parametrize("command", [["list", "--json"], ["plugins", "--json"], ["info", "noisy", "--json"]])
+def test_a_plugin_printing_on_stdout_does_not_corrupt_json(fake_plugins, command):
+    site = fake_plugins({"noisy": NOISY_PLUGIN})
+    install_model_module(site)
+    r = run(*command)
+    data = json.loads(r.stdout)  # stdout is exactly the JSON
+    assert data
+    assert "[noisy] hello from the noisy plugin's import" in r.stderr
+    assert "[noisy] registering, loudly" in r.stderr and "[noisy] {not json" in r.stderr
+    assert "plugin 'noisy' wrote to stdout" in r.stderr
+
+
+def test_a_plugin_writing_on_file_descriptor_1_does_not_corrupt_json_in_a_real_process(fake_plugins):
+    site = fake_plugins({"noisy": NOISY_PLUGIN})
+    install_model_module(site)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", "from zoo.cli import main; main()", "list", "--json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert any(row["name"].startswith("noisy") for row in json.loads(proc.stdout))
+    assert "[noisy] from a subprocess of the noisy plugin" in proc.stderr
+
+
+# -- 5. a slow plugin is named, and bounded ----------------------------------------------------
+
+SLOW_PLUGIN = """
+import time
+import zoo
+time.sleep(%s)
+
+@zoo.hookimpl
+def register_architectures(register):
+    register(zoo.Architecture(name="slow", builder="fakeplug_tiny_model:build", default_tag="x",
+                              schema={}, paper="none", reference_code="none"))
+"""
+
+
+def _zoo(args, env_extra, timeout=120):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), **env_extra)
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", "from zoo.cli import main; main()", *args],
+                          env=env, capture_output=True, text=True, timeout=timeout)
+    return proc, time.monotonic() - start
+
+
+def test_a_plugin_whose_import_hangs_is_skipped_after_the_bound_with_a_message(fake_plugins):
+    site = fake_plugins({"slow": SLOW_PLUGIN % 30})
+    install_model_module(site)
+    proc, took = _zoo(["list", "--json"], {"ZOO_PLUGIN_TIMEOUT": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert took < 25, took  # not the plugin's 30 s
+    names = [row["name"] for row in json.loads(proc.stdout)]
+    assert "dcgan.mnist" in names and not any(n.startswith("slow") for n in names)
+    proc, _ = _zoo(["plugins", "--json"], {"ZOO_PLUGIN_TIMEOUT": "1"})
+    slow = next(p for p in json.loads(proc.stdout) if p["name"] == "slow")
+    assert slow["state"] == "broken" and "did not finish within 1 s" in slow["error"]
+    assert "ZOO_PLUGIN_TIMEOUT" in slow["error"]
+
+
+def test_a_slow_plugin_is_named_on_stderr(fake_plugins):
+    site = fake_plugins({"slow": SLOW_PLUGIN % 2.5})
+    install_model_module(site)
+    r = run("list", "slow*")
+    assert "slow" in r.stdout
+    assert "plugin 'slow'" in r.stderr and "s to import and register" in r.stderr
+
+
+def test_a_bad_plugin_timeout_is_refused(monkeypatch):
+    monkeypatch.setenv("ZOO_PLUGIN_TIMEOUT", "0")
+    with pytest.raises(errors.ConfigError, match="ZOO_PLUGIN_TIMEOUT"):
+        zoo.config.load_settings()

@@ -5,7 +5,7 @@ top-level zoo.toml, every key commented there), the user's file
 (``$ZOO_CONFIG``, else ``~/.config/zoo/zoo.toml`` when it exists), then the
 environment: ``ZOO_ENDPOINT`` (or huggingface_hub's ``HF_ENDPOINT``),
 ``ZOO_MIRRORS`` (paths separated by ``os.pathsep``; see :func:`env_mirrors`), ``ZOO_PLUGINS`` (a
-comma-separated allow-list), ``ZOO_DISABLE_PLUGINS``, ``ZOO_TIMEOUT``, and
+comma-separated allow-list), ``ZOO_DISABLE_PLUGINS``, ``ZOO_TIMEOUT``, ``ZOO_PLUGIN_TIMEOUT``, and
 ``ZOO_MAX_<KEY>`` for each key of ``[limits]`` (``ZOO_MAX_CARD_BYTES``, ...).
 
 Values are checked when read: a timeout must be a finite number of seconds
@@ -31,7 +31,7 @@ NO_EMBEDDED_MIRROR = "-@cards"  # in ZOO_MIRRORS: leave the built-in mirror out
 _KNOWN: dict[str, dict[str, type | tuple[type, ...]]] = {
     "hub": {"endpoint": str, "timeout": (int, float), "offline": bool},
     "mirrors": {"paths": list},
-    "plugins": {"allow": list, "disable": list},
+    "plugins": {"allow": list, "disable": list, "import_timeout": (int, float)},
     "limits": {},  # filled from Limits below
 }
 _MAX_TIMEOUT = 24 * 3600.0
@@ -78,6 +78,7 @@ class Settings:
     files: tuple[Path, ...]  # the zoo.toml files that were read
     limits: Limits = field(default_factory=Limits)
     mirrors_from: str = "zoo.toml"  # where the mirrors list came from, for messages
+    plugin_timeout: float = 20.0  # seconds one plugin's import may take before it is skipped as broken
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -131,17 +132,21 @@ def read_toml(path: Path) -> dict[str, Any]:
                 raise ConfigError(f"[{section}] {key} must be a list of strings", path=str(path), line=_line_of(text, key))
             if (section, key) == ("hub", "timeout"):
                 _check_timeout(v, "[hub] timeout", path=str(path), line=_line_of(text, key))
+            if (section, key) == ("plugins", "import_timeout"):
+                _check_timeout(v, "[plugins] import_timeout", path=str(path), line=_line_of(text, key),
+                               what="bounds one plugin's import")
             if section == "limits":
                 _check_limit(v, f"[limits] {key}", path=str(path), line=_line_of(text, key))
     return data
 
 
-def _check_timeout(value: float, where: str, *, path: str | None = None, line: int | None = None) -> float:
+def _check_timeout(value: float, where: str, *, path: str | None = None, line: int | None = None,
+                   what: str = "bounds one request to the endpoint; use HF_HUB_OFFLINE=1 to never contact it") -> float:
     """A timeout must be finite and above zero (0 or -1 would make every request fail, inf hang)."""
     if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= _MAX_TIMEOUT):
         raise ConfigError(
             f"{where} must be a number of seconds above 0 and at most {_MAX_TIMEOUT:.0f}, got {value!r} "
-            "(it bounds one request to the endpoint; use HF_HUB_OFFLINE=1 to never contact it)",
+            f"(it {what})",
             path=path, line=line)
     return float(value)
 
@@ -221,6 +226,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     mirrors: tuple[Path, ...] = ()
     allow: tuple[str, ...] | None = None
     disable: tuple[str, ...] = ()
+    plugin_timeout = 20.0
     limits = Limits()
     mirrors_from = "the zoo.toml shipped with the zoo"
     read: list[Path] = []
@@ -244,6 +250,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             allow = tuple(x.lower() for x in plugins["allow"]) or None
         if "disable" in plugins:
             disable = tuple(x.lower() for x in plugins["disable"])
+        if "import_timeout" in plugins:
+            plugin_timeout = float(plugins["import_timeout"])
 
     if env.get("ZOO_ENDPOINT"):
         endpoint = _check_endpoint(env["ZOO_ENDPOINT"], "ZOO_ENDPOINT")
@@ -255,6 +263,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         except ValueError as e:
             raise ConfigError(f"ZOO_TIMEOUT must be a number of seconds, got {env['ZOO_TIMEOUT']!r}") from e
         _check_timeout(timeout, "ZOO_TIMEOUT")
+    if env.get("ZOO_PLUGIN_TIMEOUT"):
+        try:
+            plugin_timeout = float(env["ZOO_PLUGIN_TIMEOUT"])
+        except ValueError as e:
+            raise ConfigError(f"ZOO_PLUGIN_TIMEOUT must be a number of seconds, got {env['ZOO_PLUGIN_TIMEOUT']!r}") from e
+        _check_timeout(plugin_timeout, "ZOO_PLUGIN_TIMEOUT", what="bounds one plugin's import")
     for f in fields(Limits):
         var = f"ZOO_MAX_{f.name.upper()}"
         if env.get(var):
@@ -282,6 +296,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         files=tuple(read),
         limits=limits,
         mirrors_from=mirrors_from,
+        plugin_timeout=plugin_timeout,
     )
 
 

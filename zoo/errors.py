@@ -252,3 +252,15 @@ class RevisionNotFoundError(NotOnHubError):
 
 class FileNotInRepoError(NotOnHubError):
     """The repository and revision exist on the endpoint, but not the file asked for."""
+
+
+class PluginTimeoutError(PluginError):
+    """A plugin whose import did not finish within ``[plugins] import_timeout`` (ZOO_PLUGIN_TIMEOUT)."""
+
+    def __init__(self, plugin: str, module: str, timeout: float, waited: float):
+        self.timeout, self.module = timeout, module
+        PluginError.__init__(
+            self, plugin,
+            f"its import ({module}) did not finish within {timeout:g} s (waited {waited:.1f} s), so the zoo goes on "
+            f"without it. If it is just slow, raise the bound with [plugins] import_timeout in zoo.toml or "
+            f"ZOO_PLUGIN_TIMEOUT; a plugin should register without importing heavy modules")

@@ -38,7 +38,8 @@ import pluggy
 
 from . import hookspecs
 from .config import Settings, load_settings
-from .errors import ConfigError, ReentrantCallError, ReservedCommandError, ReservedNameError, ZooError
+from .errors import (ConfigError, PluginTimeoutError, ReentrantCallError, ReservedCommandError, ReservedNameError,
+                     ZooError)
 from .plugin_guard import bounded_import, report_slow, stdout_to_stderr
 from .registry import Architecture, Command, Loss, Record, Registry, TrainingRecipe, Weights
 
@@ -150,6 +151,8 @@ def _short_error(exc: BaseException) -> str:
         frames = traceback.extract_tb(exc.__traceback__)
         where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
         return f"raised {type(exc).__name__}({str(exc)!r}){where}, which a plugin may not raise"
+    if isinstance(exc, PluginTimeoutError):
+        return exc.reason
     if isinstance(exc, ZooError):
         return str(exc)
     frames = traceback.extract_tb(exc.__traceback__)
