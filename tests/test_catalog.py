@@ -99,16 +99,28 @@ def _fid(name: str) -> float | None:
 
 def test_list_sort_knows_the_direction():
     rows = json.loads(run("list", "--sort", "fid", "--json").output)
-    assert {"name", "task", "weights", "source", "metrics"} <= set(rows[0])
+    assert {"name", "task", "weights", "source", "metrics", "protocols"} <= set(rows[0])
     fids = [r["metrics"].get("fid") for r in rows]
     present = [f for f in fids if f is not None]
-    assert len(present) >= 5 and present == sorted(present)
+    assert len(present) >= 5
     assert all(f is None for f in fids[len(present):]), "models without an FID come last"
+    # ranked within each protocol (an Inception FID is never ranked against a classifier FID): each
+    # protocol's rows are contiguous and best first
+    groups = [r["protocols"]["fid"] for r in rows[: len(present)]]
+    assert len(set(groups)) >= 2 and all(groups.index(g) + groups.count(g) - 1 == max(
+        i for i, x in enumerate(groups) if x == g) for g in groups)
+    for g in set(groups):
+        mine = [r["metrics"]["fid"] for r in rows[: len(present)] if r["protocols"]["fid"] == g]
+        assert mine == sorted(mine), g
     worst = json.loads(run("list", "--sort", "-fid", "--json").output)
-    assert [r["metrics"]["fid"] for r in worst[: len(present)]] == sorted(present, reverse=True)
+    for g in set(groups):
+        mine = [r["metrics"]["fid"] for r in worst[: len(present)] if r["protocols"]["fid"] == g]
+        assert mine == sorted(mine, reverse=True), g
     acc = json.loads(run("list", "--pretrained", "--sort", "accuracy", "--json").output)
-    assert acc[0]["name"] == "classifier.mnist" and acc[1]["name"] == "classifier.fashion-mnist"
-    text = run("list", "--sort", "fid").output
+    # accuracy on MNIST and on Fashion-MNIST are two protocols: not ranked against each other
+    assert {acc[0]["name"], acc[1]["name"]} == {"classifier.mnist", "classifier.fashion-mnist"}
+    assert acc[0]["protocols"]["accuracy"] != acc[1]["protocols"]["accuracy"]
+    text = run("list", "--sort", "fid").stdout
     assert text.splitlines()[0].split()[0] == rows[0]["name"] and "fid=" in text
 
 

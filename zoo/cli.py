@@ -183,6 +183,7 @@ def list_cmd(pattern: str | None, pretrained: bool, sort: str | None, where: tup
             "weights": e.dataset or "-",
             "source": e.source,
             "metrics": dict(e.weights.metrics) if e.weights else {},
+            "protocols": {m.name: m.protocol_text for m in e.metrics},
         }
         for e in found
     ]
@@ -195,11 +196,16 @@ def list_cmd(pattern: str | None, pretrained: bool, sort: str | None, where: tup
     shown = query.shown_metrics
     if query.sort is not None and query.sort.is_metric and query.sort.direction is None:
         click.echo(f"(the direction of {query.sort.key!r} is unknown: sorted smallest first)", err=True)
+    if query.sort is not None and len(query.sort.protocols(found)) > 1:
+        protos = query.sort.protocols(found)
+        click.echo(f"({query.sort.key!r} was measured under {len(protos)} protocols, so it is ranked within each, "
+                   "never across: " + "; ".join(protos) + ")", err=True)
     w0 = max(len(r["name"]) for r in rows)
     w1 = max(len(r["task"]) for r in rows)
     w2 = max(len(r["weights"]) for r in rows)
     for r, e in zip(rows, found):
-        extra = "".join(f"  {k}={_metric_text(e.value(k))}" for k in shown)
+        extra = "".join(f"  {k}={_metric_text(e.value(k))}" + (f" [{e.protocol(k)}]" if e.value(k) is not None else "")
+                        for k in shown)
         click.echo(f"{r['name']:<{w0}}  {r['task']:<{w1}}  {r['weights']:<{w2}}  {r['source']}{extra}")
     broken = [p.name for p in host.plugins.values() if p.state == "broken"]
     if broken:

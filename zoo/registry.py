@@ -204,6 +204,10 @@ class Weights:
     filename: str = "model.safetensors"
     card: str = "README.md"  # the card's file name in the repo
     metrics: Mapping[str, float] = field(default_factory=dict)
+    # metric name -> how it was measured, short: the feature network or judge, the reference set, the sample
+    # count ("inception.fid, 10k samples vs CIFAR-10 test"). Metrics under different protocols are never
+    # ranked or charted side by side unmarked (zoo list --sort, the catalog); a baseline shares its metric's.
+    protocols: Mapping[str, str] = field(default_factory=dict)
     recipe: Mapping[str, Any] = field(default_factory=dict)  # the training recipe used, as run
     source: str = "zoo"  # "zoo": trained and verified here; "upstream": converted from elsewhere
     verified: bool = True  # False: not checked by this project (say why in notes)
@@ -219,7 +223,12 @@ class Weights:
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", _frozen(self.config))
         object.__setattr__(self, "metrics", _frozen(self.metrics))
+        object.__setattr__(self, "protocols", _frozen(self.protocols))
         object.__setattr__(self, "recipe", _frozen(self.recipe))
+        for key, how in self.protocols.items():
+            if not isinstance(key, str) or not isinstance(how, str) or not how.strip():
+                raise InvalidRecordError(f"weights {self.name!r}: protocols maps a metric name to a non-empty "
+                                         f"description of how it was measured, got {key!r}: {how!r}")
         object.__setattr__(self, "includes", _frozen(self.includes))
         if self.derive and (not isinstance(self.derive, str) or not _IMPORT_PATH_RE.match(self.derive)):
             raise InvalidRecordError(

@@ -32,6 +32,7 @@ PUBLISHED = [
         license="mit",
         dataset="photos + public-domain paintings",
         metrics={'content_loss_judge': 0.1221, 'style_loss_judge': 0.0665, 'palette_l1': 0.0497, 'ssim_to_content': 0.485},
+        protocols={'content_loss_judge': 'random VGG-19 judge (seed 1234), 9 held-out pairs at 256 px', 'style_loss_judge': 'random VGG-19 judge (seed 1234), 9 held-out pairs at 256 px', 'palette_l1': 'RGB palette distance, 9 held-out pairs at 256 px', 'ssim_to_content': 'luminance SSIM to the photo, 9 held-out pairs at 256 px'},
         notes="A decoder trained for 5,474 steps on one CPU core over a random-weight VGG encoder cut at "
         "relu3_1: the painting's palette and a stroke texture on the photo's layout, with a 4-pixel grid "
         "pattern and darker, flatter faces. Not the paper's quality; see the card, and `zoo convert adain` for the "
@@ -47,6 +48,7 @@ PUBLISHED = [
         license="mit",
         dataset="38 photos (Debian wallpaper packages, scikit-image) + 9 public-domain paintings",
         metrics={'content_loss_judge': 97.71, 'style_loss_judge': 449.27, 'palette_l1': 0.1194, 'ssim_to_content': 0.1634},
+        protocols={'content_loss_judge': 'vgg16.hed-bsds500 judge, 15 held-out pairs at 256 px (bench/bench_adain_eval.py)', 'style_loss_judge': 'vgg16.hed-bsds500 judge, 15 held-out pairs at 256 px (bench/bench_adain_eval.py)', 'palette_l1': 'RGB palette distance, 15 held-out pairs at 256 px', 'ssim_to_content': 'luminance SSIM to the photo, 15 held-out pairs at 256 px'},
         includes={"encoder": "vgg16.hed-bsds500"},
         notes="Work in progress, not the default: a half-width decoder trained afresh for 5,845 CPU steps over the "
         "ImageNet-descended VGG16 (vgg16.hed-bsds500) at relu4_1 with the paper's losses and a data-dependent init. "

@@ -15,6 +15,7 @@ PUBLISHED = [
         license="mit",
         dataset="mnist",
         metrics={'accuracy': 0.9933},
+        protocols={'accuracy': 'top-1 on the 10,000 MNIST test images'},
     ),
     zoo.Weights(
         name="classifier.fashion-mnist",
@@ -26,5 +27,6 @@ PUBLISHED = [
         license="mit",
         dataset="fashion-mnist",
         metrics={'accuracy': 0.8909},
+        protocols={'accuracy': 'top-1 on the 10,000 Fashion-MNIST test images'},
     ),
 ]

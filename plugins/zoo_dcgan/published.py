@@ -15,6 +15,7 @@ PUBLISHED = [
         license="mit",
         dataset="mnist",
         metrics={'fid': 20.7389, 'kid': 2.3604, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
+        protocols={'fid': 'classifier.mnist features (128-d), 10k samples vs MNIST test', 'kid': 'classifier.mnist features (128-d), 10k samples vs MNIST test'},
         recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
     ),
     zoo.Weights(
@@ -27,6 +28,7 @@ PUBLISHED = [
         license="mit",
         dataset="fashion-mnist",
         metrics={'fid': 19.7613, 'kid': 1.4548, 'fid_real_baseline': 0.0491, 'kid_real_baseline': -0.0072},
+        protocols={'fid': 'classifier.fashion-mnist features (128-d), 10k samples vs Fashion-MNIST test', 'kid': 'classifier.fashion-mnist features (128-d), 10k samples vs Fashion-MNIST test'},
         recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
     ),
     zoo.Weights(
@@ -39,6 +41,7 @@ PUBLISHED = [
         license="mit",
         dataset="cifar10",
         metrics={'fid': 48.177, 'kid': 0.034617, 'fid_real_baseline': 5.1937, 'kid_real_baseline': 5.2898e-06},
+        protocols={'fid': 'inception.fid features, 10k samples vs CIFAR-10 test (JPEG q75 copy)', 'kid': 'inception.fid features, 10k samples vs CIFAR-10 test (JPEG q75 copy)'},
         recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
         notes="7,000 steps on a 2-core CPU (the published run is far longer): Inception FID 48.2 on 10,000 samples "
         "against the test split of the project's JPEG q75 CIFAR-10 copy (real-vs-real baseline 5.2; with 5,000 samples: "

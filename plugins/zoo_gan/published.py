@@ -15,6 +15,7 @@ PUBLISHED = [
         license="mit",
         dataset="mnist",
         metrics={'fid': 5.5178, 'kid': 0.745, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
+        protocols={'fid': 'classifier.mnist features (128-d), 10k samples vs MNIST test', 'kid': 'classifier.mnist features (128-d), 10k samples vs MNIST test'},
         recipe={'batch_size': 64, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'eriklindernoren/PyTorch-GAN implementations/gan/gan.py (argparse defaults)'},
     ),
 ]

@@ -19,6 +19,7 @@ PUBLISHED = [
         license="apache-2.0",
         dataset="imagenet",
         metrics={"max_abs_feature_difference": 1.907e-06},
+        protocols={'max_abs_feature_difference': "pool3 features against torch-fidelity's FeatureExtractorInceptionV3 on the same images"},
         source="upstream",
         verified=True,
         derive="zoo_inception.convert:derive",

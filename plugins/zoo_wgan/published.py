@@ -15,6 +15,7 @@ PUBLISHED = [
         license="mit",
         dataset="mnist",
         metrics={'fid': 15.1332, 'kid': 2.1119, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
+        protocols={'fid': 'classifier.mnist features (128-d), 10k samples vs MNIST test', 'kid': 'classifier.mnist features (128-d), 10k samples vs MNIST test'},
         recipe={'batch_size': 64, 'betas': [0.5, 0.999], 'clip': 0.01, 'gp_lambda': 0.0, 'loss': 'wasserstein', 'lr_d': 5e-05, 'lr_g': 5e-05, 'n_critic': 5, 'optimizer': 'rmsprop', 'source': 'Arjovsky et al. 2017, Algorithm 1 (alpha=0.00005, c=0.01, m=64, n_critic=5)'},
     ),
     zoo.Weights(
@@ -27,6 +28,7 @@ PUBLISHED = [
         license="mit",
         dataset="mnist",
         metrics={'fid': 29.5564, 'kid': 4.0486, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
+        protocols={'fid': 'classifier.mnist features (128-d), 10k samples vs MNIST test', 'kid': 'classifier.mnist features (128-d), 10k samples vs MNIST test'},
         recipe={'batch_size': 64, 'betas': [0.5, 0.9], 'gp_lambda': 10.0, 'loss': 'wasserstein-gp', 'lr_d': 0.0001, 'lr_g': 0.0001, 'n_critic': 5, 'optimizer': 'adam', 'source': 'Gulrajani et al. 2017 code (gan_cifar.py): Adam 1e-4, betas (0.5, 0.9), lambda 10, n_critic 5'},
     ),
     zoo.Weights(
@@ -39,6 +41,7 @@ PUBLISHED = [
         license="mit",
         dataset="cifar10",
         metrics={'fid': 83.0759, 'kid': 0.07291, 'fid_real_baseline': 5.1937, 'kid_real_baseline': 5.2898e-06},
+        protocols={'fid': 'inception.fid features, 10k samples vs CIFAR-10 test (JPEG q75 copy)', 'kid': 'inception.fid features, 10k samples vs CIFAR-10 test (JPEG q75 copy)'},
         recipe={'batch_size': 64, 'betas': [0.5, 0.9], 'gp_lambda': 10.0, 'loss': 'wasserstein-gp', 'lr_d': 0.0001, 'lr_g': 0.0001, 'n_critic': 5, 'optimizer': 'adam', 'source': 'Gulrajani et al. 2017 code (gan_cifar.py): Adam 1e-4, betas (0.5, 0.9), lambda 10, n_critic 5'},
         notes="4,300 steps on a 2-core CPU (the published run is 100k on a GPU): Inception FID 83.1 on 10,000 samples against the test split of the project's JPEG q75 CIFAR-10 copy (real-vs-real baseline 5.2); published WGAN-GP CNN FID 19.83 (pytorch-gan-collections, 50k samples vs train, other networks). CIFAR-like scenes, soft smeared shapes, no recognisable objects.",
     ),

@@ -1,7 +1,8 @@
 """A static SVG chart: every generator's FID against its real-vs-real baseline and,
 where the card quotes one, the published number.
 
-One row per generator, grouped by dataset, on a log axis (baselines are near 0.1,
+One row per generator, grouped by dataset and by the protocol its FID was measured under (the record's
+``protocols``: an Inception FID and a classifier FID are in different groups, each headed by its protocol), on a log axis (baselines are near 0.1,
 models near 10: a linear axis would hide the baseline). The numbers are written
 at the end of each row, so the chart reads without hovering.
 """
@@ -30,6 +31,7 @@ COLOR_PUBLISHED = "#b91c1c"
 class Bar:
     name: str
     dataset: str
+    protocol: str
     fid: float
     baseline: float | None
     published: float | None
@@ -41,8 +43,8 @@ def bars(entries: Sequence[Entry], metric: str = "fid") -> list[Bar]:
     for e in entries:
         m = e.metric(metric)
         if m is not None:
-            out.append(Bar(e.name, e.dataset, m.value, m.baseline, m.published))
-    return sorted(out, key=lambda b: (b.dataset, b.fid, b.name))
+            out.append(Bar(e.name, e.dataset, m.protocol_text, m.value, m.baseline, m.published))
+    return sorted(out, key=lambda b: (b.dataset, b.protocol, b.fid, b.name))
 
 
 def _axis(values: Sequence[float]) -> tuple[float, float]:
@@ -56,7 +58,7 @@ def svg(entries: Sequence[Entry], metric: str = "fid") -> str:
     """The chart as a standalone SVG document (text, no script, no external reference)."""
     rows = bars(entries, metric)
     name = M.label(metric)
-    datasets = list(dict.fromkeys(b.dataset for b in rows))
+    datasets = list(dict.fromkeys((b.dataset, b.protocol) for b in rows))
     height = TOP + ROW * (len(rows) + len(datasets)) + 48
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
@@ -94,10 +96,11 @@ def svg(entries: Sequence[Entry], metric: str = "fid") -> str:
         out.append(f'<text x="{tx:.1f}" y="{bottom + 16}" text-anchor="middle" fill="#374151">{M.fmt(10.0 ** p)}</text>')
     out.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{bottom + 32}" text-anchor="middle" fill="#374151">{escape(name)}</text>')
     y = TOP
-    for ds in datasets:
-        out.append(f'<text x="12" y="{y + 4}" font-weight="bold" fill="#111827">{escape(ds or "(no dataset)")}</text>')
+    for ds, proto in datasets:
+        out.append(f'<text x="12" y="{y + 4}" font-weight="bold" fill="#111827">{escape(ds or "(no dataset)")}'
+                   f'<tspan font-weight="normal" fill="#374151"> — {escape(proto)}</tspan></text>')
         y += ROW
-        for b in (r for r in rows if r.dataset == ds):
+        for b in (r for r in rows if (r.dataset, r.protocol) == (ds, proto)):
             cy = y
             out.append(f'<g class="bar" data-name="{escape(b.name)}">')
             out.append(f'<text x="24" y="{cy + 4}">{escape(b.name)}</text>')

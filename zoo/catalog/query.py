@@ -66,13 +66,29 @@ class SortKey:
     direction: M.Direction | None = None
 
     def order(self, entries: Sequence[Entry]) -> list[Entry]:
+        """Sorted by the field, or by the metric within each of its protocols: numbers measured two ways
+        (an Inception FID and a classifier FID) are never ranked against each other. Protocol groups come
+        in order of their size, then name; models without the metric last."""
         by_name = sorted(entries, key=lambda e: e.name)
         if not self.is_metric:
             return sorted(by_name, key=lambda e: e.field(self.key).lower(), reverse=self.descending)
         present = [e for e in by_name if e.value(self.key) is not None]
         missing = [e for e in by_name if e.value(self.key) is None]
-        present.sort(key=lambda e: e.value(self.key), reverse=self.descending)  # type: ignore[arg-type,return-value]
-        return present + missing
+        groups: dict[str, list[Entry]] = {}
+        for e in present:
+            groups.setdefault(e.protocol(self.key), []).append(e)
+        out: list[Entry] = []
+        for proto in sorted(groups, key=lambda p: (-len(groups[p]), p)):
+            members = groups[proto]
+            members.sort(key=lambda e: e.value(self.key), reverse=self.descending)  # type: ignore[arg-type,return-value]
+            out += members
+        return out + missing
+
+    def protocols(self, entries: Sequence[Entry]) -> list[str]:
+        """The protocols the sorted metric was measured under among ``entries`` (more than one: ranked apart)."""
+        if not self.is_metric:
+            return []
+        return list(dict.fromkeys(e.protocol(self.key) for e in self.order(entries) if e.value(self.key) is not None))
 
 
 def metric_keys(entries: Iterable[Entry]) -> list[str]:

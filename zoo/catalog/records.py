@@ -43,10 +43,15 @@ class Metric:
     baseline: float | None = None  # real data against real data: what a perfect model scores
     published: float | None = None  # the number a paper or upstream published (from the card)
     how: str = ""  # how it was measured (the card's model-index name)
+    protocol: str = ""  # the record's short protocol (Weights.protocols); "" when the record does not state one
 
     @property
     def label(self) -> str:
         return M.label(self.name)
+
+    @property
+    def protocol_text(self) -> str:
+        return self.protocol or "protocol not stated"
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,11 @@ class Entry:
                 return m
         return None
 
+    def protocol(self, key: str) -> str:
+        """How the metric ``key`` (or the metric whose baseline it is) was measured, as the record says."""
+        m = self.metric(key) or self.metric(M.baseline_of(key) or "")
+        return m.protocol_text if m is not None else ""
+
     def value(self, key: str) -> float | None:
         """A metric's value, or its baseline's (``fid_baseline``), or None."""
         m = self.metric(key)
@@ -129,7 +139,8 @@ def entry(host: Any, name: str) -> Entry:
     metrics: tuple[Metric, ...] = ()
     if w is not None:
         headline, baselines = M.split(w.metrics)
-        metrics = tuple(Metric(k, v, M.direction(k), baselines.get(k)) for k, v in headline.items())
+        metrics = tuple(Metric(k, v, M.direction(k), baselines.get(k), protocol=w.protocols.get(k, ""))
+                        for k, v in headline.items())
     return Entry(
         name=name, arch=arch, weights=w, source=source_label(host, w),
         distribution=plugin.distribution if plugin else "", version=plugin.version if plugin else "",

@@ -291,7 +291,7 @@ def _metrics_list(entry: Entry) -> str:
         pub = f' <span class="base">published {e(M.fmt(m.published))}</span>' if m.published is not None else ""
         items.append(
             f'<li><span class="metric-name" title="{e(_dir_text(m.direction))}">{e(m.label)}</span> '
-            f"{e(M.fmt(m.value))}{base}{pub}</li>"
+            f'{e(M.fmt(m.value))}{base}{pub} <span class="protocol muted">[{e(m.protocol_text)}]</span></li>'
         )
     return '<ul class="metrics">' + "".join(items) + "</ul>"
 
@@ -303,6 +303,10 @@ def _row_metrics(entry: Entry) -> str:
         if m.baseline is not None:
             data[f"{m.name}_baseline"] = m.baseline
     return json.dumps(data, sort_keys=True)
+
+
+def _row_protocols(entry: Entry) -> str:
+    return json.dumps({m.name: m.protocol_text for m in entry.metrics}, sort_keys=True)
 
 
 def _directions(pages: Sequence[ModelPage]) -> str:
@@ -366,7 +370,7 @@ def index_html(pages: Sequence[ModelPage], plugins: Sequence[Any], version: str,
             f'data-{k}="{e(x.field(k))}"' for k in ("name", "task", "dataset", "arch", "source", "license", "plugin")
         )
         rows.append(
-            f'<tr {attrs} data-metrics="{e(_row_metrics(x))}">'
+            f'<tr {attrs} data-metrics="{e(_row_metrics(x))}" data-protocols="{e(_row_protocols(x))}">'
             f'<td class="pic">{pic}</td>'
             f'<td class="model"><a href="{e(p.href)}">{e(x.name)}</a><div class="sub">{sub}</div></td>'
             f"<td>{e(x.task)}</td><td>{e(x.dataset or '-')}</td>"
@@ -395,8 +399,10 @@ def index_html(pages: Sequence[ModelPage], plugins: Sequence[Any], version: str,
         '<figure class="chart"><img src="fid-chart.svg" alt="FID of every generator against its real-vs-real baseline">'
         "<figcaption>Every generator's FID (filled) against the FID of real data against real data "
         "(hollow: the floor a perfect generator reaches with the same features and sample count), and the "
-        "published number where its card quotes one (diamond). The zoo's FIDs use features of a classifier "
-        "trained here, not Inception: compare them with each other, not with papers.</figcaption></figure>"
+        "published number where its card quotes one (diamond). Rows are grouped by dataset and by the features "
+        "their FID was measured with, named in each group's heading (Inception for CIFAR-10; a classifier trained "
+        "here for MNIST and Fashion-MNIST): compare rows within a group, never across groups, and only "
+        "Inception groups with papers.</figcaption></figure>"
         if chart_rows else '<p class="muted">No registered generator has an FID.</p>'
     )
     n_plugins = len([s for s in plugins if s.state == "ok"])
@@ -504,12 +510,28 @@ def model_html(page: ModelPage, version: str) -> str:
         f'<p class="lede">{e(x.task)} · {e(x.dataset or "no weights")} · {e(x.source)} · plugin {e(x.plugin)}</p></header>'
         f'<div class="{"top" if page.hero is not None else "top single"}"><div>{figure}</div>'
         f"<section><h2>Record</h2>{dl}</section></div>"
-        f'<section><h2>Load it</h2><pre><code id="snippet">{e(x.snippet)}</code></pre></section>'
+        f'<section><h2>Load it</h2><pre><code id="snippet">{e(card_snippet(page.card) or x.snippet)}</code></pre></section>'
         f"<section><h2>Metrics</h2>{metrics_part}</section>"
         f'<section><h2>Model card</h2>{card_part}</section>'
         f'<p class="muted">zoo {e(version)} catalog.</p>'
     )
     return _page(f"{x.name} · zoo catalog", body, "../")
+
+
+_HOW_TO_USE = re.compile(r"^#{1,6}\s+(how to use|usage)\b.*?$(.*?)(?=^#{1,6}\s|\Z)", re.I | re.M | re.S)
+_PYTHON_BLOCK = re.compile(r"^```python[ \t]*\r?\n(.*?)^```", re.M | re.S)
+
+
+def card_snippet(card: CardDoc | None) -> str | None:
+    """The first Python block of the card's "How to use" section when it calls ``zoo.load``: the model's
+    own snippet (a style model's stylize arguments differ from model to model), else None."""
+    if card is None or card.problem or not card.body:
+        return None
+    section = _HOW_TO_USE.search(card.body)
+    block = _PYTHON_BLOCK.search(section.group(2)) if section else None
+    if block is None or "zoo.load(" not in block.group(1):
+        return None
+    return block.group(1)
 
 
 def _schema(x: Entry) -> str:

@@ -32,7 +32,15 @@
   var directions = JSON.parse(table.getAttribute("data-directions") || "{}");
   var tbody = table.tBodies[0];
   var rows = Array.prototype.slice.call(tbody.rows);
-  rows.forEach(function (r) { r.zooMetrics = JSON.parse(r.getAttribute("data-metrics") || "{}"); });
+  rows.forEach(function (r) {
+    r.zooMetrics = JSON.parse(r.getAttribute("data-metrics") || "{}");
+    r.zooProtocols = JSON.parse(r.getAttribute("data-protocols") || "{}");
+  });
+
+  function protocolOf(row, key) {
+    var p = row.zooProtocols;
+    return p[key] || p[baseOf(key)] || "protocol not stated";
+  }
   var KEYS = ["task", "dataset", "arch", "sort", "where"];
   var control = {};
   KEYS.forEach(function (k) { control[k] = document.getElementById("f-" + k); });
@@ -130,7 +138,14 @@
     var descending = (dir === "higher") !== flip;
     var present = out.filter(function (r) { return value(r, key) !== null; });
     var missing = out.filter(function (r) { return value(r, key) === null; });
-    present.sort(function (a, b) { var d = value(a, key) - value(b, key); return descending ? -d : d; });
+    // ranked within each protocol, never across (as zoo list --sort): groups by size, then name
+    var size = {};
+    present.forEach(function (r) { var p = protocolOf(r, key); size[p] = (size[p] || 0) + 1; });
+    present.sort(function (a, b) {
+      var pa = protocolOf(a, key), pb = protocolOf(b, key);
+      if (pa !== pb) { return (size[pb] - size[pa]) || cmp(pa, pb); }
+      var d = value(a, key) - value(b, key); return descending ? -d : d;
+    });
     return present.concat(missing);
   }
 
@@ -179,6 +194,9 @@
       var key = state.sort.replace(/^[-+]+/, "");
       var dir = directions[key] || directions[baseOf(key)];
       text += ", sorted by " + key + (dir ? (state.sort[0] === "-" ? " (worst first)" : " (best first: " + dir + " is better)") : (state.sort[0] === "-" ? " (descending)" : ""));
+      var protos = [];
+      list.forEach(function (r) { if (!r.hidden && value(r, key) !== null && protos.indexOf(protocolOf(r, key)) < 0) { protos.push(protocolOf(r, key)); } });
+      if (protos.length > 1) { text += "; measured under " + protos.length + " protocols, ranked within each, never across (" + protos.join("; ") + ")"; }
     }
     status.textContent = text + ".";
     status.setAttribute("data-shown", String(shown));

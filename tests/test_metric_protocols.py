@@ -1,0 +1,79 @@
+"""A metric is stored with its protocol, and nothing ranks or charts two protocols side by side unmarked:
+`zoo list --sort` ranks within each protocol and says so, the catalog's chart groups by protocol and its
+caption no longer claims one feature network for every FID, and a record's protocols are checked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import zoo
+from zoo.cli import cli
+from zoo.errors import InvalidRecordError
+
+
+def _invoke(*args: str):
+    r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return r
+
+
+def test_every_published_metric_states_its_protocol() -> None:
+    from zoo.plugins import get_host
+
+    for w in get_host().registry.weights.values():
+        if w.plugin.startswith("zoo_") or w.plugin in ("gan", "dcgan", "wgan", "sngan", "adain", "classifier",
+                                                        "inception"):
+            headline = [k for k in w.metrics if not k.endswith("baseline")]
+            assert set(headline) <= set(w.protocols), f"{w.name}: metrics without a protocol"
+
+
+def test_sort_ranks_within_protocols_and_says_so() -> None:
+    r = _invoke("list", "--sort", "kid")
+    lines = [line for line in r.stdout.splitlines() if "kid=" in line and "kid=-" not in line]
+    assert "measured under" in r.stderr and "never across" in r.stderr
+    # no classifier-feature KID ranked between two Inception ones: each protocol's rows are contiguous
+    kinds = [line.split("[", 1)[1] for line in lines]
+    assert kinds == sorted(kinds, key=kinds.index)
+    assert all("[" in line for line in lines), "each shown value names its protocol"
+    one = _invoke("list", "*.cifar10", "--sort", "fid")
+    assert "measured under" not in one.stderr  # one protocol: nothing to say
+
+
+def test_style_judges_are_marked_apart() -> None:
+    rows = json.loads(_invoke("list", "adain.*", "--json").output)
+    judges = {r["name"]: r["protocols"].get("style_loss_judge") for r in rows}
+    assert judges["adain.zoo"] != judges["adain.vgg16"]
+    assert "vgg16.hed-bsds500" in judges["adain.vgg16"]
+
+
+def test_chart_groups_by_protocol_and_caption_names_both(tmp_path) -> None:
+    from zoo.catalog import chart
+    from zoo.catalog.records import catalog_names, entries
+    from zoo.catalog.site import index_html
+    from zoo.plugins import get_host
+
+    host = get_host()
+    ents = entries(host, catalog_names(host))
+    svg = chart.svg(ents)
+    assert "inception.fid features" in svg and "classifier.mnist features" in svg
+    bars = chart.bars(ents)
+    seen: list[tuple[str, str]] = []
+    for b in bars:  # groups are contiguous
+        key = (b.dataset, b.protocol)
+        assert key == (seen[-1] if seen else key) or key not in seen
+        if not seen or seen[-1] != key:
+            seen.append(key)
+    html = index_html([], [], zoo.__version__, len(bars))
+    assert "not Inception: compare them with each other" not in html
+    assert "never across groups" in html
+
+
+def test_a_record_protocol_must_say_something() -> None:
+    good = dict(name="x.y", repo_id="org/x-y", revision="0" * 40, sha256="0" * 64, size=1, config={},
+                license="mit", dataset="d", metrics={"fid": 1.0})
+    assert zoo.Weights(**good, protocols={"fid": "inception.fid, 10k vs test"}).protocols["fid"]
+    with pytest.raises(InvalidRecordError, match="protocols"):
+        zoo.Weights(**good, protocols={"fid": ""})
