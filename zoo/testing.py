@@ -18,6 +18,9 @@ checked. Nothing here needs pytest.
 - :func:`check_builds_on_meta`: the builder builds on the meta device with the
   defaults (so ``zoo.load`` pays no initialisation), generators have
   ``latent_dim`` and ``sample``, style-transfer models ``stylize``;
+- the stylize contract (:mod:`zoo.stylizing`, in :func:`check_load_roundtrip`): signature with
+  ``alpha``, tensors (3, H, W) and (N, 3, H, W), PIL images and paths in with the same kind out,
+  alpha changes the output, deterministic, mode kept;
 - :func:`check_weights`: the file is found like ``zoo.load`` finds it, matches
   its pinned sha256 and size, is safetensors, and loads strictly;
 - :func:`check_revision`: the pinned revision is one that some source has (the
@@ -243,6 +246,18 @@ def check_builds_on_meta(arch: str, **config: Any):
         raise _fail(subject, "a style-transfer model needs stylize(content, style, *, alpha=1.0)",
                     "add a stylize method")
     for part, path in record.components.items():
+        if part == "trainer":  # a zoo.training.Trainer subclass, built by `zoo train` from a job, not a config
+            from .training.engine import Trainer
+
+            try:
+                cls = _import_path(path)
+            except Exception as e:
+                raise _fail(subject, f"the trainer component {path} fails to import ({type(e).__name__}: {e})",
+                            "name an importable zoo.training.Trainer subclass") from e
+            if not (isinstance(cls, type) and issubclass(cls, Trainer)) or cls.from_job is Trainer.from_job:
+                raise _fail(subject, f"the trainer component {path} is not a zoo.training.Trainer subclass with "
+                            "a from_job classmethod", "subclass zoo.training.Trainer (docs/plugins.md, 'Training')")
+            continue
         try:
             with torch.device("meta"):
                 component = _import_path(path)(**cfg)
@@ -415,16 +430,74 @@ def _check_generator(subject: str, model) -> None:
 
 
 def _check_stylizer(subject: str, model) -> None:
-    import torch
+    """The stylize contract of docs/plugins.md (zoo.stylizing), as `zoo stylize` and `zoo eval` call it:
+    the signature, tensors of both shapes, PIL images and paths in with the same kind out, alpha, and
+    determinism."""
+    import inspect
+    import tempfile
 
+    import torch
+    from PIL import Image
+
+    from .stylizing import accepted_options, call_stylize, stylize_signature
+
+    fix = "follow the stylize contract in docs/plugins.md (stylize(content, style, *, alpha=1.0, **options))"
+    sig = stylize_signature(model)
+    params = list(sig.parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) < 2 and not any(p.kind is p.VAR_POSITIONAL for p in params):
+        raise _fail(subject, f"stylize{sig} does not take content and style positionally", fix)
+    accepted = accepted_options(model)
+    if accepted is not None and "alpha" not in accepted:
+        raise _fail(subject, f"stylize{sig} takes no alpha keyword", fix)
+    alpha = sig.parameters.get("alpha")
+    if alpha is not None and alpha.default is not inspect.Parameter.empty and alpha.default != 1.0:
+        raise _fail(subject, f"alpha defaults to {alpha.default!r}, not 1.0 (full style)", fix)
     g = torch.Generator().manual_seed(0)
-    content, style = torch.rand(1, 3, 64, 64, generator=g), torch.rand(1, 3, 64, 64, generator=g)
-    out = model.stylize(content, style)
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (1, 3, 64, 64):
-        raise _fail(subject, f"stylize(tensor, tensor) gave {getattr(out, 'shape', type(out))}",
+    content, style = torch.rand(1, 3, 64, 48, generator=g), torch.rand(1, 3, 64, 64, generator=g)
+    # a model with built-in styles gives ``style`` a default index (stylize(content, style=0, ...)): the
+    # checks use that index in place of a style image
+    style_param = sig.parameters.get("style")
+    builtin = style_param is not None and isinstance(style_param.default, int) and \
+        not isinstance(style_param.default, bool)
+    if builtin:
+        style = style_param.default
+    was = model.training
+    out = call_stylize(model, content, style, alpha=1.0)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (1, 3, 64, 48):
+        raise _fail(subject, f"stylize(tensor (1, 3, 64, 48), tensor) gave {getattr(out, 'shape', type(out))}",
                     "return a tensor of the content's shape for tensor inputs")
-    if not torch.isfinite(out).all() or out.min() < 0 or out.max() > 1:
-        raise _fail(subject, "stylize() output is not finite in [0, 1]", "clamp the output to [0, 1]")
+    if not out.dtype.is_floating_point or not torch.isfinite(out).all() or out.min() < 0 or out.max() > 1:
+        raise _fail(subject, "stylize() output is not finite floats in [0, 1]", "clamp the output to [0, 1]")
+    if model.training != was:
+        raise _fail(subject, "stylize() changed the model's train/eval mode", "restore the mode it found")
+    again = call_stylize(model, content, style, alpha=1.0)
+    if not torch.equal(out, again):
+        raise _fail(subject, "stylize() gave different outputs for the same inputs", "make it deterministic")
+    single = call_stylize(model, content[0], style if builtin else style[0], alpha=1.0)
+    if not isinstance(single, torch.Tensor) or tuple(single.shape) != (3, 64, 48):
+        raise _fail(subject, f"stylize(tensor (3, 64, 48), ...) gave {getattr(single, 'shape', type(single))}",
+                    "take (3, H, W) tensors and return the same shape")
+    none = call_stylize(model, content, style, alpha=0.0)
+    if not isinstance(none, torch.Tensor) or none.shape != out.shape or torch.equal(none, out):
+        raise _fail(subject, "alpha=0.0 gave the same output as alpha=1.0 (or another shape)",
+                    "use alpha to trade style for content")
+    to_pil = lambda t: Image.fromarray((t[0].permute(1, 2, 0).numpy() * 255).round().astype("uint8"))  # noqa: E731
+    pil_c, pil_s = to_pil(content), (style if builtin else to_pil(style))
+    got = call_stylize(model, pil_c, pil_s, alpha=1.0)
+    if not isinstance(got, Image.Image) or got.size != pil_c.size or got.mode != "RGB":
+        raise _fail(subject, f"stylize(PIL image, PIL image) gave {type(got).__name__} "
+                    f"{getattr(got, 'size', '')} {getattr(got, 'mode', '')}",
+                    "return an RGB PIL image of the content's size for PIL or path inputs")
+    with tempfile.TemporaryDirectory() as d:
+        cp, sp = f"{d}/content.png", (style if builtin else f"{d}/style.png")
+        pil_c.save(cp)
+        if not builtin:
+            pil_s.save(sp)
+        got = call_stylize(model, cp, sp, alpha=1.0)
+    if not isinstance(got, Image.Image) or got.size != pil_c.size:
+        raise _fail(subject, f"stylize(path, path) gave {type(got).__name__}",
+                    "open paths as images and return a PIL image of the content's size")
 
 
 # -- folders and whole plugins ------------------------------------------------

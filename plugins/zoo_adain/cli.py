@@ -23,7 +23,7 @@ from zoo.errors import ConfigError, ZooError
 
 
 def load_model(model: str, revision: str | None = None) -> Any:
-    """A registered model name (``adain``, ``adain.paper``), or a Hub-repo folder holding
+    """A registered model name (``adain``, ``adain.vgg16``), or a Hub-repo folder holding
     config.json and model.safetensors (as ``zoo convert`` and training write them)."""
     folder = Path(model)
     if folder.is_dir():
@@ -60,12 +60,23 @@ def _size(text: str | None) -> int | tuple[int, int] | None:
         raise click.BadParameter(f"give N (shorter side) or WxH, e.g. 512 or 640x480 (got {text!r})") from e
 
 
+def _check_size_bound(size: int | tuple[int, int] | None) -> None:
+    """--size within [limits] image_pixels, checked before the model is loaded."""
+    from zoo.images import check_output_pixels
+
+    if isinstance(size, tuple):
+        check_output_pixels(*size, what="--size")
+    elif isinstance(size, int) and size > 0:
+        check_output_pixels(size, size, what=f"the smallest output --size {size} (the shorter side) gives")
+
+
 @click.command("stylize")
 @click.argument("content", type=click.Path(dir_okay=False))
 @click.argument("style", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="output image (.png or .jpg)")
 @click.option("--model", "model_name", default="adain", show_default=True,
-              help="model name (adain, adain.paper) or a folder with config.json and model.safetensors")
+              help="a style-transfer model: a name (adain, adain.vgg16; `zoo list` shows the others), a folder "
+                   "with config.json and model.safetensors, or hf-hub:org/name@revision")
 @click.option("--revision", default=None, help="weights revision (a commit sha); default the pinned one")
 @click.option("--alpha", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
               help="content-style trade-off: 1 full style, 0 the content")
@@ -88,27 +99,39 @@ def stylize(content, style, output, model_name, revision, alpha, style_weights, 
 
     try:
         check_output_path(output)  # before loading anything: an unwritable -o is said first, not after the work
+        _check_size_bound(_size(size))  # and an output too large to allocate (issue 22)
         model = load_model(model_name, revision)
         if not hasattr(model, "stylize"):
             raise ConfigError(f"model {model_name!r} is not a style-transfer model (it has no stylize())")
-        options: dict[str, Any] = {
-            "alpha": alpha,
-            "style_weights": _weights(style_weights),
-            "preserve_color": preserve_color or False,
-            "size": _size(size),
-            "style_size": style_size or None,
-            "max_pixels": max_pixels or DEFAULT_MAX_PIXELS,
-            "keep_alpha": not no_alpha,
-            "precision": precision,
-        }
-        if resample != "zoo":
+        # the stylize contract (zoo.stylizing, docs/plugins.md): alpha always, every other option only when
+        # given on the command line; one the model's stylize() does not take is refused by name
+        ctx = click.get_current_context()
+        given = {p for p in ctx.params if ctx.get_parameter_source(p) is not click.core.ParameterSource.DEFAULT}
+        options: dict[str, Any] = {}
+        if "style_weights" in given:
+            options["style_weights"] = _weights(style_weights)
+        if "preserve_color" in given:
+            options["preserve_color"] = preserve_color or False
+        if "size" in given:
+            options["size"] = _size(size)
+        if "style_size" in given:
+            options["style_size"] = style_size or None
+        if "max_pixels" in given:
+            options["max_pixels"] = max_pixels or DEFAULT_MAX_PIXELS
+        if no_alpha:
+            options["keep_alpha"] = False
+        if "precision" in given:
+            options["precision"] = precision
+        if "resample" in given:
             options["resample"] = resample
         if len(masks) == 1 and len(style) == 2:
             options["mask"] = masks[0]
         elif masks:
             options["masks"] = list(masks)
         styles = list(style) if len(style) > 1 else style[0]
-        image = model.stylize(content, styles, **options)
+        from zoo.stylizing import call_stylize
+
+        image = call_stylize(model, content, styles, alpha=alpha, **options)
         path = save_image(image, output)
     except ZooError as e:
         raise click.ClickException(str(e)) from e
