@@ -199,3 +199,74 @@ def test_a_bad_plugin_timeout_is_refused(monkeypatch):
     monkeypatch.setenv("ZOO_PLUGIN_TIMEOUT", "0")
     with pytest.raises(errors.ConfigError, match="ZOO_PLUGIN_TIMEOUT"):
         zoo.config.load_settings()
+
+
+# -- 7. zoo stylize: output size bounded, non-finite input refused -----------------------------
+
+
+@pytest.fixture(scope="module")
+def adain_folder(tmp_path_factory):
+    import numpy as np
+    import torch
+    from PIL import Image
+    from safetensors.torch import save_file
+
+    d = tmp_path_factory.mktemp("adain-tiny")
+    cfg = {"encoder": "vgg19_normalised", "encoder_width": 0.125, "decoder_width": 0.125, "pretrained_encoder": False}
+    torch.manual_seed(0)
+    m = zoo.build("adain", **cfg)
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, str(d / "model.safetensors"))
+    (d / "config.json").write_text(json.dumps({"architecture": "adain", "config": cfg}))
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (31, 45, 3), dtype=np.uint8)).save(d / "c.png")
+    Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(d / "s.png")
+    nan = rng.random((24, 32)).astype(np.float32)
+    nan[5, 7] = np.nan
+    Image.fromarray(nan, mode="F").save(d / "nan.tiff")
+    return d
+
+
+@pytest.mark.parametrize("size", ["30000x30000", "30000"])
+def test_stylize_refuses_a_huge_output_size_before_loading(adain_folder, tmp_path, monkeypatch, size):
+    from zoo_adain import cli as adain_cli
+    from zoo_adain.cli import stylize
+
+    monkeypatch.setattr(adain_cli, "load_model", lambda *a, **k: pytest.fail("loaded the model before the size check"))
+    start = time.monotonic()
+    r = CliRunner().invoke(stylize, [str(adain_folder / "c.png"), str(adain_folder / "s.png"), "-o",
+                                     str(tmp_path / "o.png"), "--model", str(adain_folder), "--size", size])
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert "over the limit of 50,000,000" in r.output and "image_pixels" in r.output
+    assert time.monotonic() - start < 30  # not 68 s of allocating
+
+
+def test_the_api_refuses_a_huge_output_size_before_allocating(adain_folder):
+    model = zoo.load(str(adain_folder))
+    with pytest.raises(errors.LimitExceededError, match="30000x30000"):
+        model.stylize(adain_folder / "c.png", adain_folder / "s.png", size=(30000, 30000))
+    with pytest.raises(errors.LimitExceededError):
+        model.stylize(adain_folder / "c.png", adain_folder / "s.png", size=30000, resample="reference")
+
+
+def test_stylize_refuses_a_float_tiff_with_a_nan_pixel(adain_folder, tmp_path):
+    from zoo_adain.cli import stylize
+
+    out = tmp_path / "o.png"
+    for content, style in (("nan.tiff", "s.png"), ("c.png", "nan.tiff")):
+        r = CliRunner().invoke(stylize, [str(adain_folder / content), str(adain_folder / style), "-o", str(out),
+                                         "--model", str(adain_folder)])
+        assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+        assert "1 NaN or infinite pixel value" in r.output and not out.exists()
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+def test_stylize_refuses_a_non_finite_tensor(adain_folder, bad):
+    import torch
+
+    model = zoo.load(str(adain_folder))
+    x = torch.rand(3, 32, 32)
+    x[1, 2, 3] = float(bad)
+    with pytest.raises(errors.ImageError, match="NaN or infinite"):
+        model.stylize(x, torch.rand(3, 32, 32))
+    with pytest.raises(errors.ImageError, match="NaN or infinite"):
+        model.stylize(torch.rand(3, 32, 32), x)

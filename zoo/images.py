@@ -149,6 +149,25 @@ def check_pixels(img: Image.Image, name: str) -> None:
                                  "image_pixels")
 
 
+def check_output_pixels(height: int, width: int, what: str = "the output size") -> None:
+    """Refuse an output of more than ``[limits] image_pixels`` before anything of that size is allocated:
+    the same bound as for the images read (a 30000x30000 output would take 10.8 GB as float32)."""
+    from .config import current_limits
+
+    limit = current_limits().image_pixels
+    pixels = int(height) * int(width)
+    if pixels > limit:
+        raise LimitExceededError(f"{what} is {width}x{height} pixels (width x height)", f"{pixels:,} pixels", limit,
+                                 "image_pixels")
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    if not np.isfinite(arr).all():
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        raise ImageError(f"{name} holds {bad:,} NaN or infinite pixel value(s); an image's values must be finite. "
+                         "Fix the image (or replace those values, e.g. numpy.nan_to_num) and try again")
+
+
 def check_output_path(path: str | os.PathLike[str], *, what: str = "output") -> Path:
     """Check, before any work is done, that a file can be written at ``path``: not a folder, and the
     nearest existing parent is a folder in which a file can be created (tried, then removed)."""
@@ -184,11 +203,14 @@ def split_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(img).astype(np.float32)
+        _check_finite(arr, "the image")
         scale = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
         grey = np.clip(arr / scale, 0.0, 1.0)
         return np.repeat(grey[..., None], 3, axis=2), None
     if mode == "F":
-        grey = np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)
+        values = np.asarray(img, dtype=np.float32)
+        _check_finite(values, f"the float image ({getattr(img, 'filename', '') or 'mode F'})")
+        grey = np.clip(values, 0.0, 1.0)
         return np.repeat(grey[..., None], 3, axis=2), None
     if mode in ("RGBA", "LA", "PA", "La", "RGBa"):
         rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
@@ -231,6 +253,10 @@ def check_tensor(x: torch.Tensor, *, name: str = "image") -> torch.Tensor:
         x = x.float() / 255.0
     elif not x.is_floating_point():
         raise ImageError(f"{name}: expected a float tensor in [0, 1] or uint8, got {x.dtype}")
+    elif not bool(torch.isfinite(x).all()):
+        bad = int((~torch.isfinite(x)).sum())
+        raise ImageError(f"{name}: the tensor holds {bad:,} NaN or infinite value(s); an image's values must be "
+                         "finite, in [0, 1]. Fix the input (e.g. torch.nan_to_num) and try again")
     if x.shape[1] == 1:
         x = x.expand(-1, 3, -1, -1)
     return x.float()

@@ -87,6 +87,7 @@ from zoo.errors import ConfigError, ImageError
 from zoo.images import (
     DEFAULT_MAX_PIXELS,
     check_tensor,
+    check_output_pixels,
     fit_pixels,
     is_pathlike,
     load_image,
@@ -461,6 +462,7 @@ def _transfer(
     """One content batch (N, 3, H, W) -> stylized (N, 3, h_out, w_out) float32 in [0, 1]."""
     n, _, h, w = x.shape
     out_h, out_w = _out_size(h, w, opts.size)
+    check_output_pixels(out_h, out_w)  # before anything of that size is allocated
     work = fit_pixels(out_h, out_w, opts.max_pixels)
     x = resize(x.to(runner.device), work)
     chroma = None
@@ -567,7 +569,9 @@ def _one(runner: Runner, content: Any, styles: Sequence[Any], opts: Options, mas
         # the reference's content_size: PIL bilinear to torchvision's size, before anything else
         import dataclasses
 
-        img = reference_resize(open_image(content), opts.size)
+        img = open_image(content)
+        check_output_pixels(*reference_size(img.height, img.width, opts.size))
+        img = reference_resize(img, opts.size)
         x, a = load_image(img, alpha="keep" if opts.keep_alpha else "drop")
         y = _transfer(runner, x, styles, dataclasses.replace(opts, size=None), mask_srcs)
         return to_pil(y[0], alpha=a)
