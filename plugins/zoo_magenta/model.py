@@ -35,6 +35,7 @@ every conv without bias, reflection padding, each followed by the conditional in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -141,6 +142,22 @@ class StylePredictor(nn.Module):
 
 
 # ------------------------------------------------------------------ the arbitrary transformer
+def instance_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float, relu: bool) -> torch.Tensor:
+    """``(x - mean) / sqrt(var + eps) * gamma + beta`` per sample and channel (biased variance), then ReLU.
+
+    ``gamma``, ``beta``: (N or 1, C). Computed per sample by ATen's batch norm in training mode (a batch of
+    one: its statistics are the sample's own, accumulated in fp32 for bf16 input), which is several times
+    faster on a CPU than a reduction followed by an affine, channels_last included."""
+    n, c = x.shape[:2]
+    g, b = gamma.float().reshape(-1, c), beta.float().reshape(-1, c)
+    outs = []
+    for i in range(n):
+        gi, bi = g[min(i, g.shape[0] - 1)], b[min(i, b.shape[0] - 1)]
+        y = F.batch_norm(x[i:i + 1], None, None, gi, bi, True, 0.0, eps)
+        outs.append(y.relu_() if relu else y)
+    return outs[0] if n == 1 else torch.cat(outs)
+
+
 class ConditionalInstanceNorm(nn.Module):
     """Instance norm whose per-channel scale (gamma) and shift (beta) are linear maps of the style vector.
 
@@ -163,12 +180,7 @@ class ConditionalInstanceNorm(nn.Module):
         gamma = self.gamma(style.to(self.gamma.weight.dtype))
         beta = self.beta(style.to(self.beta.weight.dtype))
         if not fake_quant:
-            xf = x.float()
-            var, mean = torch.var_mean(xf, dim=(2, 3), keepdim=True, correction=0)
-            scale = gamma.float().view(-1, c, 1, 1) * torch.rsqrt(var + self.eps.float())
-            shift = beta.float().view(-1, c, 1, 1) - mean * scale
-            y = torch.addcmul(shift.to(x.dtype), x, scale.to(x.dtype))
-            return F.relu(y) if self.relu else y
+            return instance_norm(x, gamma, beta, float(self.eps), self.relu)
         gamma = fq(gamma, self.q_gamma).view(-1, c, 1, 1)
         beta = fq(beta, self.q_beta).view(-1, c, 1, 1)
         x = fq(x.float(), self.q_conv)
@@ -207,7 +219,7 @@ class PlainConv(nn.Module):
         _qbuf(self, "out")
 
     def forward(self, x: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
-        y = F.relu(self.layer(x))
+        y = self.layer(x).relu_()
         return fq(y, self.q_out) if fake_quant else y
 
 
@@ -283,11 +295,34 @@ class ArbitraryStylization(nn.Module):
     def forward(self, content: torch.Tensor, style_vector: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
         return self.transformer(content, style_vector, fake_quant)
 
-    def stylize(self, content: Any, style: Any, **options: Any) -> Any:
-        """Stylize ``content`` with ``style`` images; see :mod:`zoo_magenta.stylize` for every option."""
+    def stylize(
+        self,
+        content: Any,
+        style: Any,
+        *,
+        alpha: float = 1.0,
+        style_weights: Sequence[float] | None = None,
+        preserve_color: bool | str = False,
+        mask: Any = None,
+        masks: Sequence[Any] | None = None,
+        size: int | tuple[int, int] | None = None,
+        style_size: int | None = STYLE_SIZE,
+        max_pixels: int | None = 2048 * 2048,
+        keep_alpha: bool = True,
+        precision: str = "auto",
+        channels_last: bool = True,
+        fake_quant: bool = False,
+    ) -> Any:
+        """Stylize ``content`` (path, PIL image, tensor or a list) with ``style`` (images or style vectors); the
+        output is the same kind as the input. ``alpha`` moves the style vector toward the photo's own (as
+        Magenta does); every option is described in :mod:`zoo_magenta.stylize`."""
         from .stylize import stylize_arbitrary
 
-        return stylize_arbitrary(self, content, style, **options)
+        return stylize_arbitrary(
+            self, content, style, alpha=alpha, style_weights=style_weights, preserve_color=preserve_color,
+            mask=mask, masks=masks, size=size, style_size=style_size, max_pixels=max_pixels,
+            keep_alpha=keep_alpha, precision=precision, channels_last=channels_last, fake_quant=fake_quant,
+        )
 
 
 # ------------------------------------------------------------------ the 26-style network
@@ -301,14 +336,8 @@ class StyleTableNorm(nn.Module):
         self.relu = relu
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        c = x.shape[1]
         w = weights.float()
-        gamma = (w @ self.gamma.float()).view(-1, c, 1, 1)
-        beta = (w @ self.beta.float()).view(-1, c, 1, 1)
-        var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, correction=0)
-        scale = gamma * torch.rsqrt(var + EPS)
-        y = torch.addcmul((beta - mean * scale).to(x.dtype), x, scale.to(x.dtype))
-        return F.relu(y) if self.relu else y
+        return instance_norm(x, w @ self.gamma.float(), w @ self.beta.float(), EPS, self.relu)
 
 
 class TableConv(nn.Module):
@@ -366,11 +395,31 @@ class MultiStyleTransformer(nn.Module):
             x = layer(x, weights)
         return torch.sigmoid(x)
 
-    def stylize(self, content: Any, style: Any = 0, **options: Any) -> Any:
-        """Stylize ``content`` with built-in style(s) by index; see :mod:`zoo_magenta.stylize`."""
+    def stylize(
+        self,
+        content: Any,
+        style: Any = 0,
+        *,
+        alpha: float = 1.0,
+        style_weights: Sequence[float] | None = None,
+        preserve_color: bool | str = False,
+        mask: Any = None,
+        masks: Sequence[Any] | None = None,
+        size: int | tuple[int, int] | None = None,
+        max_pixels: int | None = 2048 * 2048,
+        keep_alpha: bool = True,
+        precision: str = "auto",
+        channels_last: bool = True,
+    ) -> Any:
+        """Stylize ``content`` with built-in style(s) by index (0..25; a blend: ``{3: 0.5, 12: 0.5}``,
+        ``"3:0.5,12:0.5"`` or a list with ``style_weights``); see :mod:`zoo_magenta.stylize`."""
         from .stylize import stylize_multistyle
 
-        return stylize_multistyle(self, content, style, **options)
+        return stylize_multistyle(
+            self, content, style, alpha=alpha, style_weights=style_weights, preserve_color=preserve_color,
+            mask=mask, masks=masks, size=size, max_pixels=max_pixels, keep_alpha=keep_alpha,
+            precision=precision, channels_last=channels_last,
+        )
 
 
 def build_arbitrary(style_dim: int = STYLE_DIM) -> ArbitraryStylization:

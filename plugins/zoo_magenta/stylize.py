@@ -26,8 +26,10 @@ contents gives a list. Image reading (EXIF, alpha, 16-bit, the pixel bound) is :
   not multiples of 4 are reflection-padded at the bottom and right and cropped back.
 - ``max_pixels``: the most pixels processed at once (default 2048*2048); a larger output is
   computed downscaled and resized back (bicubic).
-- ``precision``: ``"fp32"``, ``"bf16"``, or ``"auto"`` (the model's own dtype; fp32 as loaded).
-  Instance-norm statistics are computed in fp32 whatever the dtype.
+- ``precision``: ``"fp32"``, ``"bf16"``, or ``"auto"`` (default; as AdaIN's: bf16 on CUDA and on a CPU
+  with native bf16 convolutions (avx512_bf16/AMX), else fp32; a model loaded in another dtype keeps
+  it). Instance-norm statistics are computed in fp32 whatever the dtype. bf16 against fp32: see
+  tests/test_magenta_stylize.py for the stated tolerance.
 - ``fake_quant``: ``True`` runs the activations through the int8 graph's quantisation steps (see
   ``zoo_magenta.model``), fp32 only; ``False`` (default) computes in floating point.
 - ``keep_alpha``, ``channels_last``: as AdaIN's.
@@ -115,12 +117,19 @@ def _color_mode(preserve_color: Any) -> str | None:
 
 
 def _dtype(model: torch.nn.Module, precision: str, fake_quant: bool) -> torch.dtype:
-    own = next(model.parameters()).dtype
+    """fp32, bf16, or for "auto" the zoo's rule (zoo.machine.resolve_precision: bf16 on CUDA and on a CPU with
+    native bf16 convolutions, else fp32); a model loaded in float16 or float64 keeps its dtype under "auto"."""
+    from zoo.machine import resolve_precision
+
+    own = next(model.parameters())
     if fake_quant:
         if precision == "bf16":
             raise ConfigError("fake_quant reproduces the int8 graph in fp32: use precision='fp32' (or 'auto')")
         return torch.float32
-    return {"auto": own, "fp32": torch.float32, "bf16": torch.bfloat16}[precision]
+    if precision == "auto" and own.dtype not in (torch.float32, torch.bfloat16):
+        return own.dtype
+    chosen = resolve_precision(precision, str(own.device.type))
+    return torch.bfloat16 if chosen == "bf16" else torch.float32
 
 
 class _Net:
@@ -131,20 +140,21 @@ class _Net:
         self.device = p.device
         self.dtype = dtype
         self.fmt = torch.channels_last if channels_last else torch.contiguous_format
-        if dtype == p.dtype:
+        if dtype == p.dtype and not channels_last:
             self.net = model
         else:
-            key = (dtype, tuple((t.data_ptr(), t._version) for t in model.state_dict().values()))
+            # one converted copy per (dtype, memory format), rebuilt when a parameter changes
+            version = tuple((t.data_ptr(), t._version) for t in model.state_dict().values())
             cache = model.__dict__.setdefault("_zoo_converted", {})
-            if cache.get("key") != key:
+            found = cache.get((dtype, self.fmt))
+            if found is None or found[0] != version:
                 import copy
 
                 net = copy.deepcopy(model)
                 net.__dict__.pop("_zoo_converted", None)
-                net.to(dtype=dtype).eval()
-                cache.clear()
-                cache.update(key=key, net=net)
-            self.net = cache["net"]
+                net.to(dtype=dtype, memory_format=self.fmt).eval()
+                cache[(dtype, self.fmt)] = (version, net)
+            self.net = cache[(dtype, self.fmt)][1]
 
     def prep(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(self.device, self.dtype).contiguous(memory_format=self.fmt)
@@ -283,7 +293,7 @@ def stylize_arbitrary(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     keep_alpha: bool = True,
     precision: str = "auto",
-    channels_last: bool = False,
+    channels_last: bool = True,
     fake_quant: bool = False,
 ) -> Any:
     """Stylize ``content`` with ``style`` (see the module docstring for every option)."""
@@ -416,7 +426,7 @@ def stylize_multistyle(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     keep_alpha: bool = True,
     precision: str = "auto",
-    channels_last: bool = False,
+    channels_last: bool = True,
 ) -> Any:
     """Stylize ``content`` with built-in style(s) chosen by index (see the module docstring)."""
     size = _check_common(alpha, size, max_pixels, precision)

@@ -518,8 +518,7 @@ def model_html(page: ModelPage, version: str) -> str:
     return _page(f"{x.name} · zoo catalog", body, "../")
 
 
-_HOW_TO_USE = re.compile(r"^#{1,6}\s+(how to use|usage)\b.*?$(.*?)(?=^#{1,6}\s|\Z)", re.I | re.M | re.S)
-_PYTHON_BLOCK = re.compile(r"^```python[ \t]*\r?\n(.*?)^```", re.M | re.S)
+_HOW_TO_USE = re.compile(r"#{1,6}\s+(how to use|usage)\b", re.I)
 
 
 def card_snippet(card: CardDoc | None) -> str | None:
@@ -527,11 +526,20 @@ def card_snippet(card: CardDoc | None) -> str | None:
     own snippet (a style model's stylize arguments differ from model to model), else None."""
     if card is None or card.problem or not card.body:
         return None
-    section = _HOW_TO_USE.search(card.body)
-    block = _PYTHON_BLOCK.search(section.group(2)) if section else None
-    if block is None or "zoo.load(" not in block.group(1):
-        return None
-    return block.group(1)
+    in_section, block = False, None
+    for line in card.body.splitlines():
+        if block is not None:
+            if line.strip().startswith("```"):
+                code = "\n".join(block) + "\n"
+                return code if "zoo.load(" in code else None
+            block.append(line)
+        elif in_section and line.strip().startswith("```python"):
+            block = []
+        elif line.startswith("#"):
+            if in_section:
+                return None
+            in_section = bool(_HOW_TO_USE.match(line))
+    return None
 
 
 def _schema(x: Entry) -> str:
