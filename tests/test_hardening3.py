@@ -270,3 +270,199 @@ def test_stylize_refuses_a_non_finite_tensor(adain_folder, bad):
         model.stylize(x, torch.rand(3, 32, 32))
     with pytest.raises(errors.ImageError, match="NaN or infinite"):
         model.stylize(torch.rand(3, 32, 32), x)
+
+
+# -- 6. zoo train on broken data: typed errors naming the file, bounded memory -----------------
+
+
+def _jpeg(seed: int = 0, size=(32, 32)) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(
+        buf, "JPEG", quality=75)
+    return buf.getvalue()
+
+
+def _cifar_zip(path: Path, entries: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _cifar_batches(folder: Path, *, n=20, overrides=None) -> Path:
+    """A cifar-10-batches-py folder of small batches (n images each), pickled as the official ones."""
+    import pickle
+
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        d = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": [int(v) for v in rng.integers(0, 10, n)]}
+        d.update((overrides or {}).get(name, {}))
+        (folder / name).write_bytes(pickle.dumps(d, protocol=2))
+    return folder
+
+
+def _idx(path: Path, dims, body: bytes | None = None, *, ndim: int | None = None) -> Path:
+    import gzip
+    import struct
+
+    ndim = len(dims) if ndim is None else ndim
+    head = struct.pack(">HBB", 0, 8, ndim) + b"".join(struct.pack(">I", d) for d in dims)
+    if body is None:
+        n = 1
+        for d in dims:
+            n *= d
+        body = bytes(i % 10 for i in range(n))
+    path.write_bytes(gzip.compress(head + body))
+    return path
+
+
+def _mnist(folder: Path, n_images=10, n_labels=10, image_dims=None, label_dims=None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    _idx(folder / "train-images-idx3-ubyte.gz", image_dims or (n_images, 28, 28))
+    _idx(folder / "train-labels-idx1-ubyte.gz", label_dims or (n_labels,))
+    return folder
+
+
+def _load(dataset, root):
+    from zoo.training.data import load_dataset
+
+    return load_dataset(dataset, root, "train", verify=False)
+
+
+def test_a_good_small_dataset_still_loads(tmp_path):
+    assert len(_load("mnist", _mnist(tmp_path / "m"))) == 10
+    data = _load("cifar10", _cifar_batches(tmp_path / "c" / "cifar-10-batches-py").parent)
+    assert len(data) == 100 and data.shape == (3, 32, 32)
+    z = _cifar_zip(tmp_path / "CIFAR-10-images.zip", {"train/cat/0001.jpg": _jpeg(), "train/dog/0002.jpg": _jpeg(1)})
+    assert len(_load("cifar10", z)) == 2
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    (b"this is a text file, not a JPEG\n", "train/cat/0002.jpg is not an image"),
+    ("truncated", "train/cat/0002.jpg is a damaged image"),
+    (_jpeg(2, size=(64, 48)), "train/cat/0002.jpg is 64x48 pixels, expected 32x32"),
+])
+def test_a_bad_image_in_the_cifar_zip_is_a_data_error_naming_it(tmp_path, entry, message):
+    if entry == "truncated":
+        entry = _jpeg(3)[:300]
+    z = _cifar_zip(tmp_path / "CIFAR-10-images.zip", {"train/cat/0001.jpg": _jpeg(), "train/cat/0002.jpg": entry})
+    with pytest.raises(errors.DataError) as e:
+        _load("cifar10", z)
+    assert message in str(e.value) and str(z) in str(e.value)
+
+
+def test_a_small_zip_holding_a_huge_entry_is_refused_by_its_declared_size(tmp_path):
+    import resource
+    import zipfile
+
+    z = tmp_path / "CIFAR-10-images.zip"
+    chunk = bytes(1 << 24)
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("train/cat/0001.jpg", _jpeg())
+        with zf.open("train/cat/0002.jpg", "w", force_zip64=True) as f:
+            for _ in range(96):  # 1.5 GiB of zeros, a few MB zipped
+                f.write(chunk)
+    assert z.stat().st_size < 16 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(errors.DataError, match=r"0002.jpg declares 1,610,612,736 bytes uncompressed"):
+        _load("cifar10", z)
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 512 * 1024  # nothing near 1.5 GB was read (peak RSS grew by less than 512 MB)
+
+
+def test_a_zip_with_zero_images_is_a_data_error(tmp_path):
+    z = _cifar_zip(tmp_path / "CIFAR-10-images.zip", {"README.txt": b"nothing here"})
+    with pytest.raises(errors.DataError, match="zero images"):
+        _load("cifar10", z)
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("missing", "has no data_batch_3"),
+    ("short", "data_batch_2 is not a CIFAR-10 python batch, or is truncated"),
+    ("labels", "data_batch_4: 20 images but 3 labels"),
+    ("rows", "data_batch_1: its data is a uint8 array of shape (20, 100)"),
+    ("class", "label 12 is not one of the 10 cifar10 classes"),
+])
+def test_a_broken_cifar_batch_is_a_data_error_naming_it(tmp_path, case, message):
+    import numpy as np
+
+    overrides = {
+        "labels": {"data_batch_4": {b"labels": [1, 2, 3]}},
+        "rows": {"data_batch_1": {b"data": np.zeros((20, 100), np.uint8)}},
+        "class": {"data_batch_5": {b"labels": [12] * 20}},
+    }.get(case)
+    folder = _cifar_batches(tmp_path / "cifar-10-batches-py", overrides=overrides)
+    if case == "missing":
+        (folder / "data_batch_3").unlink()
+    if case == "short":
+        raw = (folder / "data_batch_2").read_bytes()
+        (folder / "data_batch_2").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(errors.DataError) as e:
+        _load("cifar10", folder.parent)
+    assert message in str(e.value)
+    assert str(folder) in str(e.value)
+
+
+def test_a_cifar_tarball_with_a_short_batch_is_a_data_error(tmp_path):
+    import tarfile
+
+    folder = _cifar_batches(tmp_path / "src" / "cifar-10-batches-py")
+    raw = (folder / "data_batch_2").read_bytes()
+    (folder / "data_batch_2").write_bytes(raw[:1000])
+    tar = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(tar, "w:gz") as t:
+        t.add(folder, arcname="cifar-10-batches-py")
+    with pytest.raises(errors.DataError, match=r"cifar-10-batches-py/data_batch_2\) is not a CIFAR-10 python batch"):
+        _load("cifar10", tar)
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("255-dims", "its IDX header declares 255 dimensions, but this file holds 3"),
+    ("labels", "100 images but 3 labels"),
+    ("zero", "zero images"),
+    ("dims", "its IDX header declares 4 dimensions"),
+    ("huge", "more than the 268,435,456 a dataset file of this kind may hold"),
+    ("short", "holds 100 bytes of data, its header says 10x28x28 = 7,840"),
+])
+def test_a_broken_idx_file_is_a_data_error_naming_it(tmp_path, case, message):
+    folder = tmp_path / "mnist"
+    if case == "255-dims":
+        _mnist(folder)
+        _idx(folder / "train-images-idx3-ubyte.gz", (10, 28, 28), ndim=255)
+    elif case == "labels":
+        _mnist(folder, n_images=100, n_labels=3)
+    elif case == "zero":
+        _mnist(folder, n_images=0, n_labels=0)
+    elif case == "dims":
+        _mnist(folder, image_dims=(4, 1, 28, 28), n_labels=4)
+    elif case == "huge":
+        _mnist(folder)
+        _idx(folder / "train-images-idx3-ubyte.gz", (60000, 60000, 28), body=b"")
+    elif case == "short":
+        _mnist(folder)
+        _idx(folder / "train-images-idx3-ubyte.gz", (10, 28, 28), body=bytes(100))
+    with pytest.raises(errors.DataError) as e:
+        _load("mnist", folder)
+    assert message in str(e.value), str(e.value)
+    assert "train-images-idx3-ubyte.gz" in str(e.value)
+    assert "4 images but 4 labels" not in str(e.value)
+
+
+def test_zoo_train_on_broken_data_says_so_before_training(tmp_path):
+    z = _cifar_zip(tmp_path / "my-cifar.zip", {"train/cat/0001.jpg": b"not a jpeg"})
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["train", "dcgan", "--data", str(z), "--dataset", "cifar10", "--out", str(out),
+                                 "--steps", "1", "--run-dir", str(tmp_path / "run")])
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
+    assert "Traceback" not in r.output and "0001.jpg is not an image" in r.output, r.output
+    assert not out.exists()

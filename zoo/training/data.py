@@ -25,6 +25,7 @@ import struct
 import tarfile
 import zipfile
 from typing import Any
+from zlib import error as zlib_error
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,22 +172,61 @@ def _find(root: Path, names: list[str], dataset: str) -> Path:
     )
 
 
-def _open_maybe_gz(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.suffix == ".gz" else data
+# Bounds on what a dataset file may make the zoo read into memory, checked from headers and declared
+# sizes before reading (the standard files are far below them: MNIST's train images are 47 MB
+# uncompressed, a CIFAR-10 python batch 31 MB, a JPEG of the zip a few KB).
+MAX_IDX_BYTES = 256 << 20  # one IDX file's data, uncompressed
+MAX_BATCH_BYTES = 64 << 20  # one CIFAR-10 python batch
+MAX_IMAGE_ENTRY_BYTES = 1 << 20  # one image file inside a CIFAR-10 image zip
 
 
-def _read_idx(raw: bytes, path: Path) -> np.ndarray:
-    if len(raw) < 4:
-        raise DataError(f"{path} is truncated: download it again")
-    zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype_code != 0x08:
-        raise DataError(f"{path} is not an IDX file of unsigned bytes (magic {raw[:4].hex()})")
-    dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
-    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if body.size != int(np.prod(dims)):
-        raise DataError(f"{path} holds {body.size} bytes, its header says {dims}: download it again")
-    return body.reshape(dims)
+def _read_idx(path: Path, ndim_expected: int) -> np.ndarray:
+    """An IDX file of unsigned bytes (gzipped or not), its header checked before its body is read:
+    the number of dimensions (``ndim_expected``), and the size it declares within MAX_IDX_BYTES."""
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+            head = f.read(4)
+            if len(head) < 4:
+                raise DataError(f"{path} is truncated ({len(head)} bytes, shorter than an IDX header): download it again")
+            zero, dtype_code, ndim = struct.unpack(">HBB", head)
+            if zero != 0 or dtype_code != 0x08:
+                raise DataError(f"{path} is not an IDX file of unsigned bytes (magic {head.hex()}): download it again")
+            if ndim != ndim_expected:
+                raise DataError(f"{path}: its IDX header declares {ndim} dimensions, but this file holds "
+                                f"{ndim_expected} ({'images: count, height, width' if ndim_expected == 3 else 'labels: count'}); "
+                                "it is damaged or not the file its name says: download it again")
+            raw_dims = f.read(4 * ndim)
+            if len(raw_dims) < 4 * ndim:
+                raise DataError(f"{path} is truncated inside its IDX header: download it again")
+            dims = struct.unpack(">" + "I" * ndim, raw_dims)
+            size = int(np.prod(dims, dtype=np.int64)) if dims else 0
+            if size > MAX_IDX_BYTES:
+                raise DataError(f"{path}: its IDX header declares {'x'.join(map(str, dims))} = {size:,} bytes, more "
+                                f"than the {MAX_IDX_BYTES:,} a dataset file of this kind may hold; it is not a "
+                                "standard file: download it again")
+            body = f.read(size + 1)
+    except (OSError, EOFError, gzip.BadGzipFile, zlib_error) as e:
+        raise DataError(f"cannot read {path} ({type(e).__name__}: {e}); it is damaged: download it again") from e
+    if len(body) != size:
+        raise DataError(f"{path} holds {'more' if len(body) > size else f'{len(body):,}'} bytes of data, its header "
+                        f"says {'x'.join(map(str, dims))} = {size:,}: it is truncated or damaged; download it again")
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
+
+
+def _check_split(dataset: str, split: str, x: np.ndarray, y: np.ndarray, where: str) -> None:
+    """Images and labels that can be trained on: some images, one label per image, labels of the classes."""
+    if x.shape[0] == 0:
+        raise DataError(f"{where}: the {dataset} {split} split holds zero images; give the full dataset files "
+                        f"({DOWNLOAD_HINT[dataset]})")
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise DataError(f"{where}: {x.shape[0]:,} images but {y.shape[0] if y.ndim else 0:,} labels in the {dataset} "
+                        f"{split} split; each image needs one label. The files do not belong together: download "
+                        "them again")
+    n_classes = len(CLASSES[dataset])
+    if y.size and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        bad = int(y.max()) if int(y.max()) >= n_classes else int(y.min())
+        raise DataError(f"{where}: label {bad} is not one of the {n_classes} {dataset} classes (0..{n_classes - 1}); "
+                        "the labels file is damaged: download it again")
 
 
 def load_idx(dataset: str, root: str | Path, split: str = "train", *, verify: bool = True) -> ImageData:
@@ -195,14 +235,15 @@ def load_idx(dataset: str, root: str | Path, split: str = "train", *, verify: bo
     prefix = "train" if split == "train" else "t10k"
     files = {}
     arrays = []
-    for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
+    paths = []
+    for kind, ndim in (("images-idx3-ubyte", 3), ("labels-idx1-ubyte", 1)):
         base = f"{prefix}-{kind}"
         path = _find(root, [base + ".gz", base], dataset)
         files[path.name] = check_file(dataset, path, verify=verify)
-        arrays.append(_read_idx(_open_maybe_gz(path), path))
+        arrays.append(_read_idx(path, ndim))
+        paths.append(path)
     images, labels = arrays
-    if images.ndim != 3 or images.shape[0] != labels.shape[0]:
-        raise DataError(f"{dataset} {split}: {images.shape[0]} images but {labels.shape[0]} labels in {root}")
+    _check_split(dataset, split, images, labels, f"{paths[0]} and {paths[1].name}")
     x = torch.from_numpy(images.copy()).unsqueeze(1)
     y = torch.from_numpy(labels.astype(np.int64))
     return ImageData(dataset, split, x, y, files)
@@ -226,32 +267,61 @@ class _ArraysOnly(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _unpickle_batch(f: Any) -> dict:
+def _unpickle_batch(f: Any, where: str = "this file") -> dict:
     """One CIFAR-10 python batch, read with :class:`_ArraysOnly` (no arbitrary code runs)."""
     try:
         d = _ArraysOnly(f, encoding="bytes").load()
-    except DataError:
-        raise
+    except DataError as e:
+        raise DataError(f"{where}: {e}") from e
     except Exception as e:
-        raise DataError(f"not a CIFAR-10 python batch ({type(e).__name__}: {e}); download it again") from e
+        raise DataError(f"{where} is not a CIFAR-10 python batch, or is truncated ({type(e).__name__}: {e}); "
+                        "download it again") from e
     if not isinstance(d, dict) or b"data" not in d or b"labels" not in d:
-        raise DataError("not a CIFAR-10 python batch (no data and labels); download it again")
+        raise DataError(f"{where} is not a CIFAR-10 python batch (no data and labels); download it again")
     return d
+
+
+def _batch_arrays(d: dict, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images (N, 3, 32, 32) uint8, labels (N,)) of one batch, its shapes and counts checked."""
+    try:
+        data = np.asarray(d[b"data"])
+        labels = np.asarray(d[b"labels"])
+    except Exception as e:  # ragged lists and the like
+        raise DataError(f"{where}: its data or labels are not arrays ({e}); download it again") from e
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise DataError(f"{where}: its data is a {data.dtype} array of shape {data.shape}; a CIFAR-10 batch holds rows "
+                        "of 3,072 unsigned bytes (3x32x32 pixels): the file is damaged, download it again")
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{where}: its labels are a {labels.dtype} array of shape {labels.shape}, not a list of class "
+                        "numbers: download it again")
+    if labels.shape[0] != data.shape[0]:
+        raise DataError(f"{where}: {data.shape[0]:,} images but {labels.shape[0]:,} labels; each image needs one "
+                        "label: the file is damaged, download it again")
+    return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
 
 def _load_cifar_tar(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     xs, ys = [], []
-    with tarfile.open(path, "r:gz") as tar:
-        members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
-        for n in names:
-            if n not in members:
-                raise DataError(f"{path} has no {n}: it is not the CIFAR-10 python tarball")
-            f = tar.extractfile(members[n])
-            assert f is not None
-            d = _unpickle_batch(f)  # the official format is a pickle of arrays
-            xs.append(np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-            ys.append(np.asarray(d[b"labels"], dtype=np.int64))
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            for n in names:
+                if n not in members:
+                    raise DataError(f"{path} has no {n}: it is not the whole CIFAR-10 python tarball; download it again")
+                where = f"{path} ({members[n].name})"
+                if members[n].size > MAX_BATCH_BYTES:
+                    raise DataError(f"{where} declares {members[n].size:,} bytes; a CIFAR-10 batch is about 31 MB "
+                                    f"(at most {MAX_BATCH_BYTES:,} read): not the CIFAR-10 tarball, download it again")
+                f = tar.extractfile(members[n])
+                if f is None:
+                    raise DataError(f"{where} is not a regular file: download the tarball again")
+                x, y = _batch_arrays(_unpickle_batch(f, where), where)  # the official format: a pickle of arrays
+                xs.append(x)
+                ys.append(y)
+    except (tarfile.TarError, OSError, EOFError, zlib_error) as e:
+        raise DataError(f"cannot read {path} ({type(e).__name__}: {e}); it is damaged or truncated: "
+                        "download it again") from e
     return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -259,10 +329,21 @@ def _load_cifar_dir(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     xs, ys = [], []
     for n in names:
-        with open(folder / n, "rb") as f:
-            d = _unpickle_batch(f)
-        xs.append(np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-        ys.append(np.asarray(d[b"labels"], dtype=np.int64))
+        batch = folder / n
+        if not batch.is_file():
+            raise DataError(f"{folder} has no {n}: the CIFAR-10 batches folder is incomplete (train needs "
+                            f"data_batch_1..5, test needs test_batch); {DOWNLOAD_HINT['cifar10']}")
+        size = batch.stat().st_size
+        if size > MAX_BATCH_BYTES:
+            raise DataError(f"{batch} is {size:,} bytes; a CIFAR-10 batch is about 31 MB (at most {MAX_BATCH_BYTES:,} "
+                            "read): not a CIFAR-10 batch, download it again")
+        try:
+            with open(batch, "rb") as f:
+                x, y = _batch_arrays(_unpickle_batch(f, str(batch)), str(batch))
+        except OSError as e:
+            raise DataError(f"cannot read {batch}: {e.strerror or e}") from e
+        xs.append(x)
+        ys.append(y)
     return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -270,25 +351,47 @@ def _load_cifar_zip(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image
 
     classes = CLASSES["cifar10"]
-    with zipfile.ZipFile(path) as zf:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DataError(f"{path} is not a readable zip ({e}): download it again") from e
+    with zf:
         entries = []
-        for name in zf.namelist():
+        for info in zf.infolist():
+            name = info.filename
             parts = name.strip("/").split("/")
             # allow one leading folder, e.g. CIFAR-10-images/train/cat/0001.jpg
             if len(parts) >= 3 and parts[-3] == split and parts[-1].lower().endswith((".jpg", ".jpeg", ".png")):
                 if parts[-2] not in classes:
                     raise DataError(f"{path}: unknown class folder {parts[-2]!r} in {name}")
-                entries.append((classes.index(parts[-2]), parts[-1], name))
+                # the sizes the zip declares, checked before anything is read (a small zip can hold a huge entry)
+                if info.file_size > MAX_IMAGE_ENTRY_BYTES:
+                    raise DataError(f"{path}: {name} declares {info.file_size:,} bytes uncompressed; a 32x32 image "
+                                    f"is a few KB (at most {MAX_IMAGE_ENTRY_BYTES:,} read): not a CIFAR-10 image zip")
+                entries.append((classes.index(parts[-2]), parts[-1], info))
         if not entries:
-            raise DataError(f"{path} has no {split}/<class>/*.jpg entries: not a CIFAR-10 image zip")
-        entries.sort()
+            raise DataError(f"{path} has no {split}/<class>/*.jpg entries (zero images): not a CIFAR-10 image zip")
+        entries.sort(key=lambda e: (e[0], e[1]))
         xs = np.empty((len(entries), 3, 32, 32), dtype=np.uint8)
         ys = np.empty(len(entries), dtype=np.int64)
-        for i, (label, _, name) in enumerate(entries):
-            with Image.open(io.BytesIO(zf.read(name))) as im:
-                arr = np.asarray(im.convert("RGB"))
-            if arr.shape != (32, 32, 3):
-                raise DataError(f"{path}: {name} is {arr.shape}, expected 32x32 RGB")
+        for i, (label, _, info) in enumerate(entries):
+            name = info.filename
+            try:
+                with zf.open(info) as f:
+                    raw = f.read(MAX_IMAGE_ENTRY_BYTES + 1)  # bounded whatever the header said
+                if len(raw) > MAX_IMAGE_ENTRY_BYTES:
+                    raise DataError(f"{path}: {name} holds more than {MAX_IMAGE_ENTRY_BYTES:,} bytes; a 32x32 "
+                                    "image is a few KB: not a CIFAR-10 image zip")
+                with Image.open(io.BytesIO(raw)) as im:
+                    if im.size != (32, 32):
+                        raise DataError(f"{path}: {name} is {im.size[0]}x{im.size[1]} pixels, expected 32x32")
+                    arr = np.asarray(im.convert("RGB"))
+            except DataError:
+                raise
+            except Exception as e:  # UnidentifiedImageError, a truncated or corrupt JPEG, a bad CRC, a bomb
+                what = "not an image" if type(e).__name__ == "UnidentifiedImageError" else "a damaged image"
+                raise DataError(f"{path}: {name} is {what} ({type(e).__name__}: {e}); replace or remove it, or "
+                                "download the zip again") from e
             xs[i] = arr.transpose(2, 0, 1)
             ys[i] = label
     return xs, ys
@@ -307,6 +410,7 @@ def load_cifar10(root: str | Path, split: str = "train", *, verify: bool = True)
             continue
         if path.is_dir():
             x, y = _load_cifar_dir(path, split)
+            _check_split("cifar10", split, x, y, str(path))
             return ImageData("cifar10", split, torch.from_numpy(x), torch.from_numpy(y), {path.name: "(folder)"})
         digest = check_file("cifar10", path, verify=verify)
         if path.suffix == ".zip":
@@ -315,6 +419,7 @@ def load_cifar10(root: str | Path, split: str = "train", *, verify: bool = True)
         else:
             x, y = _load_cifar_tar(path, split)
             note = ""
+        _check_split("cifar10", split, x, y, str(path))
         return ImageData("cifar10", split, torch.from_numpy(x), torch.from_numpy(y), {path.name: digest}, note)
     raise DataError(f"no CIFAR-10 files in {root}: {DOWNLOAD_HINT['cifar10']}")
 
