@@ -1,27 +1,16 @@
-"""Held-out evaluation of AdaIN weights under the ImageNet-descended VGG16 as the judge.
+"""Held-out evaluation of style-transfer models under the style-transfer judge, several models in one table.
 
-The paper (Huang & Belongie 2017, fig. 3 and table 1) reports its content and style
-losses measured with its own encoder; here the judge is ``vgg16.hed-bsds500``, the
-encoder of ``adain.vgg16``, so the old default (trained over a random VGG) and the
-new one are scored under the same network. Held out of every training run:
+Every figure comes from the zoo's one style-transfer evaluator (:mod:`zoo_adain.evaluate`, the evaluator
+``style-judge`` that `zoo eval NAME --data DIR` runs): the same held-out pairs, the same judge
+(``vgg16.hed-bsds500``), the same losses, the models called through the stylize contract (alpha 1, fp32,
+the style as given). This script adds what a comparison needs: several models and AdaIN run folders side
+by side, the reference rows (the photo, a colour transfer), and the grids.
 
-- photos: scikit-image's astronaut, chelsea, coffee, and two wallpaper photographs
-  (plasma:EveningGlow, mate:Storm from cards/zoo/adain-vgg16/content-debian.tsv);
-- paintings: The Scream, Udnie, Woman with a Hat.
+Held-out sets (``--heldout``): ``skimage`` (astronaut, chelsea, coffee x The Scream, Udnie, Woman with a
+Hat: 9 pairs, available offline everywhere) or ``wallpapers`` (those plus the Debian wallpapers
+plasma:EveningGlow and mate:Storm: 15 pairs, the set of the adain.vgg16 card's figures).
 
-Each pair is stylized at SIZE x SIZE (centre crops, the model called directly, fp32,
-alpha 1) and scored (lower is better except SSIM):
-
-- content: MSE at the judge's relu4_1 between the output and AdaIN(judge(c), judge(s));
-- style: sum over relu1_1..relu4_1 of the MSE of channel means plus that of channel stds,
-  output against painting (the paper's losses; the judge's Caffe-scale activations make
-  both numbers large: compare rows, not with the paper);
-- palette: mean |difference| of the per-channel RGB mean and std, output vs painting;
-- SSIM: of the output's luminance to the photo's (skimage, data range 1).
-
-Reference rows: the photo itself and a pixel colour transfer.
-
-    python bench/bench_adain_eval.py --model adain.zoo --run runs/adain-vgg16/run1 \\
+    python bench/bench_adain_eval.py --model adain.zoo --model adain.vgg16 --run runs/adain-vgg16/run1 \\
         --style-dir $ZOO_DATA_DIR/style-transfer/style --json out/eval.json --png out/heldout.png
 """
 
@@ -34,50 +23,20 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
+from zoo_adain import evaluate as J
 from zoo_adain import train as T
 
-from adain_encoder_study import (  # noqa: E402 (bench/ is on the path)
-    evaluate_pairs, luminance, style_image, to_pil)
-
-HELD_OUT_STYLES = ("the_scream", "udnie", "woman_with_hat_matisse")
-SKIMAGE_HELD_OUT = ("astronaut", "chelsea", "coffee")
-WALLPAPER_HELD_OUT = ("plasma:EveningGlow", "mate:Storm")
-MANIFEST = Path(__file__).resolve().parents[1] / "cards" / "zoo" / "adain-vgg16" / "content-debian.tsv"
+HELD_OUT_STYLES = J.HELD_OUT_STYLES
+SKIMAGE_HELD_OUT = J.SKIMAGE_HELD_OUT
+WALLPAPER_HELD_OUT = J.WALLPAPER_HELD_OUT
+judge_network = J.judge_network
+scores = J.scores
 
 
-def judge_network(weights: str | None = None) -> torch.nn.Module:
-    if weights:
-        return T.vgg16_hed_encoder(weights)
-    import zoo
-
-    return zoo.load("vgg16.hed-bsds500").eval()
-
-
-def held_out_contents(size: int, wallpapers: bool = True) -> dict[str, torch.Tensor]:
-    out = {n: T.center_square(T.skimage_image(n), size)[None] for n in SKIMAGE_HELD_OUT}
-    if wallpapers and MANIFEST.is_file():
-        paths = dict(T.read_manifest(MANIFEST))
-        for n in WALLPAPER_HELD_OUT:
-            p = paths.get(n)
-            if p is not None and p.is_file():
-                with Image.open(p) as im:
-                    out[n] = T.center_square(im.convert("RGB"), size)[None]
-    return out
-
-
-@torch.inference_mode()
-def scores(judge: torch.nn.Module, out: torch.Tensor, c: torch.Tensor, s: torch.Tensor) -> dict[str, float]:
-    from skimage.metrics import structural_similarity
-
-    fo, fc, fs = judge.forward_features(out), judge.forward_features(c), judge.forward_features(s)
-    content = F.mse_loss(fo[-1], T.adain(fc[-1], fs[-1])).item()
-    style = T.style_loss(fo, fs).item()
-    palette = ((out.mean((2, 3)) - s.mean((2, 3))).abs().mean() + (out.std((2, 3)) - s.std((2, 3))).abs().mean()).item()
-    ssim = float(structural_similarity(luminance(out), luminance(c), data_range=1.0))
-    return {"content": content, "style": style, "palette": palette, "ssim": ssim}
+def to_pil(x: torch.Tensor) -> Image.Image:
+    return Image.fromarray((x[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype("uint8"))
 
 
 def grid_png(rows: list[list[tuple[str, torch.Tensor]]], path: Path, tile: int) -> None:
@@ -113,26 +72,28 @@ def load_models(names: list[str], runs: list[str]) -> tuple[dict[str, torch.nn.M
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", action="append", default=[], help="a zoo model name or Hub-repo folder; repeatable")
-    p.add_argument("--run", action="append", default=[], help="a run folder of python -m zoo_adain.train; repeatable")
+    p.add_argument("--run", action="append", default=[], help="an AdaIN run folder (zoo train's --run-dir); repeatable")
     p.add_argument("--style-dir", required=True)
     p.add_argument("--size", type=int, default=256)
+    p.add_argument("--heldout", choices=J.SETS, default="skimage")
+    p.add_argument("--no-wallpapers", action="store_true", help="the same as --heldout skimage (kept for old commands)")
     p.add_argument("--judge-weights", default=None, help="the VGG16's model.safetensors (default: zoo.load)")
     p.add_argument("--png", default=None, help="grid of every held-out pair (photo, painting, colour transfer, models)")
     p.add_argument("--card-png", default=None, help="grid of the scikit-image pairs only (for committed cards)")
     p.add_argument("--json", default=None)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--no-wallpapers", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     t0 = time.time()
-    judge = judge_network(a.judge_weights)
-    contents = held_out_contents(a.size, not a.no_wallpapers)
-    styles = {n: T.center_square(style_image(Path(a.style_dir), n), a.size)[None] for n in HELD_OUT_STYLES}
+    which = "skimage" if a.no_wallpapers else a.heldout
+    judge = J.judge_network(a.judge_weights)
+    contents, styles = J.held_out_set(Path(a.style_dir), a.size, which)
     models, steps = load_models(a.model, a.run)
-    methods, per, table, outputs = evaluate_pairs(models, contents, styles, lambda o, c, s: scores(judge, o, c, s))
+    methods, per, table, outputs = J.evaluate_pairs(models, contents, styles, judge)
     n_pairs = len(contents) * len(styles)
-    print(f"# AdaIN held-out evaluation: {n_pairs} pairs ({', '.join(contents)} x {', '.join(styles)}) at "
-          f"{a.size}x{a.size}; judge = vgg16.hed-bsds500; {platform.processor() or platform.machine()}, "
+    protocols = J.protocol_strings(n_pairs, a.size)
+    print(f"# style-transfer judge: {n_pairs} pairs ({', '.join(contents)} x {', '.join(styles)}) at "
+          f"{a.size}x{a.size}; {protocols['style_loss_judge']}; {platform.processor() or platform.machine()}, "
           f"torch {torch.__version__}, {time.time() - t0:.0f}s")
     print("| method | decoder steps | content loss (judge) | style loss (judge) | palette L1 (RGB) | SSIM to photo |")
     print("|---|---|---|---|---|---|")
@@ -153,13 +114,13 @@ def main() -> None:
         grid_png(rows_for(list(contents)), Path(a.png), a.size)
         print(f"wrote {a.png}")
     if a.card_png:
-        grid_png(rows_for([n for n in contents if n in SKIMAGE_HELD_OUT]), Path(a.card_png), a.size)
+        grid_png(rows_for([n for n in contents if n in J.SKIMAGE_HELD_OUT]), Path(a.card_png), a.size)
         print(f"wrote {a.card_png}")
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         Path(a.json).write_text(json.dumps({"size": a.size, "pairs": n_pairs, "contents": list(contents),
-                                            "styles": list(styles), "judge": "vgg16.hed-bsds500", "steps": steps,
-                                            "table": table, "per_pair": per}, indent=2) + "\n")
+                                            "styles": list(styles), "judge": J.JUDGE, "protocols": protocols,
+                                            "steps": steps, "table": table, "per_pair": per}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

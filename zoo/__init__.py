@@ -49,7 +49,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .refs import ModelRef, ModelSource
-from .registry import Architecture, Command, Field, Loss, ModelInfo, TrainingRecipe, Weights
+from .registry import Architecture, Command, Evaluator, Field, Loss, ModelInfo, TrainingRecipe, Weights
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -134,6 +134,7 @@ __all__ = [
     "CardError",
     "CatalogError",
     "Command",
+    "Evaluator",
     "ConfigError",
     "ConversionError",
     "DataError",

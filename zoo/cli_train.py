@@ -174,15 +174,24 @@ def _rank() -> int:
 @click.option("--no-baseline", is_flag=True, help="Skip the real-vs-real (train vs test) baseline.")
 @click.option("--write", is_flag=True, help="NAME is a folder: store the metrics in its config.json and card.")
 @click.option("--threads", type=int, default=None)
+@click.option("--evaluator", "evaluator_name", default=None,
+              help="The evaluator to run (default: the one of the model's task; `zoo plugins` lists them).")
+@click.option("--set", "eval_sets", multiple=True,
+              help="key=value for the evaluator (style-transfer judge: size=256, heldout=skimage|wallpapers).")
 def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed: int, n_reference: int | None,
          classifier_dir: str | None,
          extractor: str | None, precision: str, protocol: str, eval_device: str, no_baseline: bool, write: bool,
-         threads: int | None) -> None:  # noqa: A001 (click command name)
-    """Recompute FID and KID of NAME (a model name, a folder written by `zoo train`, or
-    hf-hub:org/name[@revision]) and compare with its card.
+         threads: int | None, evaluator_name: str | None, eval_sets: tuple[str, ...]) -> None:  # noqa: A001
+    """Score NAME (a model name, a folder written by `zoo train`, or hf-hub:org/name[@revision]) with the
+    evaluator of its task and compare with its card where the protocol is the same.
 
-    Reference features are cached (see zoo.metrics.features), so a second evaluation against the same
-    split pays only for the generated samples.
+    Image generators: FID and KID (the options below). Style transfer: the style-transfer judge (content loss,
+    style loss, SSIM under vgg16.hed-bsds500 on a fixed held-out set; --data is the style-transfer folder).
+    Classifiers: top-1 accuracy on the test split. A plugin may register more (zoo.Evaluator). Every figure is
+    printed with its protocol; the exit status is 1 when a figure differs from the card's by more than 5%
+    (FID) or 3 standard deviations (KID) under the same protocol, 0 otherwise (a figure measured under another
+    protocol is printed, not compared). Reference features are cached (see zoo.metrics.features), so a second
+    evaluation against the same split pays only for the generated samples.
     """
     import torch
 
@@ -196,6 +205,11 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
         torch.set_num_threads(threads)
     ref = parse_ref(name)  # a registered name, a Hub-repo folder, or hf-hub:org/name[@revision]
     folder = ref.path if ref.kind == "folder" else None
+    task = _task_of(ref, name)
+    if evaluator_name or task != "image-generation":
+        _eval_by_task(name, ref, task, evaluator_name, data, dataset, n_samples, seed, precision, eval_device,
+                      eval_sets, write, folder)
+        return
     if ref.kind == "hub" and write:
         raise ConfigError(f"--write stores the metrics in a folder's config.json; {name} is a Hub repo: "
                           "evaluate a local copy of its folder with --write, and publish that")
@@ -280,3 +294,100 @@ def _eval_fid50k_train(name: str, G: Any, dataset: str, data: str, expected: dic
             click.echo(f"DIFFERS from the card: {key} card {e:.4g}, measured {m:.4g}")
             raise SystemExit(1)
         click.echo("matches the card within noise")
+
+
+def _task_of(ref: Any, name: str) -> str:
+    """The task of the architecture ``ref`` names (a registered name, a folder's or a Hub repo's config.json)."""
+    import zoo
+
+    if ref.kind == "registered":
+        return zoo.model_info(name).architecture.task
+    info = zoo.model_info(ref)
+    arch = getattr(info, "architecture", None)
+    from .plugins import get_host
+
+    record = get_host().registry.architectures.get(str(getattr(arch, "name", arch)))
+    return record.task if record is not None else "image-generation"
+
+
+def _eval_by_task(name: str, ref: Any, task: str, evaluator_name: str | None, data: str, dataset: str | None,
+                  n_samples: int | None, seed: int, precision: str, device: str, sets: tuple[str, ...], write: bool,
+                  folder: Any) -> None:
+    """`zoo eval` through the evaluator of the model's task (zoo.evaluation): figures with their protocols,
+    compared with the card's only under the same protocol."""
+    import zoo
+
+    from .evaluation import EvalJob, choose_evaluator, compare, evaluators_for, run_evaluator
+
+    evaluator = choose_evaluator(task, evaluator_name)
+    settings = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set takes key=value, got {item!r}")
+        settings[key.strip()] = _parse_value(value.strip())
+    if ref.kind == "registered":
+        info = zoo.model_info(name)
+        weights = info.weights
+        expected = dict(weights.metrics) if weights else {}
+        protocols = dict(weights.protocols) if weights else {}
+        ds = dataset or (weights.dataset if weights else None)
+        model = zoo.load(name)
+        write = False
+    else:
+        model = zoo.load(ref)
+        meta = dict(model.zoo_source.meta)
+        expected = dict(meta.get("metrics", {}) or {})
+        protocols = dict(expected.get("protocols", {}) or meta.get("protocols", {}) or {})
+        ds = dataset or meta.get("dataset")
+    job = EvalJob(name=name, task=task, data=Path(data) if data else None, dataset=ds, n_samples=n_samples,
+                  seed=seed, precision=precision, device=device, settings=settings, expected=expected,
+                  expected_protocols=protocols)
+    result = run_evaluator(evaluator, model, job)
+    result["command"] = "zoo eval " + shlex.join([name, "--data", data] + [x for s in sets for x in ("--set", s)]
+                                                 + (["--evaluator", evaluator_name] if evaluator_name else []))
+    click.echo(f"{name} ({task}), evaluator {evaluator.name} (plugin {evaluator.plugin}): {result['protocol']}")
+    others = [e.name for e in evaluators_for(task) if e.name != evaluator.name]
+    if others:
+        click.echo(f"  (other evaluators of {task}: {', '.join(others)}; choose one with --evaluator)")
+    for key, how in result["protocols"].items():
+        card = f"  (card: {float(expected[key]):.5g}, {protocols.get(key) or 'protocol not stated'})" \
+            if key in expected else ""
+        click.echo(f"  {key:20s} {float(result[key]):.5g}  [{how}]{card}")
+    for row, values in dict(result.get("references", {})).items():
+        click.echo(f"  reference: {row}: " + ", ".join(f"{k} {float(v):.5g}" for k, v in values.items()))
+    differs, skipped, compared = compare(result, expected, protocols)
+    for item in skipped:
+        click.echo(f"not compared with the card (another protocol): {item}")
+    if differs:
+        click.echo("DIFFERS from the card (same protocol): " + "; ".join(differs))
+    elif compared:
+        click.echo(f"matches the card within 5% ({', '.join(compared)}, same protocol)")
+    elif not skipped:
+        click.echo("the card has no figure of this protocol to compare with")
+    if write and folder is not None:
+        _write_eval(folder, result)
+        click.echo(f"wrote the metrics into {folder}/config.json and README.md")
+    elif differs:
+        raise SystemExit(1)
+
+
+def _write_eval(folder: Any, result: dict[str, Any]) -> None:
+    """Store an evaluator's figures (with their protocols) in a folder's config.json, and have the architecture's
+    trainer component re-write the card when it can (``write_card(folder)``)."""
+    from .plugins import get_host
+
+    path = Path(folder) / "config.json"
+    config = json.loads(path.read_text())
+    metrics = dict(config.get("metrics", {}) or {})
+    metrics.update({k: v for k, v in result.items() if k != "per_pair"})
+    metrics["protocols"] = {**dict(metrics.get("protocols", {}) or {}), **result["protocols"]}
+    config["metrics"] = metrics
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    arch = get_host().registry.architectures.get(str(config.get("architecture")))
+    if arch is not None and "trainer" in arch.components:
+        from .loading import import_component
+
+        writer = getattr(import_component(arch, "trainer"), "write_card", None)
+        if callable(writer):
+            writer(Path(folder))

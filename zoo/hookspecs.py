@@ -43,3 +43,9 @@ def register_commands(register):  # type: ignore[no-untyped-def]
     Unlike llm's ``register_commands(cli)``, the command is named by import path and imported only
     when it runs, so that ``zoo --help`` imports no plugin code beyond the registrations.
     """
+
+
+@hookspec
+def register_evaluators(register):  # type: ignore[no-untyped-def]
+    """Register evaluators of a task: ``register(zoo.Evaluator(name, task, "pkg.mod:evaluate"))``; ``zoo eval
+    NAME`` runs the one of the model's task (docs/plugins.md, 'Evaluators')."""

@@ -41,7 +41,7 @@ from .config import Settings, load_settings
 from .errors import (ConfigError, PluginTimeoutError, ReentrantCallError, ReservedCommandError, ReservedNameError,
                      ZooError)
 from .plugin_guard import bounded_import, report_slow, stdout_to_stderr
-from .registry import Architecture, Command, Loss, Record, Registry, TrainingRecipe, Weights
+from .registry import Architecture, Command, Evaluator, Loss, Record, Registry, TrainingRecipe, Weights
 
 OWN_DISTRIBUTION = "zoo-models"
 
@@ -167,10 +167,11 @@ _HOOKS: tuple[tuple[str, tuple[type, ...], str], ...] = (
     ("register_losses", (Loss,), "zoo.Loss"),
     ("register_recipes", (TrainingRecipe,), "zoo.TrainingRecipe"),
     ("register_commands", (Command,), "zoo.Command"),
+    ("register_evaluators", (Evaluator,), "zoo.Evaluator"),
 )
 
 # the order records are added in: architectures before the weights and recipes checked against them
-_ORDER = {Architecture: 0, Loss: 1, Command: 2, Weights: 3, TrainingRecipe: 4}
+_ORDER = {Architecture: 0, Loss: 1, Command: 2, Weights: 3, TrainingRecipe: 4, Evaluator: 5}
 
 
 def _reserved_keys(record: Record) -> list[tuple[str, str]]:
@@ -181,6 +182,8 @@ def _reserved_keys(record: Record) -> list[tuple[str, str]]:
         return [("recipe", record.key)]
     if isinstance(record, Command):
         return [("command", record.name)]
+    if isinstance(record, Evaluator):
+        return [("evaluator", record.name)]
     return [("model", record.name)]
 
 
@@ -316,7 +319,8 @@ def load_plugins(settings: Settings | None = None) -> PluginHost:
 
 def _still_registered(registry: Registry, key: str) -> bool:
     kind, _, name = key.partition(":")
-    table = {"loss": registry.losses, "recipe": registry.recipes, "command": registry.commands}[kind]
+    table = {"loss": registry.losses, "recipe": registry.recipes, "command": registry.commands,
+             "evaluator": registry.evaluators}[kind]
     return name in table
 
 
@@ -369,6 +373,8 @@ def check_imports(host: PluginHost) -> list[ImportProblem]:
                  for which in (("d", "g") if loss.kind == "adversarial" else ("fn",))]
     for c in sorted(reg.commands.values(), key=lambda c: c.name):
         todo.append((c.plugin, f"command {c.name!r}", c.command, "click"))
+    for e in sorted(reg.evaluators.values(), key=lambda e: e.name):
+        todo.append((e.plugin, f"evaluator {e.name!r}", e.function, "callable"))
     problems = []
     for plugin, what, path, kind in todo:
         obj, error = _try_import(path)

@@ -439,7 +439,44 @@ class Command:
             raise InvalidRecordError(f"command {self.name!r}: help must be text")
 
 
-Record = Architecture | Weights | Loss | TrainingRecipe | Command
+_TASK_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """How models of one task are scored, named by import path (no torch at registration).
+
+    ``function(model, job)`` returns the metrics as a dict of numbers plus ``protocol`` (one line saying
+    what measured them) and ``protocol_info`` (a dict: ``evaluator``, ``network`` (the feature network or
+    judge), ``reference`` (the reference set), ``split``, ``n_samples``); ``job`` is a
+    :class:`zoo.evaluation.EvalJob` (the model's name and card metrics, --data, -n, --seed, --precision,
+    --set settings). ``zoo eval NAME`` runs the evaluator of the model's task (``--evaluator`` picks one
+    when several are registered for it). ``metrics`` lists the keys it reports, for ``zoo plugins``.
+    """
+
+    name: str
+    task: str
+    function: str
+    description: str = ""
+    metrics: tuple[str, ...] = ()
+    plugin: str = ""  # filled in by the host
+
+    def __post_init__(self) -> None:
+        if isinstance(self.metrics, str) or not isinstance(self.metrics, (list, tuple)):
+            raise InvalidRecordError(f"evaluator {self.name!r}: metrics must be a list or tuple of names")
+        object.__setattr__(self, "metrics", tuple(str(m) for m in self.metrics))
+        if not isinstance(self.name, str) or not _LOSS_RE.match(self.name):
+            raise InvalidRecordError(f"evaluator name {self.name!r} must be lower case letters, digits and '-', "
+                                     "starting with a letter (e.g. 'style-judge')")
+        if not isinstance(self.task, str) or not _TASK_RE.match(self.task):
+            raise InvalidRecordError(f"evaluator {self.name!r}: task {self.task!r} must be a task name such as "
+                                     "'style-transfer' or 'image-classification'")
+        if not isinstance(self.function, str) or not _IMPORT_PATH_RE.match(self.function):
+            raise InvalidRecordError(f"evaluator {self.name!r}: function {self.function!r} must be an import path "
+                                     "'package.module:function'")
+
+
+Record = Architecture | Weights | Loss | TrainingRecipe | Command | Evaluator
 
 
 @dataclass(frozen=True)
@@ -465,6 +502,7 @@ class Registry:
         self.loss_names: dict[str, str] = {}  # name or alias -> canonical name
         self.recipes: dict[str, TrainingRecipe] = {}  # "architecture:name" -> record
         self.commands: dict[str, Command] = {}
+        self.evaluators: dict[str, Evaluator] = {}
         # names a broken plugin registered or claimed, to the plugin's name
         # (models by name; others as "loss:NAME", "recipe:ARCH:NAME", "command:NAME")
         self.broken_names: dict[str, str] = {}
@@ -491,10 +529,13 @@ class Registry:
             table, key, kind = self.recipes, record.key, "recipe"
         elif isinstance(record, Command):
             table, key, kind = self.commands, record.name, "command"
+        elif isinstance(record, Evaluator):
+            table, key, kind = self.evaluators, record.name, "evaluator"
         else:
             raise InvalidRecordError(
                 f"plugin {plugin!r} registered {type(record).__name__}; "
-                "register zoo.Architecture, zoo.Weights, zoo.Loss, zoo.TrainingRecipe or zoo.Command records"
+                "register zoo.Architecture, zoo.Weights, zoo.Loss, zoo.TrainingRecipe, zoo.Command or "
+                "zoo.Evaluator records"
             )
         if key in table:
             raise DuplicateNameError(key, table[key].plugin, plugin, kind=kind)
@@ -511,7 +552,8 @@ class Registry:
                     self.loss_names.pop(n, None)
             return
         table: dict[str, Any] = {Architecture: self.architectures, Weights: self.weights,
-                                 TrainingRecipe: self.recipes, Command: self.commands}[type(record)]
+                                 TrainingRecipe: self.recipes, Command: self.commands,
+                                 Evaluator: self.evaluators}[type(record)]
         key = record.key if isinstance(record, TrainingRecipe) else record.name
         if key in table and table[key].plugin == record.plugin:
             del table[key]
@@ -583,6 +625,10 @@ class Registry:
     def recipes_of(self, architecture: str) -> list[TrainingRecipe]:
         """The recipes registered for ``architecture``, by name."""
         return sorted((r for r in self.recipes.values() if r.architecture == architecture), key=lambda r: r.name)
+
+    def evaluators_for(self, task: str) -> list[Evaluator]:
+        """The evaluators registered for ``task``, in the order they were registered (the first is the default)."""
+        return [e for e in self.evaluators.values() if e.task == task]
 
     def find_loss(self, name: str) -> Loss | None:
         """The loss registered under ``name`` or one of its aliases (compared as :func:`normalise_loss_name`)."""

@@ -129,6 +129,17 @@ def register_losses(register):  # type: ignore[no-untyped-def]
 
 
 @zoo.hookimpl
+def register_evaluators(register):  # type: ignore[no-untyped-def]
+    # the one judge of every style-transfer figure; it scores any model with stylize(), not only AdaIN
+    register(zoo.Evaluator(
+        "style-judge", "style-transfer", "zoo_adain.evaluate:evaluate_stylizer",
+        description="content loss, style loss (the paper's, under vgg16.hed-bsds500), palette distance and "
+                    "luminance SSIM on fixed held-out photo x painting pairs, with the photo and a colour "
+                    "transfer as reference rows",
+        metrics=("content_loss_judge", "style_loss_judge", "palette_l1", "ssim_to_content")))
+
+
+@zoo.hookimpl
 def register_commands(register):  # type: ignore[no-untyped-def]
     # imported only when `zoo stylize` runs (zoo_adain.cli imports torch inside the command)
     register(zoo.Command("stylize", "zoo_adain.cli:stylize",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from zoo.card_writer import Card, Citation, SampleGrid, Training, rows, stylizer_snippet, write
+from zoo.card_writer import Card, Citation, Metric, Result, SampleGrid, Training, rows, stylizer_snippet, write
 
 from . import train as T
 
@@ -43,6 +43,15 @@ def _sample_style(cfg: T.TrainConfig) -> tuple[str, torch.Tensor] | None:
         return None
     with Image.open(pick) as im:
         return pick.stem, T.center_square(im.convert("RGB"), 256)
+
+
+def rewrite_card(folder: Path) -> Path:
+    """Re-write ``folder``/README.md from its config.json (after `zoo eval --write` added figures)."""
+    folder = Path(folder)
+    config = json.loads((folder / "config.json").read_text())
+    caption = ("scikit-image's astronaut (held out of training), a held-out painting, and this model's "
+               "stylization at 256x256.") if (folder / "samples.jpg").is_file() else None
+    return write(card_content(config, folder_model_name(folder), caption), folder)
 
 
 def write_style_folder(trainer: AdaINTrainer, out: Path, summary: dict[str, Any]) -> Path:
@@ -108,8 +117,20 @@ def card_content(config: dict[str, Any], name: str, sample_caption: str | None) 
     metrics = config.get("metrics", {}) or {}
     evaluation = ("Not evaluated yet: `zoo eval FOLDER --data STYLE_DATA` scores it with the style-transfer judge "
                   "(content loss, style loss, SSIM under vgg16.hed-bsds500 on the held-out pairs).")
-    if metrics.get("protocol"):
-        evaluation = f"{json.dumps({k: v for k, v in metrics.items() if k != 'command'}, sort_keys=True)}"
+    results: tuple[Result, ...] = ()
+    protocols = dict(metrics.get("protocols", {}) or {})
+    measured = [k for k in protocols if isinstance(metrics.get(k), (int, float))]
+    if measured and metrics.get("protocol"):
+        table = [("this model", *[f"{float(metrics[k]):.4g}" for k in measured])]
+        for row, values in dict(metrics.get("references", {}) or {}).items():
+            table.append((f"reference: {row}", *[f"{float(values[k]):.4g}" if k in values else "" for k in measured]))
+        evaluation = (f"Measured with `{metrics.get('command', 'zoo eval')}`: {metrics['protocol']}. Lower is better "
+                      "except SSIM.\n\n| | " + " | ".join(measured) + " |\n|---|" + "---|" * len(measured) + "\n"
+                      + "\n".join("| " + " | ".join(r) + " |" for r in table) + "\n\nProtocols: "
+                      + "; ".join(f"{k}: {protocols[k]}" for k in measured) + ".")
+        results = (Result("image-to-image", "held-out photo x painting pairs", "zoo-style-heldout", "held-out",
+                          tuple(Metric(k, float(metrics[k]), protocols[k]) for k in measured),
+                          task_name="Style transfer"),)
     return Card(
         name=name,
         title=name,
@@ -140,4 +161,5 @@ def card_content(config: dict[str, Any], name: str, sample_caption: str | None) 
         limitations=("Trained briefly at a small crop size on a CPU unless the settings say otherwise: look at "
                      "samples.jpg before relying on it."),
         citation=citation,
+        results=results,
     )

@@ -352,6 +352,13 @@ class AdaINTrainer(Trainer):
             f.write(json.dumps({"step": step, "dead": dead}) + "\n")
 
     # -- export ----------------------------------------------------------------
+    @classmethod
+    def write_card(cls, folder: Path) -> Path:
+        """Re-write an exported folder's card from its config.json (`zoo eval FOLDER --write` calls this)."""
+        from .export import rewrite_card
+
+        return rewrite_card(folder)
+
     def published(self) -> nn.Module:
         return T.zoo_model_from(self.encoder.cpu(), self.decoder.cpu(), self.cfg.depth)
 

@@ -168,3 +168,35 @@ def dataset_of(config: dict[str, Any]) -> str:
     if not ds:
         raise DataError("the folder's config.json names no dataset: pass --dataset")
     return str(ds)
+
+
+def _short_protocol(metrics: dict[str, Any], dataset: str, extractor: str) -> str:
+    """The protocol of a FID/KID in the short form of Weights.protocols ('<network> features, 10k samples vs
+    <dataset> <split>')."""
+    n = int(metrics.get("n_samples", 0))
+    count = f"{n // 1000}k" if n and n % 1000 == 0 else str(n)
+    network = "inception.fid" if extractor.startswith("zoo inception.fid") else \
+        (f"classifier.{dataset} features (128-d)" if "classifier" in extractor else extractor)
+    if network == "inception.fid":
+        network = "inception.fid features"
+    return f"{network}, {count} samples vs {dataset} {metrics.get('reference_split', 'test')}"
+
+
+def evaluate_job(G: torch.nn.Module, job: Any) -> dict[str, Any]:
+    """The host's image-generation evaluator (zoo.evaluation.HOST_EVALUATORS['image-generation']): FID/KID of
+    ``G`` by the default protocol of :func:`evaluate_generator` (`zoo eval NAME` runs the same with its
+    options), each metric with its protocol."""
+    if not job.dataset:
+        raise DataError(f"{job.name!r} names no dataset: pass --dataset")
+    if job.data is None:
+        raise DataError("FID/KID need the dataset files: pass --data DIR")
+    protocol = Protocol(n_samples=job.n_samples or 10_000, seed=job.seed)
+    metrics = evaluate_generator(G, job.dataset, job.data, protocol, precision=job.precision,
+                                 progress=job.progress)
+    short = _short_protocol(metrics, job.dataset, str(metrics.get("extractor", "")))
+    metrics["protocols"] = {k: short for k, v in metrics.items() if isinstance(v, (int, float))
+                            and not isinstance(v, bool)}
+    metrics["protocol_info"] = {"evaluator": "fid-kid", "network": metrics.get("extractor"),
+                                "reference": job.dataset, "split": metrics.get("reference_split"),
+                                "n_samples": metrics.get("n_samples")}
+    return metrics
