@@ -119,3 +119,16 @@ def test_transformers_are_fully_convolutional(h, w):
         v = m.style_vector(torch.rand(2, 3, 256, 256))
     assert y.shape == z.shape == x.shape and v.shape == (2, 100)
     assert 0 <= float(y.min()) and float(y.max()) <= 1
+
+
+def test_upsample_conv_equals_upsample_pad_conv():
+    import torch.nn.functional as F
+
+    from zoo_magenta.model import upsample_conv
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(6, 5, 3)
+    for h, w in ((7, 9), (16, 16)):
+        x = torch.randn(2, 6, h, w)
+        want = conv(F.pad(F.interpolate(x, scale_factor=2.0, mode="nearest"), (1, 1, 1, 1), mode="reflect"))
+        torch.testing.assert_close(upsample_conv(x, conv), want, atol=1e-5, rtol=1e-5)

@@ -198,6 +198,31 @@ class ConditionalInstanceNorm(nn.Module):
         return fq(y, self.q_out)
 
 
+def _fold(w: torch.Tensor, dim: int, phase: int) -> torch.Tensor:
+    """A 3-tap kernel axis of a conv that follows a nearest x2 upsampling, as taps on the low-resolution
+    input for output ``phase`` 0 (taps -1, 0: w0, w1 + w2) or 1 (taps 0, +1: w0 + w1, w2)."""
+    w0, w1, w2 = w.unbind(dim)
+    z = torch.zeros_like(w0)
+    return torch.stack([w0, w1 + w2, z] if phase == 0 else [z, w0 + w1, w2], dim)
+
+
+def upsample_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """``conv(reflect_pad_1(nearest_upsample_x2(x)))`` computed at the low resolution: reflecting the
+    upsampled image by one pixel repeats its edge, which is the low-resolution image padded by replication;
+    each of the four output phases is a 3x3 conv of that (with summed taps), and a pixel shuffle interleaves
+    them. The same numbers up to float rounding (tests/test_magenta_convert.py), without the upsampled
+    intermediate: 2 to 4 times faster on a CPU."""
+    w = conv.weight
+    o, i = w.shape[:2]
+    phases = [_fold(_fold(w, 2, a), 3, b) for a in (0, 1) for b in (0, 1)]
+    w4 = torch.stack(phases, 1).reshape(4 * o, i, 3, 3)
+    b4 = conv.bias.repeat_interleave(4) if conv.bias is not None else None
+    if x.is_contiguous(memory_format=torch.channels_last):
+        w4 = w4.contiguous(memory_format=torch.channels_last)
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), w4, b4)
+    return F.pixel_shuffle(y, 2)
+
+
 class ConvLayer(nn.Module):
     """Reflection padding of k // 2, then a k x k conv (bias) at ``stride``."""
 
@@ -234,6 +259,8 @@ class NormConv(nn.Module):
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
         if self.upsample:
+            if not fake_quant and self.layer.pad == 1:
+                return self.norm(upsample_conv(x, self.layer.conv), style, fake_quant)
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         return self.norm(self.layer(x), style, fake_quant)
 
@@ -349,6 +376,8 @@ class TableConv(nn.Module):
         self.norm = StyleTableNorm(cout, num_styles, relu)
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        if self.upsample and self.layer.pad == 1:
+            return self.norm(upsample_conv(x, self.layer.conv), weights)
         if self.upsample:
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         return self.norm(self.layer(x), weights)
