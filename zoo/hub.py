@@ -430,13 +430,25 @@ def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, s
     else:  # `zoo download`: it fills the cache from the endpoint and never looks in a mirror
         mirrors = "not searched"
         in_cache = "not in the Hugging Face cache (mirrors were not searched)"
-        also = (" (Mirrors were not searched: `zoo download` fills the cache from the endpoint only, and a "
+        registered = pin[0] != "?"  # a registered name's weights are pinned by its plugin
+        also = (f" (`zoo download` fills the Hugging Face cache from the endpoint only; {pin[1]} loads without "
+                "downloading from a mirror folder: zoo.load and `zoo sample` search ZOO_MIRRORS and the built-in "
+                "cards/.)" if registered else
+                " (Mirrors were not searched: `zoo download` fills the cache from the endpoint only, and a "
                 "mirror folder holds no revisions to fetch an hf-hub: reference at.)")
+    if settings.offline and not use_mirrors:
+        offline_fix = (f"; to use {pin[1]} offline without downloading it, zoo.load({pin[1]!r}) and `zoo sample` "
+                       "find it in a mirror folder (ZOO_MIRRORS, or the built-in cards/)" if pin[0] != "?" else "")
+        raise OfflineNotCachedError(
+            f"`zoo download` fetches from the endpoint, but the zoo is offline (HF_HUB_OFFLINE=1 or [hub] offline "
+            f"in zoo.toml) and {where} is not in the Hugging Face cache (mirrors were not searched: `zoo download` "
+            "fills the cache). Unset HF_HUB_OFFLINE (and [hub] offline) "
+            f"and run the same command where {_endpoint_name(settings)} is reachable{offline_fix}."
+        )
     if settings.offline:
         raise OfflineNotCachedError(
             f"offline (HF_HUB_OFFLINE=1 or [hub] offline) and {where} is {in_cache}"
-            f"{f' ({mirrors})' if use_mirrors else ''}. Run `zoo download` while online"
-            f"{', or add a mirror folder with ZOO_MIRRORS' if use_mirrors else ''}."
+            f" ({mirrors}). Run `zoo download` while online, or add a mirror folder with ZOO_MIRRORS."
         )
     if isinstance(hub_error, HubUnreachableError):
         raise HubUnreachableError(f"{hub_error}{also}") from hub_error

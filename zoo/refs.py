@@ -24,6 +24,7 @@ No torch here: ``zoo info`` and ``zoo card`` of a reference go through this modu
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -92,7 +93,17 @@ def _revision_problem(revision: str) -> str | None:
         return f"is longer than {_MAX_REVISION} characters"
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in revision) or ".." in revision or "@" in revision:
         return "may not hold spaces, control characters, '@' or '..'"
+    # a commit sha or a branch/tag name as git and the Hub write them; anything else (e.g. a placeholder such as
+    # '<commit>' copied from a README) is refused here, before any request reaches the network
+    if not _REVISION_RE.match(revision) or "//" in revision or revision.endswith(("/", ".lock", ".")):
+        hint = " (it looks like a placeholder: put the commit that `zoo push` printed there)" \
+            if revision.startswith("<") or revision.endswith(">") else ""
+        return ("is neither a commit sha (40 hexadecimal digits) nor a branch or tag name (letters, digits, '.', "
+                f"'_', '-' and '/'){hint}")
     return None
+
+
+_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 
 def _looks_like_path(text: str) -> bool:
