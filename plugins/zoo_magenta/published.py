@@ -16,7 +16,7 @@ PUBLISHED = [
     zoo.Weights(
         name="magenta-arbitrary.int8",
         repo_id="zoo/magenta-arbitrary",
-        revision="e2a45a2950324c68dd7e80f664c9f0dfd45fea51",
+        revision="20c6c7f5c9ffc466040bf1a7db9f0664407eb4ee",
         sha256="85a21963aca7b552bc01d9de70eaf1a5913aef0600cb07344999940ad6f0ec5c",
         size=10099832,
         config={"style_dim": 100},
@@ -33,7 +33,7 @@ PUBLISHED = [
     zoo.Weights(
         name="magenta-multistyle.26styles",
         repo_id="zoo/magenta-multistyle",
-        revision="d58bc5abf1a08904b707845f6bb04b8774d71abf",
+        revision="ea2c8933d447932b9526c6fb909587bfd199ca50",
         sha256="1d0cde750b0b3e3fcd0c4f82df0dd660b3f146b3cd06cf47518ceeb8a30a8826",
         size=669672,
         config={"num_styles": 26},
