@@ -36,9 +36,38 @@ def _tag_for(arch: str, repo_id: str) -> str:
     return tag if tag and tag != arch and tag[0].isalnum() else "main"
 
 
+def card_metrics(card_meta: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
+    """(metrics, protocols) of a card's model-index, for the Weights record: every number measured for this
+    model (results quoted from elsewhere, with a ``source``, are left out), keyed by its type (a second one of
+    the same type, a baseline, as ``<type>_real_baseline``), with the metric's name (how it was measured) as
+    its protocol."""
+    metrics: dict[str, float] = {}
+    protocols: dict[str, str] = {}
+    index = card_meta.get("model-index") or card_meta.get("model_index") or []
+    for entry in index if isinstance(index, list) else []:
+        for result in (entry.get("results") or []) if isinstance(entry, dict) else []:
+            if not isinstance(result, dict) or result.get("source"):
+                continue
+            for m in result.get("metrics") or []:
+                if not isinstance(m, dict) or not isinstance(m.get("type"), str):
+                    continue
+                value = m.get("value")
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                key = str(m["type"])
+                how = str(m.get("name") or "").strip()
+                if key in metrics:
+                    key = f"{key}_real_baseline" if "baseline" in how.lower() else f"{key}_{len(metrics)}"
+                metrics[key] = value
+                if how:
+                    protocols[key] = how
+    return metrics, protocols
+
+
 def weights_snippet(name: str, repo_id: str, revision: str, weights: dict[str, Any], config: dict[str, Any],
                     card_meta: dict[str, Any]) -> str:
     datasets = card_meta.get("datasets") or ["none"]
+    metrics, protocols = card_metrics(card_meta)
     return (
         "zoo.Weights(\n"
         f"    name={name!r},\n"
@@ -50,7 +79,9 @@ def weights_snippet(name: str, repo_id: str, revision: str, weights: dict[str, A
         f"    config={config!r},\n"
         f"    license={str(card_meta.get('license', '')).lower()!r},\n"
         f"    dataset={str(datasets[0])!r},\n"
-        ")"
+        + (f"    metrics={metrics!r},\n" if metrics else "")
+        + (f"    protocols={protocols!r},\n" if protocols else "")
+        + ")"
     )
 
 
@@ -163,8 +194,11 @@ def _default_endpoint() -> str:
               show_default=True, help="Folder in which to create zoo-NAME/.")
 @click.option("--org", default="my-org", show_default=True, help="Hub organisation of the demo weights' repo.")
 @click.option("--force", is_flag=True, help="Overwrite an existing zoo-NAME folder.")
-def new_plugin(name: str, out_dir: Path, org: str, force: bool) -> None:
+@click.option("--task", type=click.Choice(["image-generation", "style-transfer"]), default="image-generation",
+              show_default=True, help="style-transfer: a stylizer with a trainer component (zoo train), evaluated "
+              "by the style-transfer judge (zoo eval), used by zoo stylize --model.")
+def new_plugin(name: str, out_dir: Path, org: str, force: bool, task: str) -> None:
     """Write a ready plugin package zoo-NAME: entry point, model, card, weights, tests."""
     from .scaffold import describe, new_plugin as make
 
-    click.echo(describe(make(name, out_dir, org=org, force=force)))
+    click.echo(describe(make(name, out_dir, org=org, force=force, task=task)))

@@ -42,6 +42,7 @@ class Scaffold:
     revision: str
     sha256: str
     size: int
+    task: str = "image-generation"
 
 
 def package_name(name: str) -> str:
@@ -58,7 +59,8 @@ name = "zoo-{name}"
 version = "0.1.0"
 description = "The {name} architecture for the zoo model registry"
 requires-python = ">=3.11"
-dependencies = ["zoo-models>=0.1"]
+# the zoo is on no package index: this names the zoo this package was made with (see README.md, "Install")
+dependencies = ["{requirement}"]
 
 [project.optional-dependencies]
 test = ["pytest>=8"]
@@ -66,6 +68,9 @@ test = ["pytest>=8"]
 # The one line that makes this a zoo plugin: the zoo finds it through this group.
 [project.entry-points."zoo.plugins"]
 {name} = "{package}"
+
+[tool.hatch.metadata]
+allow-direct-references = true  # the zoo dependency is a direct reference (a path or a git URL)
 
 [tool.hatch.build.targets.wheel]
 packages = ["{package}"]
@@ -313,6 +318,10 @@ README = """\
 
 A plugin for the zoo model registry, written by `zoo new-plugin {name}`.
 
+The zoo is not on a package index: install it first from where you got it (`pip install -e /path/to/zoo`,
+or its wheel), then this package. pyproject.toml depends on `{requirement}`, the zoo this package was made
+with; change it if your zoo lives elsewhere (`zoo-models @ git+https://HOST/ORG/zoo@COMMIT`).
+
     pip install -e .            # registers the entry point; `zoo list` now shows {name}
     pytest                      # the zoo's conformance kit (zoo.testing)
     zoo sample {name}.demo -o grid.png   # needs the weights: see below
@@ -333,6 +342,36 @@ and paste the revision, sha256 and size it prints into `register_weights`.
 """
 
 DEFAULT_CONFIG = {"latent_dim": 16, "width": 32, "channels": 1, "image_size": 16}
+TASKS = ("image-generation", "style-transfer")
+DISTRIBUTION = "zoo-models"
+
+
+def zoo_requirement() -> str:
+    """The dependency a plugin declares on the zoo, which is on no package index: a direct reference to where
+    the running zoo was installed from (PEP 610's direct_url.json: a folder, a wheel or a VCS URL), else the
+    distribution name and version (an index or a wheel house that has it)."""
+    import json
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        from . import __version__
+
+        return f"{DISTRIBUTION}>={__version__}"
+    text = dist.read_text("direct_url.json")
+    if text:
+        try:
+            info = json.loads(text)
+        except json.JSONDecodeError:
+            info = {}
+        url = info.get("url")
+        vcs = info.get("vcs_info")
+        if isinstance(url, str) and url:
+            if isinstance(vcs, dict) and vcs.get("vcs") and vcs.get("commit_id"):
+                return f"{DISTRIBUTION} @ {vcs['vcs']}+{url}@{vcs['commit_id']}"
+            return f"{DISTRIBUTION} @ {url}"
+    return f"{DISTRIBUTION}>={dist.version}"
 
 
 def _load_file_module(path: Path, name: str):
@@ -347,8 +386,13 @@ def _load_file_module(path: Path, name: str):
     return module
 
 
-def new_plugin(name: str, out_dir: str | Path = ".", *, org: str = "my-org", force: bool = False) -> Scaffold:
-    """Write the package ``zoo-NAME`` into ``out_dir``; returns where and what it pinned."""
+def new_plugin(name: str, out_dir: str | Path = ".", *, org: str = "my-org", force: bool = False,
+               task: str = "image-generation") -> Scaffold:
+    """Write the package ``zoo-NAME`` into ``out_dir``: an image generator, or with ``task="style-transfer"``
+    a stylizer that trains, evaluates, stylizes and publishes (:mod:`zoo.scaffold_style`); returns where and
+    what it pinned."""
+    if task not in TASKS:
+        raise ZooError(f"--task {task!r}: `zoo new-plugin` writes one of {list(TASKS)}")
     if not isinstance(name, str) or not _NAME_RE.match(name) or "--" in name or name[-1] in "-_":
         raise ZooError(
             f"plugin name {name!r} must be lower case letters, digits, '-' or '_', starting with a letter, "
@@ -371,14 +415,20 @@ def new_plugin(name: str, out_dir: str | Path = ".", *, org: str = "my-org", for
     if root.exists() and any(root.iterdir()) and not force:
         raise ZooError(f"{root} exists and is not empty; choose another -o folder or pass --force to overwrite")
     repo_id = f"{org}/{name}-demo"
-    fmt = {"name": name, "package": package, "repo_id": repo_id, "config": DEFAULT_CONFIG}
+    style = task == "style-transfer"
+    if style:
+        from . import scaffold_style as T
+    config = T.DEFAULT_CONFIG if style else DEFAULT_CONFIG
+    fmt = {"name": name, "package": package, "repo_id": repo_id, "config": config, "requirement": zoo_requirement()}
     (root / package).mkdir(parents=True, exist_ok=True)
     (root / "tests").mkdir(exist_ok=True)
     (root / "pyproject.toml").write_text(PYPROJECT.format(**fmt))
-    (root / "README.md").write_text(README.format(**fmt))
-    (root / package / "model.py").write_text(MODEL.format(**fmt))
-    (root / package / "make_weights.py").write_text(MAKE_WEIGHTS.format(**fmt))
-    (root / "tests" / "test_conformance.py").write_text(TESTS.format(**fmt))
+    (root / "README.md").write_text((T.README if style else README).format(**fmt))
+    (root / package / "model.py").write_text((T.MODEL if style else MODEL).format(**fmt))
+    (root / package / "make_weights.py").write_text((T.MAKE_WEIGHTS if style else MAKE_WEIGHTS).format(**fmt))
+    (root / "tests" / "test_conformance.py").write_text((T.TESTS if style else TESTS).format(**fmt))
+    if style:
+        (root / package / "train.py").write_text(T.TRAIN.format(**fmt))
 
     # The demo weights: build with the generated model module (the package is not installed yet).
     import torch
@@ -389,15 +439,28 @@ def new_plugin(name: str, out_dir: str | Path = ".", *, org: str = "my-org", for
     model_mod = _load_file_module(root / package / "model.py", f"_zoo_scaffold_{package}_model")
     make = _load_file_module(root / package / "make_weights.py", f"_zoo_scaffold_{package}_make")
     torch.manual_seed(0)
-    model = model_mod.build(**DEFAULT_CONFIG).eval()
+    model = model_mod.build(**config).eval()
     hub_folder = make.write_folder(model, root / "hub" / repo_id, seed=0)
     weights = hub_folder / "model.safetensors"
     pins = {"revision": folder_revision(hub_folder), "sha256": sha256_file(weights), "size": weights.stat().st_size}
-    (root / package / "__init__.py").write_text(INIT.format(**fmt, **pins))
-    return Scaffold(root, name, package, repo_id, hub_folder, pins["revision"], pins["sha256"], pins["size"])
+    (root / package / "__init__.py").write_text((T.INIT if style else INIT).format(**fmt, **pins))
+    return Scaffold(root, name, package, repo_id, hub_folder, pins["revision"], pins["sha256"], pins["size"], task)
 
 
 def describe(s: Scaffold) -> str:
+    if s.task == "style-transfer":
+        return textwrap.dedent(f"""\
+            wrote {s.root}
+              {s.package}/__init__.py   registration (no torch): the architecture, its trainer, the demo weights
+              {s.package}/model.py      the stylizer and its builder (stylize follows the zoo's contract)
+              {s.package}/train.py      the trainer component `zoo train {s.name}` runs
+              {s.package}/make_weights.py
+              hub/{s.repo_id}/          card, config.json, model.safetensors (untrained demo weights)
+              tests/test_conformance.py
+            next (the zoo is on no index: install it first, see README.md):
+              cd {s.root} && pip install -e . && pytest
+              ZOO_MIRRORS=$PWD/hub HF_HUB_OFFLINE=1 zoo stylize photo.jpg painting.jpg --model {s.name}.demo -o out.png
+              zoo train {s.name} --data DIR --out hub/{s.repo_id} --steps 2000 && zoo eval hub/{s.repo_id} --data DIR""")
     return textwrap.dedent(f"""\
         wrote {s.root}
           {s.package}/__init__.py   registration (no torch)
@@ -405,7 +468,7 @@ def describe(s: Scaffold) -> str:
           {s.package}/make_weights.py
           hub/{s.repo_id}/          card, config.json, model.safetensors (untrained demo weights)
           tests/test_conformance.py
-        next:
+        next (the zoo is on no index: install it first, see README.md):
           cd {s.root} && pip install -e . && pytest
           zoo list {s.name}*
           ZOO_MIRRORS=$PWD/hub HF_HUB_OFFLINE=1 zoo sample {s.name}.demo -o grid.png""")
