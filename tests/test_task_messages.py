@@ -53,3 +53,22 @@ def test_stylize_help_offers_only_models_that_exist():
 
     for name in re.findall(r"\b(adain(?:\.[a-z0-9-]+)?)\b", res.output):
         zoo.model_info(name)  # every model the help names is registered
+
+
+def test_card_pictures_are_the_cards_own_relative_images():
+    from zoo.publish import card_pictures
+
+    text = ('![samples](samples.png)\n![x](https://e.com/a.png) ![y](../up.png) ![z](/abs.png)\n'
+            '<img src="grids/heldout.jpg" width=3> ![again](samples.png) ![doc](notes.txt)')
+    assert card_pictures(text) == ["samples.png", "grids/heldout.jpg"]
+
+
+def test_zoo_download_fetches_the_pictures_the_card_shows(use_olah):
+    from zoo.hub import from_cache
+
+    out = CliRunner().invoke(cli, ["download", "dcgan.mnist"])
+    assert out.exit_code == 0, out.output
+    w = zoo.model_info("dcgan.mnist").weights
+    assert "samples.png hub" in out.output
+    cached = from_cache(w.repo_id, "samples.png", w.revision)
+    assert cached is not None and cached.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

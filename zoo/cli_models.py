@@ -185,6 +185,7 @@ def download(names: tuple[str, ...]) -> None:
             found = find_file(w.repo_id, filename, w.revision, sha256=sha, settings=host.settings, use_mirrors=False,
                               pinned_by=(w.plugin, w.name))
             click.echo(f"{mi.name}: {filename} {found.source} {found.path}")
+        _download_pictures(mi.name, w.repo_id, w.revision, found.path, host.settings, pinned_by=(w.plugin, w.name))
 
 
 def _download_repo(ref) -> None:
@@ -208,6 +209,27 @@ def _download_repo(ref) -> None:
         click.echo(f"{repo.name}: {CARD_FILE} {found.source} {found.path}")
     except FileNotInRepoError:
         click.echo(f"{repo.name}: no {CARD_FILE} (the repo has no model card)")
+        return
+    _download_pictures(repo.name, repo.repo_id or "", repo.commit or "", found.path, settings)
+
+
+def _download_pictures(label: str, repo_id: str, revision: str, card, settings, pinned_by=None) -> None:
+    """The pictures the card shows from its repo (zoo.publish.card_pictures), into the cache beside it; one
+    the repo lacks is said on stderr, not fatal."""
+    from pathlib import Path
+
+    from .errors import FileNotInRepoError, NotOnHubError
+    from .hub import find_file
+    from .publish import card_pictures
+
+    for pic in card_pictures(Path(card).read_text(encoding="utf-8", errors="replace")):
+        try:
+            found = find_file(repo_id, pic, revision, sha256=None, settings=settings, use_mirrors=False,
+                              pinned_by=pinned_by)
+        except (FileNotInRepoError, NotOnHubError) as e:
+            click.echo(f"{label}: {pic}, which the card shows, is not in the repo ({e})", err=True)
+            continue
+        click.echo(f"{label}: {pic} {found.source} {found.path}")
 
 
 @cli.command()

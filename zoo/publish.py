@@ -15,6 +15,7 @@ same sha that a mirror built from it serves.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -140,3 +141,28 @@ def push_to_hub(folder: Path, repo_id: str, *, endpoint: str | None = None, toke
                              commit_message=f"Publish {Path(folder).name} with zoo",
                              ignore_patterns=[".git/*", "__pycache__/*"])
     return PublishedRepo(repo_id, info.oid, digests(folder), info.commit_url)
+
+
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+
+
+def card_pictures(card_text: str) -> list[str]:
+    """The pictures a card shows from its own repo: relative paths of Markdown images and HTML <img> tags, in
+    order, without remote URLs, absolute paths or '..' (what `zoo download` fetches beside the card)."""
+    from posixpath import normpath
+    from urllib.parse import unquote, urlsplit
+
+    found: list[str] = []
+    for src in [*_MD_IMAGE.findall(card_text), *_HTML_IMAGE.findall(card_text)]:
+        parts = urlsplit(src)
+        if parts.scheme or parts.netloc or not parts.path:
+            continue
+        path = unquote(parts.path)
+        if path.startswith("/") or ".." in path.split("/") or not path.lower().endswith(PICTURE_SUFFIXES):
+            continue
+        path = normpath(path)
+        if path not in found:
+            found.append(path)
+    return found
