@@ -122,3 +122,21 @@ def test_zoo_train_init_from_an_exported_folder_continues_it(tmp_path: Path) -> 
     r = CliRunner().invoke(train, common + ["--set", "ngf=8", "--out", str(other), "--run-dir", str(tmp_path / "r3"),
                                             "--steps", "4", "--init-from", str(first)])
     assert r.exit_code != 0 and "config" in str(r.output + str(r.exception))
+
+
+def test_zoo_train_minutes_stops_a_gan_and_the_card_gives_the_steps_it_reached(tmp_path: Path) -> None:
+    from zoo.cli_train import train
+    from zoo.training.export import _clean_command
+
+    data = _tiny_cifar(tmp_path / "data")
+    out = tmp_path / "out"
+    args = ["dcgan", "--data", str(data), "--dataset", "cifar10", "--set", "ngf=4", "--set", "ndf=4", "--set", "nz=8",
+            "--set", "batch_size=16", "--no-progress", "--threads", "1", "--out", str(out), "--run-dir",
+            str(tmp_path / "run"), "--steps", "100000", "--minutes", "0.001"]
+    r = CliRunner().invoke(train, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    cfg = json.loads((out / "config.json").read_text())
+    reached = cfg["training"]["steps"]
+    assert 1 <= reached < 100000
+    assert f"--steps {reached}" in (out / "README.md").read_text() and "--minutes" not in (out / "README.md").read_text()
+    assert _clean_command("zoo train x --steps 9 --minutes 3", 4) == "zoo train x --steps 4"

@@ -97,8 +97,10 @@ def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any],
     return out
 
 
-def _clean_command(command: str) -> str:
-    """The training command without the options that do not change the weights."""
+def _clean_command(command: str, steps: int | None = None) -> str:
+    """The training command without the options that do not change the weights; a run stopped by
+    ``--minutes`` is given as the ``--steps`` it reached (the time budget depends on the machine).
+    ``steps``: where the weights are; it replaces the command's ``--steps``."""
 
     try:
         words = shlex.split(command)
@@ -109,12 +111,17 @@ def _clean_command(command: str) -> str:
         if skip:
             skip = False
             continue
-        if w in ("--run-dir", "--sample-every", "--checkpoint-every"):
+        if w in ("--run-dir", "--sample-every", "--checkpoint-every", "--minutes"):
             skip = True
             continue
-        if w == "--no-progress" or w.startswith(("--run-dir=", "--sample-every=", "--checkpoint-every=")):
+        if w == "--no-progress" or w.startswith(("--run-dir=", "--sample-every=", "--checkpoint-every=", "--minutes=")):
             continue
         out.append(w)
+    if steps is not None:  # the steps the weights are at (a time budget may have stopped the run early)
+        if "--steps" in out and out.index("--steps") + 1 < len(out):
+            out[out.index("--steps") + 1] = str(steps)
+        else:
+            out = [w for w in out if not w.startswith("--steps=")] + ["--steps", str(steps)]
     return shlex.join(out)
 
 
@@ -160,7 +167,7 @@ def card_content(config: dict[str, Any]) -> Card:
     training = Training(
         f"Trained with the zoo's training loop (`zoo.training`), recipe `{config.get('recipe_name', '')}`:\n\n"
         + rows([(k, v) for k, v in rec.items() if v not in (None, "")], ("setting", "value")),
-        command=_clean_command(tr.get("command", "")),
+        command=_clean_command(tr.get("command", ""), tr.get("steps")),
         command_note="Command (reproduces these weights on the same machine and thread count; `--data` is the "
         "folder with the dataset files):",
         details=(

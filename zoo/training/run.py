@@ -218,6 +218,7 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         device=job.device,
         precision=resolve_precision(job.precision, job.device),
         channels_last=job.channels_last,
+        minutes=job.minutes,
     )
     init = read_init_state(job.init_from, arch, cfg) if job.init_from else None
     resumed = (run_dir / "checkpoint.pt").exists()
@@ -242,7 +243,7 @@ def run_training(job: TrainJob) -> dict[str, Any]:
     if rank == 0:
         prior = json.loads(timing_file.read_text()) if timing_file.exists() and result.resumed_from else {}
         total_wall = float(prior.get("wall_time_s", 0.0)) + wall
-        timing_file.write_text(json.dumps({"wall_time_s": total_wall, "steps": job.steps}))
+        timing_file.write_text(json.dumps({"wall_time_s": total_wall, "steps": result.step}))
     summary = {
         "architecture": arch.name,
         "config": cfg,
@@ -252,7 +253,7 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         "dataset_files": train.files,
         "dataset_note": train.note,
         "image_size": size,
-        "steps": job.steps,
+        "steps": result.step,  # where --minutes stopped it, else --steps
         "seed": job.seed,
         "world_size": world,
         "global_batch": recipe.batch_size * world,
