@@ -259,6 +259,8 @@ class AdaINTrainer(Trainer):
     def setup(self, ctx: StepContext) -> None:
         self.encoder.to(ctx.device)
         self.decoder.to(ctx.device)
+        if self.scales is not None:
+            self.scales = [t.to(ctx.device) for t in self.scales]
         self.d_run = ctx.distributed(self.decoder)
 
     # -- the step ------------------------------------------------------------
@@ -325,9 +327,10 @@ class AdaINTrainer(Trainer):
     @torch.no_grad()
     def sample_images(self, ctx: StepContext) -> torch.Tensor:
         c, s = self.sample_pairs
+        dev = next(self.decoder.parameters()).device
         self.decoder.eval()
-        f = T.enc_features(self.encoder, torch.cat([c, s]), self.cfg.depth)[-1].float()
-        out = self.decoder(T.adain(f[: len(c)], f[len(c):])).float().clamp(0, 1)
+        f = T.enc_features(self.encoder, torch.cat([c, s]).to(dev), self.cfg.depth)[-1].float()
+        out = self.decoder(T.adain(f[: len(c)], f[len(c):])).float().clamp(0, 1).cpu()
         self.decoder.train()
         return torch.cat([c, s, out])
 
