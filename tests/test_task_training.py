@@ -249,3 +249,31 @@ def test_an_architecture_with_no_trainer_says_how_to_add_one():
 
     with pytest.raises(NotTrainableError, match=r"components=\{'trainer'"):
         check_trainable(get_architecture("classifier"))
+
+
+@needs_data
+@pytest.mark.slow
+def test_zoo_train_adain_runs_data_parallel_under_torchrun(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or shutil.which("torchrun")
+    if torchrun is None:
+        pytest.skip("torchrun is not installed")
+    out, run = tmp_path / "adain-ddp", tmp_path / "run"
+    cmd = [torchrun, "--standalone", "--nnodes", "1", "--nproc-per-node", "2", "-m", "zoo.cli", "train", "adain",
+           "--data", str(_style_data()), "--out", str(out), "--run-dir", str(run), "--steps", "2", *TINY]
+    proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    training = json.loads((out / "config.json").read_text())["training"]
+    assert training["world_size"] == 2 and training["steps"] == 2
+    assert len((run / "log.jsonl").read_text().splitlines()) == 1  # rank 0 logs (every 10 steps and the last)
+    # the same decoder as a checkpoint holds (rank 0 wrote both) and a trained one (not the initial weights)
+    exported = {k.removeprefix("decoder."): v for k, v in load_file(str(out / "model.safetensors")).items()
+                if k.startswith("decoder.")}
+    saved = load_file(str(run / "decoder.safetensors"))
+    assert exported.keys() == saved.keys() and all(torch.equal(exported[k], saved[k]) for k in saved)
