@@ -285,7 +285,8 @@ def _provides_text(provides: list[str]) -> str:
     for key in provides:
         kind = key.split(":", 1)[0]
         counts[kind] = counts.get(kind, 0) + 1
-    words = {"loss": ("loss", "losses"), "recipe": ("recipe", "recipes"), "command": ("command", "commands")}
+    words = {"loss": ("loss", "losses"), "recipe": ("recipe", "recipes"), "command": ("command", "commands"),
+             "evaluator": ("evaluator", "evaluators")}
     return "".join(f", {n} {words[k][n != 1]}" for k, n in sorted(counts.items()) if k in words)
 
 
