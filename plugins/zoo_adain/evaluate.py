@@ -25,6 +25,7 @@ same table for several models at once and draws the grids, from these functions.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,7 @@ def stylizer(model: Any) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def evaluate_pairs(models: Mapping[str, Any], contents: Mapping[str, torch.Tensor],
-                   styles: Mapping[str, torch.Tensor], judge: torch.nn.Module
+                   styles: Mapping[str, torch.Tensor], judge: torch.nn.Module, progress: bool = False
                    ) -> tuple[list[str], dict[str, list[dict[str, float]]], dict[str, dict[str, float]],
                               dict[tuple[str, str, str], torch.Tensor]]:
     """Every (content, style) pair through the unchanged photo, a colour transfer and each model: the
@@ -149,15 +150,24 @@ def evaluate_pairs(models: Mapping[str, Any], contents: Mapping[str, torch.Tenso
     per: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
     outputs: dict[tuple[str, str, str], torch.Tensor] = {}
     run = {name: stylizer(m) for name, m in models.items()}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(contents) * len(styles), unit="pair", desc="style judge", file=sys.stderr)
     with torch.inference_mode():
         for cn, c in contents.items():
             for sn, s in styles.items():
+                if bar is not None:
+                    bar.update(1)
                 outs = {"content image": c, "colour transfer": colour_transfer(c, s)}
                 for name, f in run.items():
                     outs[name] = f(c, s).float().clamp(0, 1)
                 for m, o in outs.items():
                     per[m].append(scores(judge, o, c, s))
                     outputs[(m, cn, sn)] = o
+    if bar is not None:
+        bar.close()
     table = {m: {k: float(np.mean([d[k] for d in per[m]])) for k in per[m][0]} for m in methods}
     return methods, per, table, outputs
 
@@ -180,7 +190,8 @@ def evaluate_stylizer(model: Any, job: Any) -> dict[str, Any]:
     which = str(settings.get("heldout", "skimage"))
     contents, styles = held_out_set(job.data, size, which)
     judge = judge_network(settings.get("judge_weights"))
-    _, per, table, _ = evaluate_pairs({"model": model}, contents, styles, judge)
+    _, per, table, _ = evaluate_pairs({"model": model}, contents, styles, judge,
+                                      progress=bool(getattr(job, "progress", True)))
     n = len(contents) * len(styles)
     protocols = protocol_strings(n, size)
     out: dict[str, Any] = {_KEYS[k]: round(v, 4) for k, v in table["model"].items()}
