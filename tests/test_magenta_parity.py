@@ -36,11 +36,10 @@ def figures() -> dict[str, float]:
 
 
 def test_each_quantisation_point_is_the_graphs(figures):
-    # every int8 activation of the transformer / style network, each layer fed the graph's own input:
-    # the same value as onnxruntime's but a few per million (float sums in another order), never more than 2 steps
+    # every int8 activation, each layer fed the graph's own input: the transformer's all equal onnxruntime's
+    # (fake_quant sums in its order); the style network's but a few per million (its depthwise convs)
     assert figures["layers_transformer_activations"] > 8e6
-    assert figures["layers_transformer_share_differing"] < 1e-5
-    assert figures["layers_transformer_max_steps"] <= 2
+    assert figures["layers_transformer_share_differing"] == 0 and figures["layers_transformer_max_steps"] == 0
     assert figures["layers_predictor_activations"] > 7e5
     assert figures["layers_predictor_share_differing"] < 3e-5
     assert figures["layers_predictor_max_steps"] <= 2
@@ -50,18 +49,19 @@ def test_style_vector(figures):
     # float port: within a couple of int8 steps of the graph's vector (card: 0.0312 largest, 0.0095 mean)
     assert figures["vector_float_max_abs"] < 3 * figures["vector_step"]
     assert figures["vector_float_mean_abs"] < 0.02
-    # fake_quant: entries on the graph's grid, none more than one step off (card: 29 of 100 one step off)
-    assert figures["vector_fq_max_steps"] <= 1.001
+    # fake_quant: on the graph's grid, a third of the entries one or two steps off (card: 35 of 100, 2 steps)
+    assert figures["vector_fq_max_steps"] <= 2.001
     assert figures["vector_fq_entries_differing"] <= 50
 
 
 def test_stylized_image(figures):
-    # the same style vector in both: float port (card: mean 4.53/255), fake_quant (2.93/255, half the values equal)
+    # the same style vector in both: fake_quant is the graph's image bit for bit; the float port
+    # (card: mean 4.53/255) does not posterise
+    assert figures["image_fq_max_abs_255"] == 0 and figures["image_fq_share_identical"] == 1.0
     assert figures["image_float_mean_abs_255"] < 7.0
-    assert figures["image_fq_mean_abs_255"] < 4.5
-    assert figures["image_fq_mean_abs_255"] < figures["image_float_mean_abs_255"]
-    assert figures["image_fq_share_identical"] > 0.3
-    assert figures["image_float_share_identical"] < 0.05  # the float port does not posterise
+    assert figures["image_float_share_identical"] < 0.05
+    # both networks in fake_quant, each with its own vector: the vector's flips show (card: 5.6/255)
+    assert figures["pipeline_fq_mean_abs_255"] < 9.0
 
 
 def test_multistyle(figures):
@@ -76,12 +76,12 @@ def test_card_states_the_measured_figures(figures):
         if "differing" in key and "layers" in key:
             assert got <= 4 * stated, (key, got, stated)
         else:
-            assert abs(got - stated) <= 0.35 * abs(stated) + 1e-6, (key, got, stated)
+            assert abs(got - stated) <= 0.35 * abs(stated) + 1e-6 or (stated == 0 and got == 0), (key, got, stated)
 
 
-def test_fake_quant_end_to_end_within_one_level_where_no_flip_cascades():
-    """Where no rounding flip cascades (a random style vector here), the int8 emulation is within 1/255 of
-    the graph on average and equal on most values."""
+def test_fake_quant_transformer_is_the_graph_bit_for_bit_on_another_vector():
+    """A second input: a random style vector (seed 0) with the astronaut; the transformer in fake_quant gives
+    onnxruntime's image exactly."""
     pytest.importorskip("onnxruntime")
     pytest.importorskip("skimage")
     import numpy as np
@@ -96,6 +96,39 @@ def test_fake_quant_end_to_end_within_one_level_where_no_flip_cascades():
     m = zoo.load("magenta-arbitrary")
     with torch.inference_mode():
         ours = m(torch.from_numpy(content).permute(0, 3, 1, 2), torch.from_numpy(v).reshape(1, 100), True)
-    d = np.abs(ours.permute(0, 2, 3, 1).numpy() - theirs) * 255
-    assert d.mean() < 1.0  # measured 0.53
-    assert (d < 1e-3).mean() > 0.9  # measured 0.95
+    assert np.array_equal(ours.permute(0, 2, 3, 1).numpy(), theirs)
+
+
+def test_ortmath_sums_as_onnxruntime():
+    """zoo_magenta.ortmath against onnxruntime on small one-op graphs (a 3x3 conv with K = 288 > 128, a 1x1
+    conv over few pixels, a global average pool): bit-identical."""
+    ort = pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper
+
+    from zoo_magenta import ortmath
+
+    rng = np.random.default_rng(1)
+
+    def run(node, inputs, out_shape):
+        graph = helper.make_graph(
+            [node], "g", [helper.make_tensor_value_info(k, TensorProto.FLOAT, list(v.shape)) for k, v in inputs.items()],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        opts.intra_op_num_threads = 1
+        return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"]).run(None, inputs)[0]
+
+    for (ci, co, k, hw) in ((32, 16, 3, 40), (160, 24, 1, 8), (20, 8, 9, 30)):
+        x = rng.standard_normal((1, ci, hw, hw)).astype(np.float32)
+        w = (rng.standard_normal((co, ci, k, k)) * 0.1).astype(np.float32)
+        b = rng.standard_normal(co).astype(np.float32)
+        theirs = run(helper.make_node("Conv", ["x", "w", "b"], ["y"]), {"x": x, "w": w, "b": b},
+                     [1, co, hw - k + 1, hw - k + 1])
+        ours = ortmath.conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)).numpy()
+        assert np.array_equal(ours, theirs), (ci, co, k, hw)
+    x = rng.standard_normal((1, 5, 48, 48)).astype(np.float32)
+    theirs = run(helper.make_node("GlobalAveragePool", ["x"], ["y"]), {"x": x}, [1, 5, 1, 1])
+    assert np.array_equal(ortmath.global_mean(torch.from_numpy(x)).numpy(), theirs)

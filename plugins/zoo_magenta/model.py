@@ -92,17 +92,28 @@ class InvertedResidual(nn.Module):
             _qbuf(self, "add")
 
     def forward(self, x: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
+        if fake_quant:
+            return self._forward_fq(x)
         h = x
         if self.expand is not None:
             h = F.relu6(self.expand(h))
-            h = fq(h, self.q_expand) if fake_quant else h
         h = F.relu6(self.depthwise(_tf_same_pad(h, 3, self.stride)))
-        h = fq(h, self.q_depthwise) if fake_quant else h
         h = self.project(h)
-        h = fq(h, self.q_project) if fake_quant else h
+        return h + x if self.residual else h
+
+    def _forward_fq(self, x: torch.Tensor) -> torch.Tensor:
+        """The int8 graph's values: its quantisation points and onnxruntime's summation order."""
+        from . import ortmath
+
+        h = x
+        if self.expand is not None:
+            h = fq(F.relu6(ortmath.conv2d(h, self.expand.weight, self.expand.bias)), self.q_expand)
+        h = ortmath.depthwise(_tf_same_pad(h, 3, self.stride), self.depthwise.weight, self.depthwise.bias, self.stride)
+        h = fq(F.relu6(h), self.q_depthwise)
+        h = fq(ortmath.conv2d(h, self.project.weight, self.project.bias), self.q_project)
         if self.residual:
             h = h + x
-            h = fq(h, self.q_add) if fake_quant else h
+            h = fq(h, self.q_add)
         return h
 
 
@@ -127,17 +138,25 @@ class StylePredictor(nn.Module):
 
     def forward(self, x: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
         if fake_quant:
-            x = fq(x, self.q_input)
+            return self._forward_fq(x)
         h = F.relu6(self.conv0(_tf_same_pad(x, 3, 2)))
-        h = fq(h, self.q_conv0) if fake_quant else h
         for block in self.blocks:
-            h = block(h, fake_quant)
+            h = block(h)
         h = F.relu6(self.conv_last(h))
-        h = fq(h, self.q_conv_last) if fake_quant else h
         h = h.float().mean((2, 3), keepdim=True).to(h.dtype)
-        h = fq(h, self.q_pool) if fake_quant else h
-        h = self.bottleneck(h)
-        h = fq(h, self.q_bottleneck) if fake_quant else h
+        return self.bottleneck(h).flatten(1)
+
+    def _forward_fq(self, x: torch.Tensor) -> torch.Tensor:
+        """The int8 graph's values: its quantisation points and onnxruntime's summation order."""
+        from . import ortmath
+
+        x = fq(x.float(), self.q_input)
+        h = fq(F.relu6(ortmath.conv2d(_tf_same_pad(x, 3, 2), self.conv0.weight, self.conv0.bias, 2)), self.q_conv0)
+        for block in self.blocks:
+            h = block(h, True)
+        h = fq(F.relu6(ortmath.conv2d(h, self.conv_last.weight, self.conv_last.bias)), self.q_conv_last)
+        h = fq(ortmath.global_mean(h), self.q_pool)
+        h = fq(ortmath.conv2d(h, self.bottleneck.weight, self.bottleneck.bias), self.q_bottleneck)
         return h.flatten(1)
 
 
@@ -177,16 +196,18 @@ class ConditionalInstanceNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
         n, c = x.shape[:2]
-        gamma = self.gamma(style.to(self.gamma.weight.dtype))
-        beta = self.beta(style.to(self.beta.weight.dtype))
         if not fake_quant:
+            gamma = self.gamma(style.to(self.gamma.weight.dtype))
+            beta = self.beta(style.to(self.beta.weight.dtype))
             return instance_norm(x, gamma, beta, float(self.eps), self.relu)
-        gamma = fq(gamma, self.q_gamma).view(-1, c, 1, 1)
-        beta = fq(beta, self.q_beta).view(-1, c, 1, 1)
+        from . import ortmath  # onnxruntime's summation order: the int8 graph's values, not just its operations
+
+        gamma = fq(ortmath.linear(style, self.gamma.weight, self.gamma.bias), self.q_gamma).view(-1, c, 1, 1)
+        beta = fq(ortmath.linear(style, self.beta.weight, self.beta.bias), self.q_beta).view(-1, c, 1, 1)
         x = fq(x.float(), self.q_conv)
-        mean = fq(x.mean((2, 3), keepdim=True), self.q_mean)
+        mean = fq(ortmath.global_mean(x), self.q_mean)
         sq = fq((x - mean) * (x - mean), self.q_sqdiff)
-        var = fq(sq.mean((2, 3), keepdim=True), self.q_var)
+        var = fq(ortmath.global_mean(sq), self.q_var)
         ve = fq(var + self.eps, self.q_var_eps)
         inv = fq(torch.reciprocal(torch.sqrt(ve)), self.q_rsqrt)
         scale = fq(inv * gamma, self.q_scale)
@@ -231,8 +252,14 @@ class ConvLayer(nn.Module):
         self.pad = k // 2
         self.conv = nn.Conv2d(cin, cout, k, stride, bias=bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.pad(x, (self.pad,) * 4, mode="reflect"))
+    def forward(self, x: torch.Tensor, exact: bool = False) -> torch.Tensor:
+        """``exact``: summed in onnxruntime's order (zoo_magenta.ortmath), for ``fake_quant``."""
+        x = F.pad(x, (self.pad,) * 4, mode="reflect")
+        if exact:
+            from . import ortmath
+
+            return ortmath.conv2d(x, self.conv.weight, self.conv.bias, self.conv.stride[0])
+        return self.conv(x)
 
 
 class PlainConv(nn.Module):
@@ -244,7 +271,7 @@ class PlainConv(nn.Module):
         _qbuf(self, "out")
 
     def forward(self, x: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
-        y = self.layer(x).relu_()
+        y = self.layer(x, exact=fake_quant).relu_()
         return fq(y, self.q_out) if fake_quant else y
 
 
@@ -262,7 +289,7 @@ class NormConv(nn.Module):
             if not fake_quant and self.layer.pad == 1:
                 return self.norm(upsample_conv(x, self.layer.conv), style, fake_quant)
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
-        return self.norm(self.layer(x), style, fake_quant)
+        return self.norm(self.layer(x, exact=fake_quant), style, fake_quant)
 
 
 class ResidualBlock(nn.Module):

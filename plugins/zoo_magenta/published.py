@@ -16,7 +16,7 @@ PUBLISHED = [
     zoo.Weights(
         name="magenta-arbitrary.int8",
         repo_id="zoo/magenta-arbitrary",
-        revision="20c6c7f5c9ffc466040bf1a7db9f0664407eb4ee",
+        revision="c433caf4008e5c4ae4f42cf2ce1a391d31d3b0c0",
         sha256="85a21963aca7b552bc01d9de70eaf1a5913aef0600cb07344999940ad6f0ec5c",
         size=10099832,
         config={"style_dim": 100},
@@ -33,7 +33,7 @@ PUBLISHED = [
     zoo.Weights(
         name="magenta-multistyle.26styles",
         repo_id="zoo/magenta-multistyle",
-        revision="ea2c8933d447932b9526c6fb909587bfd199ca50",
+        revision="d45f2f45ab8d0a51f64428b4622bd92700b1b768",
         sha256="1d0cde750b0b3e3fcd0c4f82df0dd660b3f146b3cd06cf47518ceeb8a30a8826",
         size=669672,
         config={"num_styles": 26},
