@@ -113,3 +113,25 @@ def test_a_style_plugin_from_the_scaffold_trains_evaluates_stylizes_publishes_an
         build_site(site, host=get_host())
         page = (site / "models" / "brush.demo.html").read_text()
         assert "brush.demo" in page and "stylize" in page and "G.sample" not in page
+
+
+def test_the_style_package_builds_a_wheel_whose_own_tests_pass(tmp_path):
+    """As an author would: build the wheel (its zoo dependency a direct reference), install it, run its tests."""
+    import subprocess
+    import sys
+
+    from zoo.scaffold import new_plugin
+
+    s = new_plugin("brush", tmp_path / "src", task="style-transfer")
+    dist, site = tmp_path / "dist", tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
+                    str(s.root)], check=True, capture_output=True)
+    wheel = next(dist.glob("zoo_brush-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+                   check=True, capture_output=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOO_", "HF_"))}
+    env.update(PYTHONPATH=str(site), HF_HOME=str(tmp_path / "hf"), OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=s.root, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "3 passed" in out.stdout
