@@ -164,3 +164,14 @@ def test_evaluator_records_are_checked():
         zoo.Evaluator("x", "style-transfer", "not a path")
     with pytest.raises(zoo.InvalidRecordError, match="task"):
         zoo.Evaluator("x", "Style Transfer", "a.b:c")
+
+
+def test_zoo_info_says_what_trains_and_what_evaluates_each_architecture():
+    from zoo.cli import cli
+
+    out = CliRunner().invoke(cli, ["info", "adain"]).output
+    assert "trainer      : zoo_adain.trainer:AdaINTrainer (zoo train adain)" in out
+    assert "evaluators   : style-judge (plugin adain)" in out
+    out = CliRunner().invoke(cli, ["info", "dcgan"]).output
+    assert "the adversarial trainer" in out and "fid-kid (plugin zoo)" in out
+    assert "accuracy (plugin zoo)" in CliRunner().invoke(cli, ["info", "classifier"]).output

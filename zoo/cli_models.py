@@ -67,6 +67,17 @@ def _arch_lines(a) -> list[str]:
         from .plugins import get_host
 
         lines.append(f"  recipes      : {get_host().registry.describe_recipes(a)}")
+    # what `zoo train` and `zoo eval` run for it (no import: the records say it)
+    if "trainer" in a.components:
+        lines.append(f"  trainer      : {a.components['trainer']} (zoo train {a.name})")
+    elif "discriminator" in a.components:
+        lines.append(f"  trainer      : the adversarial trainer, against {a.components['discriminator']}")
+    from .evaluation import evaluators_for
+
+    found = evaluators_for(a.task)
+    if found:
+        lines.append("  evaluators   : " + ", ".join(f"{e.name} (plugin {e.plugin})" for e in found)
+                     + f" (zoo eval; the first is the default for {a.task})")
     return lines
 
 
