@@ -189,6 +189,9 @@ def evaluate_stylizer(model: Any, job: Any) -> dict[str, Any]:
     size = int(settings.get("size", 256))
     which = str(settings.get("heldout", "skimage"))
     contents, styles = held_out_set(job.data, size, which)
+    limit = getattr(job, "n_samples", None)
+    if limit:  # -n N: the first N photos (each with every painting): a smaller protocol of its own
+        contents = dict(list(contents.items())[: max(1, -(-int(limit) // len(styles)))])
     judge = judge_network(settings.get("judge_weights"))
     _, per, table, _ = evaluate_pairs({"model": model}, contents, styles, judge,
                                       progress=bool(getattr(job, "progress", True)))
