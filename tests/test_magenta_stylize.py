@@ -242,3 +242,13 @@ def test_catalog_shows_the_models_own_snippet(tmp_path):
     assert "style=7" in snippet and "painting.jpg" not in snippet
     page = (tmp_path / "site" / "models" / "magenta-arbitrary.int8.html").read_text()
     assert "skimage:coffee" in page.split('<code id="snippet">', 1)[1].split("</code>", 1)[0]
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-4), (torch.float16, 0.05)])
+def test_models_loaded_in_another_dtype(dtype, tol):
+    c, s = _img(26, 40, 44), _img(27, 64, 64)
+    ref = zoo.load("magenta-arbitrary").stylize(c, s, precision="fp32")
+    got = zoo.load("magenta-arbitrary", dtype=dtype).stylize(c, s)  # precision "auto" keeps the model's dtype
+    assert float((got - ref).abs().max()) < tol
+    refm = zoo.load("magenta-multistyle").stylize(c, 5, precision="fp32")
+    assert float((zoo.load("magenta-multistyle", dtype=dtype).stylize(c, 5) - refm).abs().max()) < tol

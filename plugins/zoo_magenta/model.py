@@ -168,7 +168,8 @@ def instance_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps:
     one: its statistics are the sample's own, accumulated in fp32 for bf16 input), which is several times
     faster on a CPU than a reduction followed by an affine, channels_last included."""
     n, c = x.shape[:2]
-    g, b = gamma.float().reshape(-1, c), beta.float().reshape(-1, c)
+    pd = torch.float64 if x.dtype == torch.float64 else torch.float32  # bf16/fp16 input: fp32 parameters and sums
+    g, b = gamma.to(pd).reshape(-1, c), beta.to(pd).reshape(-1, c)
     outs = []
     for i in range(n):
         gi, bi = g[min(i, g.shape[0] - 1)], b[min(i, b.shape[0] - 1)]
@@ -390,8 +391,9 @@ class StyleTableNorm(nn.Module):
         self.relu = relu
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        w = weights.float()
-        return instance_norm(x, w @ self.gamma.float(), w @ self.beta.float(), EPS, self.relu)
+        pd = torch.float64 if x.dtype == torch.float64 else torch.float32
+        w = weights.to(pd)
+        return instance_norm(x, w @ self.gamma.to(pd), w @ self.beta.to(pd), EPS, self.relu)
 
 
 class TableConv(nn.Module):

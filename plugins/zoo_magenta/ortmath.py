@@ -53,7 +53,7 @@ def conv2d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, stride: int
     xd, wdd = x.double(), w.double()
     block = stride_k(ci * kh * kw, ho * wo)
     total = None
-    part = torch.zeros(n, o, ho, wo, dtype=torch.float64)
+    part = torch.zeros(n, o, ho, wo, dtype=torch.float64, device=x.device)
     k = 0
     for c in range(ci):
         for ky in range(kh):
@@ -81,14 +81,14 @@ def global_mean(x: torch.Tensor) -> torch.Tensor:
     flat = x.float().reshape(n, c, h * w)
     hw = h * w
     main = hw - hw % 4
-    lanes = torch.zeros(n, c, 4, dtype=torch.float32)
+    lanes = torch.zeros(n, c, 4, dtype=torch.float32, device=x.device)
     blocks = flat[..., :main].reshape(n, c, main // 4, 4)
     for i in range(main // 4):
         lanes = lanes + blocks[:, :, i]
     s = (lanes[..., 0] + lanes[..., 2]) + (lanes[..., 1] + lanes[..., 3])
     for j in range(main, hw):
         s = s + flat[..., j]
-    return (s / torch.tensor(float(hw), dtype=torch.float32)).view(n, c, 1, 1)
+    return (s / torch.tensor(float(hw), dtype=torch.float32, device=x.device)).view(n, c, 1, 1)
 
 
 __all__ = ["conv2d", "global_mean", "linear"]
@@ -101,7 +101,7 @@ def depthwise(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, stride: 
     kh, kw = w.shape[-2:]
     ho, wo = (h - kh) // stride + 1, (wd - kw) // stride + 1
     xd, wdd = x.double(), w.double().reshape(c, kh, kw)
-    part = torch.zeros(n, c, ho, wo, dtype=torch.float64)
+    part = torch.zeros(n, c, ho, wo, dtype=torch.float64, device=x.device)
     for ky in range(kh):
         for kx in range(kw):
             patch = xd[:, :, ky:ky + stride * (ho - 1) + 1:stride, kx:kx + stride * (wo - 1) + 1:stride]
