@@ -71,7 +71,10 @@ def test_a_style_plugin_from_the_scaffold_trains_evaluates_stylizes_publishes_an
     assert log[-1]["step"] == 6 and {"content", "style"} <= set(log[-1])
     config = json.loads((trained / "config.json").read_text())
     assert config["config"] == {"width": 8} and config["training"]["trainer"] == "zoo_brush.train:Trainer"
-    assert config["training"]["recipe"]["losses"] == {"content": "adain-content", "style": "adain-style"}
+    assert config["training"]["recipe"]["losses"] == {"content": "brush-content", "style": "brush-style"}
+    from zoo.plugins import get_host
+
+    assert get_host().registry.losses["brush-style"].kind == "perceptual"  # its own, through the loss hook
 
     # evaluates with `zoo eval`: the style-transfer judge, figures with their protocol, written into the card
     out = run("eval", trained, "--data", data, "--set", "size=32", "--write").output

@@ -429,6 +429,7 @@ def new_plugin(name: str, out_dir: str | Path = ".", *, org: str = "my-org", for
     (root / "tests" / "test_conformance.py").write_text((T.TESTS if style else TESTS).format(**fmt))
     if style:
         (root / package / "train.py").write_text(T.TRAIN.format(**fmt))
+        (root / package / "losses.py").write_text(T.LOSSES.format(**fmt))
 
     # The demo weights: build with the generated model module (the package is not installed yet).
     import torch
@@ -454,6 +455,7 @@ def describe(s: Scaffold) -> str:
               {s.package}/__init__.py   registration (no torch): the architecture, its trainer, the demo weights
               {s.package}/model.py      the stylizer and its builder (stylize follows the zoo's contract)
               {s.package}/train.py      the trainer component `zoo train {s.name}` runs
+              {s.package}/losses.py     its perceptual losses, registered through the loss hook
               {s.package}/make_weights.py
               hub/{s.repo_id}/          card, config.json, model.safetensors (untrained demo weights)
               tests/test_conformance.py

@@ -40,13 +40,23 @@ def register_architectures(register):
             # `zoo train {name}` runs this trainer through the zoo's training mechanism
             components={{"trainer": "{package}.train:Trainer"}},
             # settings the trainer reads (`zoo train {name} --set KEY=VALUE` overrides them); the losses are
-            # registered loss names (zoo plugins lists them; the adain plugin registers these two)
+            # registered loss names (zoo plugins lists them; register_losses below registers these two)
             recipes={{"default": {{"lr": 1e-3, "batch_size": 4, "crop": 64, "content_weight": 1.0,
                                   "style_weight": 10.0,
-                                  "losses": {{"content": "adain-content", "style": "adain-style"}}}}}},
+                                  "losses": {{"content": "{name}-content", "style": "{name}-style"}}}}}},
             default_recipe="default",
         )
     )
+
+
+@zoo.hookimpl
+def register_losses(register):
+    # perceptual losses (one function each, kind="perceptual"), found by name through the zoo's loss hook;
+    # any trainer may use them, and this trainer may use another plugin's (`--set 'losses={{...}}'`)
+    register(zoo.Loss("{name}-content", kind="perceptual", fn="{package}.losses:content_loss",
+                      description="fn(out_feat, target): MSE of the output's last features to the target"))
+    register(zoo.Loss("{name}-style", kind="perceptual", fn="{package}.losses:style_loss",
+                      description="fn(out_feats, style_feats): over the layers, MSE of channel means and stds"))
 
 
 @zoo.hookimpl
@@ -67,8 +77,30 @@ def register_weights(register):
     )
 '''
 
+LOSSES = '''\
+"""The {name} plugin's perceptual losses, registered through the zoo's loss hook (see __init__.py)."""
+
+import torch.nn.functional as F
+
+from .model import mean_std
+
+
+def content_loss(out_feat, target):
+    return F.mse_loss(out_feat, target)
+
+
+def style_loss(out_feats, style_feats):
+    total = out_feats[0].new_zeros(())
+    for o, s in zip(out_feats, style_feats):
+        om, os_ = mean_std(o)
+        sm, ss = mean_std(s)
+        total = total + F.mse_loss(om, sm) + F.mse_loss(os_, ss)
+    return total
+'''
+
 MODEL = '''\
-"""The {name} model: a fixed encoder, AdaIN, a trained decoder. Only this module imports torch.
+"""The {name} model: a fixed encoder, adaptive instance normalisation, a trained decoder. Only this module
+imports torch.
 
 stylize() follows the zoo's stylize contract (docs/plugins.md): paths, PIL images or tensors in; the same
 kind out, at the content's size; alpha in [0, 1]; deterministic.
@@ -89,7 +121,7 @@ def mean_std(f, eps=1e-5):
     return flat.mean(2).view(n, c, 1, 1), (flat.var(2) + eps).sqrt().view(n, c, 1, 1)
 
 
-def adain(content, style):
+def adaptive_norm(content, style):
     """Huang & Belongie's adaptive instance normalisation: the content's channel statistics set to the style's."""
     cm, cs = mean_std(content)
     sm, ss = mean_std(style)
@@ -150,7 +182,7 @@ class Stylizer(nn.Module):
     def forward(self, content, style, alpha=1.0):
         """content, style: (N, 3, H, W) in [0, 1]; the raw (unclamped) output at the content's size."""
         fc, fs = self.encoder(content), self.encoder(style)
-        t = alpha * adain(fc, fs) + (1.0 - alpha) * fc
+        t = alpha * adaptive_norm(fc, fs) + (1.0 - alpha) * fc
         out = self.decoder(t)
         if out.shape[-2:] != content.shape[-2:]:
             out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
@@ -198,7 +230,7 @@ from PIL import Image
 from zoo.training import Trainer as ZooTrainer
 from zoo.training import get_losses
 
-from .model import adain, build
+from .model import adaptive_norm, build
 
 SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -235,7 +267,7 @@ class Trainer(ZooTrainer):
         s = job.settings
         self.crop, self.batch = int(s.get("crop", 64)), int(s.get("batch_size", 4))
         self.cw, self.sw = float(s.get("content_weight", 1.0)), float(s.get("style_weight", 10.0))
-        self.losses = get_losses(s.get("losses", {{"content": "adain-content", "style": "adain-style"}}),
+        self.losses = get_losses(s.get("losses", {{"content": "{name}-content", "style": "{name}-style"}}),
                                  kind="perceptual")
         torch.manual_seed(job.seed)
         self.model = build(**job.config)
@@ -268,7 +300,7 @@ class Trainer(ZooTrainer):
         with ctx.autocast():
             with torch.no_grad():
                 fs = [f.float() for f in enc.forward_features(s)]
-                t = adain(enc(c).float(), fs[-1])
+                t = adaptive_norm(enc(c).float(), fs[-1])
             out = dec(t)
             fo = [f.float() for f in enc.forward_features(out)]
         lc = self.losses["content"].fn(fo[-1], t)
@@ -439,6 +471,7 @@ and paste the revision, sha256 and size `zoo push` prints into `register_weights
 
 Files: `{package}/__init__.py` registers (no torch there), `{package}/model.py` builds (its `stylize` follows
 the zoo's stylize contract), `{package}/train.py` is the trainer component `zoo train` runs,
+`{package}/losses.py` holds its perceptual losses (registered through the loss hook),
 `{package}/make_weights.py` writes the Hub-repo folder (card through the zoo's card writer).
 
 To use another zoo model inside yours (a shared encoder, a judge), load it at run time with

@@ -611,7 +611,10 @@ def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -
     """
     from .model import build
 
-    width = decoder.stages[0][0].conv.out_channels / 256
+    from .model import vgg_decoder_stages
+
+    base = vgg_decoder_stages(1.0, depth)[0][0][1]  # the first conv's channels at width 1 (256 at relu4_1)
+    width = decoder.stages[0][0].conv.out_channels / base if depth > 1 else 1.0
     if isinstance(encoder, E.VGG16Encoder):
         model = build(**vgg16_model_config(width, depth))
         with torch.no_grad():
