@@ -220,29 +220,25 @@ class ConditionalInstanceNorm(nn.Module):
         return fq(y, self.q_out)
 
 
-def _fold(w: torch.Tensor, dim: int, phase: int) -> torch.Tensor:
-    """A 3-tap kernel axis of a conv that follows a nearest x2 upsampling, as taps on the low-resolution
-    input for output ``phase`` 0 (taps -1, 0: w0, w1 + w2) or 1 (taps 0, +1: w0 + w1, w2)."""
-    w0, w1, w2 = w.unbind(dim)
-    z = torch.zeros_like(w0)
-    return torch.stack([w0, w1 + w2, z] if phase == 0 else [z, w0 + w1, w2], dim)
+#: nearest x2 upsampling followed by a 3-tap kernel (w0, w1, w2) is a stride-2 transposed conv with the
+#: 4-tap kernel (w2, w1 + w2, w0 + w1, w0): row k of this matrix picks its taps
+_UPSAMPLE_TAPS = ((0.0, 0.0, 1.0), (0.0, 1.0, 1.0), (1.0, 1.0, 0.0), (1.0, 0.0, 0.0))
 
 
 def upsample_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
-    """``conv(reflect_pad_1(nearest_upsample_x2(x)))`` computed at the low resolution: reflecting the
-    upsampled image by one pixel repeats its edge, which is the low-resolution image padded by replication;
-    each of the four output phases is a 3x3 conv of that (with summed taps), and a pixel shuffle interleaves
-    them. The same numbers up to float rounding (tests/test_magenta_convert.py), without the upsampled
-    intermediate: 2 to 4 times faster on a CPU."""
+    """``conv(reflect_pad_1(nearest_upsample_x2(x)))`` computed from the low resolution: reflecting the
+    upsampled image by one pixel repeats its edge, which is the low-resolution image padded by replication,
+    and an upsampling followed by a 3x3 conv is a stride-2 transposed conv with summed 4x4 taps. The same
+    numbers up to float rounding (tests/test_magenta_convert.py), without the upsampled intermediate or its
+    padding: 1.3 to 4 times faster on a CPU."""
     w = conv.weight
-    o, i = w.shape[:2]
-    phases = [_fold(_fold(w, 2, a), 3, b) for a in (0, 1) for b in (0, 1)]
-    w4 = torch.stack(phases, 1).reshape(4 * o, i, 3, 3)
-    b4 = conv.bias.repeat_interleave(4) if conv.bias is not None else None
+    a = torch.tensor(_UPSAMPLE_TAPS, dtype=w.dtype, device=w.device)
+    wt = torch.einsum("ka,ocab,lb->cokl", a, w, a)  # (in, out, 4, 4), conv_transpose2d's layout
     if x.is_contiguous(memory_format=torch.channels_last):
-        w4 = w4.contiguous(memory_format=torch.channels_last)
-    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), w4, b4)
-    return F.pixel_shuffle(y, 2)
+        wt = wt.contiguous(memory_format=torch.channels_last)
+    else:
+        wt = wt.contiguous()
+    return F.conv_transpose2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), wt, conv.bias, stride=2, padding=3)
 
 
 class ConvLayer(nn.Module):
@@ -301,8 +297,10 @@ class ResidualBlock(nn.Module):
         _qbuf(self, "add")
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
-        y = x + self.conv2(self.conv1(x, style, fake_quant), style, fake_quant)
-        return fq(y, self.q_add) if fake_quant else y
+        y = self.conv2(self.conv1(x, style, fake_quant), style, fake_quant)
+        if fake_quant:
+            return fq(x + y, self.q_add)
+        return y.add_(x)
 
 
 class ArbitraryTransformer(nn.Module):
@@ -419,7 +417,7 @@ class TableResidual(nn.Module):
         self.conv2 = TableConv(channels, channels, 3, relu=False, num_styles=num_styles)
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return x + self.conv2(self.conv1(x, weights), weights)
+        return self.conv2(self.conv1(x, weights), weights).add_(x)
 
 
 class MultiStyleTransformer(nn.Module):

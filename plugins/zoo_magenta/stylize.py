@@ -157,7 +157,10 @@ class _Net:
             self.net = cache[(dtype, self.fmt)][1]
 
     def prep(self, x: torch.Tensor) -> torch.Tensor:
-        return x.to(self.device, self.dtype).contiguous(memory_format=self.fmt)
+        # images go in as plain NCHW even with channels_last weights: the first convs then write
+        # channels_last outputs, and a 3-channel channels_last image is slow to pad and convolve
+        # (measured: transformer at 1024 px in bf16, 0.23 s from channels_last input, 0.15 s from NCHW)
+        return x.to(self.device, self.dtype).contiguous()
 
 
 def pad_to(x: torch.Tensor, m: int) -> torch.Tensor:
