@@ -42,11 +42,11 @@ PARITY = {
 
 # python bench/bench_magenta.py --threads 1 (2-core Xeon, avx512_bf16/AMX, load average ~8; 2026-12-06)
 SPEED = (
-    "**Speed** (`python bench/bench_magenta.py --threads 1`, one thread each on a shared 2-core Xeon with "
-    "native bf16, torch 2.14.1, onnxruntime 1.32.0): against the wheel as it runs itself (onnxruntime with its "
-    "optimisations at 384 px, Lanczos resize to the output size), the port at the full output size (bf16, "
-    "channels_last) is 1.80x faster at 512 x 512 (0.149 s vs 0.269 s) and 0.75x as fast at 1024 x 1024 "
-    "(0.298 s vs 0.224 s: it computes 7x the wheel's pixels). fp32: 0.261 s and 0.931 s. docs/magenta.md "
+    "**Speed** (`python bench/bench_magenta.py --threads 1 --repeat 7`, one thread each on a shared 2-core Xeon "
+    "with native bf16, torch 2.14.1, onnxruntime 1.32.0): against the wheel as it runs itself (onnxruntime with "
+    "its optimisations at 384 px, Lanczos resize to the output size), the port at the full output size (bf16, "
+    "channels_last weights) is 1.71x faster at 512 x 512 (0.119 s vs 0.204 s) and 0.72x as fast at 1024 x 1024 "
+    "(0.312 s vs 0.224 s: it computes 7x the wheel's pixels). fp32: 0.204 s and 0.751 s. docs/magenta.md "
     "has the table and what is compared."
 )
 PICTURE = "stylized.jpg"
