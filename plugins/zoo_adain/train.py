@@ -571,7 +571,8 @@ def feature_scales(encoder: nn.Module, images: torch.Tensor, depth: int = 4) -> 
     return [f.mean().clamp_min(1e-6).reshape(1, 1, 1, 1) for f in feats]
 
 
-def train(cfg: TrainConfig, *, print_fn=print, losses: dict[str, str] | None = None) -> list[dict[str, float]]:
+def train(cfg: TrainConfig, *, print_fn=print, losses: dict[str, str] | None = None,
+          progress: bool = False) -> list[dict[str, float]]:
     """Train (or resume from ``cfg.out``/checkpoint.pt) the decoder with :class:`zoo_adain.trainer.AdaINTrainer`
     on the zoo's training mechanism (zoo.training.run_loop); returns the records logged by this call
     (every ``cfg.log_every`` steps and the last). `zoo train adain` is the command-line way to the same."""
@@ -584,7 +585,7 @@ def train(cfg: TrainConfig, *, print_fn=print, losses: dict[str, str] | None = N
     resumed = (out / "checkpoint.pt").exists()
     trainer = AdaINTrainer(cfg, losses, print_fn=print_fn)
     loop = LoopConfig(steps=cfg.steps, seed=cfg.seed, run_dir=out, sample_every=0, checkpoint_every=cfg.save_every,
-                      log_every=cfg.log_every, progress=False, precision="bf16" if cfg.bf16 else "fp32",
+                      log_every=cfg.log_every, progress=progress, precision="bf16" if cfg.bf16 else "fp32",
                       channels_last=cfg.channels_last, minutes=cfg.minutes)
     result = run_loop(trainer, loop)
     if resumed:
@@ -754,7 +755,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         metrics = json.loads(Path(a.metrics).read_text()) if a.metrics else None
         print(export_hub_folder(Path(a.run), Path(a.out), metrics=metrics))
         return
-    train(parse_args(args))
+    train(parse_args(args), progress=True)
 
 
 if __name__ == "__main__":
