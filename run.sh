@@ -11,7 +11,8 @@ DATA=${ZOO_DATA_DIR:-$(cd .. && pwd)/shared/data}
 
 setup() {
   local stamp="$VENV/.zoo-setup" want
-  want=$(cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
+  # the stamp covers the pins and this function's own text (what it installs, e.g. the hash-checked wheels)
+  want=$({ cat constraints.txt pyproject.toml; declare -f setup; } | sha256sum | cut -c1-16)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   # exact pins (torch 2.14.1 + torchvision 0.29.1 so that timm imports; olah for the tests)
