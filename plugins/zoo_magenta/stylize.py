@@ -193,24 +193,25 @@ def _load_mask(src: Any, size: tuple[int, int], device: torch.device) -> torch.T
     return m.clamp_(0.0, 1.0)
 
 
-def _mask_sources(n_styles: int, mask: Any, masks: Sequence[Any] | None) -> list[Any] | None:
+def _mask_sources(n_styles: int, mask: Any, masks: Sequence[Any] | None) -> list[tuple[Any, bool]] | None:
+    """(mask source, inverted) per style, or None without masks."""
     if mask is not None and masks is not None:
         raise ConfigError("give mask (two styles: white->first, black->second) or masks (one per style), not both")
     if mask is not None:
         if n_styles != 2:
             raise ConfigError(f"mask needs exactly two styles (white->first, black->second), got {n_styles}")
-        return [("mask", mask, False), ("mask", mask, True)]
+        return [(mask, False), (mask, True)]
     if masks is not None:
         srcs = list(masks)
         if len(srcs) != n_styles:
             raise ConfigError(f"{len(srcs)} masks for {n_styles} styles; give one mask per style")
-        return [("mask", m, False) for m in srcs]
+        return [(m, False) for m in srcs]
     return None
 
 
-def _masks_at(srcs: list[Any], size: tuple[int, int], device: torch.device) -> torch.Tensor:
+def _masks_at(srcs: list[tuple[Any, bool]], size: tuple[int, int], device: torch.device) -> torch.Tensor:
     out = []
-    for _, src, invert in srcs:
+    for src, invert in srcs:
         m = _load_mask(src, size, device)
         out.append(1.0 - m if invert else m)
     return torch.cat(out)  # (K, 1, h, w)
