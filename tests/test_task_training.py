@@ -277,3 +277,35 @@ def test_zoo_train_adain_runs_data_parallel_under_torchrun(tmp_path):
                 if k.startswith("decoder.")}
     saved = load_file(str(run / "decoder.safetensors"))
     assert exported.keys() == saved.keys() and all(torch.equal(exported[k], saved[k]) for k in saved)
+
+
+@needs_data
+def test_a_teacher_model_adds_its_stylizations_as_a_target(tmp_path):
+    """--set teacher=magenta-arbitrary: the port's stylization of each training pair is an extra feature
+    target; its loss is logged, the card says so, and the decoder moves differently from a run without it."""
+    from safetensors.torch import load_file
+
+    from zoo_adain.trainer import load_teacher, teacher_outputs
+
+    teacher = load_teacher("magenta-arbitrary")
+    g = torch.Generator().manual_seed(0)
+    c, s = torch.rand(2, 3, 128, 128, generator=g), torch.rand(2, 3, 256, 256, generator=g)
+    t = teacher_outputs(teacher, c, s)
+    assert t.shape == (2, 3, 128, 128) and 0 <= float(t.min()) and float(t.max()) <= 1
+    one = teacher.stylize(c[1], s[1], style_size=256, precision="fp32")  # batched = the pair through the contract
+    assert (t[1] - one).abs().max() < 1e-4
+    small = teacher_outputs(teacher, c[:, :, :32, :32], s[:, :, :40, :40])  # style crops resized to 256
+    assert small.shape == (2, 3, 32, 32)
+
+    data = str(_style_data())
+    plain, taught = tmp_path / "plain", tmp_path / "taught"
+    _train("adain", "--data", data, "--out", str(plain), "--run-dir", str(tmp_path / "r1"), "--steps", "2", *TINY)
+    _train("adain", "--data", data, "--out", str(taught), "--run-dir", str(tmp_path / "r2"), "--steps", "2", *TINY,
+           "--set", "teacher=magenta-arbitrary", "--set", "teacher_weight=10")
+    log = [json.loads(x) for x in (tmp_path / "r2" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["teacher"] > 0
+    a, b = load_file(str(plain / "model.safetensors")), load_file(str(taught / "model.safetensors"))
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    assert "magenta-arbitrary" in (taught / "README.md").read_text() + (taught / "config.json").read_text()
+    with pytest.raises(Exception, match="stylize"):
+        load_teacher("dcgan.mnist")

@@ -326,6 +326,12 @@ class TrainConfig:
     # difference of vertically + horizontally adjacent pixels), as Johnson et al. (ECCV 2016)
     # regularise their transfer networks; against the decoder's upsampling grid pattern.
     tv_weight: float = 0.0
+    # Not in the paper: a teacher (issue 20). ``teacher`` names a zoo model with ``stylize`` (e.g.
+    # magenta-arbitrary, Ghiasi et al. 2017); its stylization of each training pair is an extra target:
+    # teacher_weight * sum over relu1_1..relu{depth}_1 of the MSE between the output's and the teacher
+    # output's (scaled) encoder features. Any style image then has a target that carries its strokes.
+    teacher: str = ""
+    teacher_weight: float = 0.0
     # Not in the paper (which uses 4, relu4_1): the AdaIN layer relu{depth}_1; the
     # content loss is taken there and the style loss at relu1_1..relu{depth}_1.
     depth: int = 4
@@ -721,11 +727,16 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every",
                  "warmup_steps", "depth"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    for name in ("lr", "first_lr_scale", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight", "tv_weight"):
+    for name in ("lr", "first_lr_scale", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight", "tv_weight",
+                 "teacher_weight"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     p.add_argument("--init-decoder", default=None)
+    p.add_argument("--teacher", default="", help="a zoo style model whose stylizations are an extra target "
+                   "(e.g. magenta-arbitrary), weighted by --teacher-weight")
     a = p.parse_args(argv)
+    if a.teacher_weight and not a.teacher:
+        p.error("--teacher-weight needs --teacher (the zoo model whose stylizations are the target)")
     return TrainConfig(
         encoder=a.encoder, out=a.out, content_dirs=tuple(a.content_dir), style_dir=a.style_dir,
         content_lists=tuple(a.content_list), recursive=a.recursive, max_images=a.max_images,
@@ -738,6 +749,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
         log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder, warmup_steps=a.warmup_steps,
         identity_weight=a.identity_weight, depth=a.depth, tv_weight=a.tv_weight,
+        teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0,
     )
 
 

@@ -133,6 +133,34 @@ def decoder_state_of(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
+def load_teacher(name: str) -> nn.Module:
+    """The zoo style model ``name`` as a frozen teacher (eval mode, no gradients)."""
+    import zoo
+
+    model = zoo.load(name)
+    if not callable(getattr(model, "stylize", None)):
+        raise ConfigError(f"teacher {name!r} has no stylize(): pass a style-transfer model such as magenta-arbitrary")
+    return model.eval().requires_grad_(False)
+
+
+def teacher_outputs(teacher: nn.Module, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """The teacher's stylization of each (content, style) pair, (N, 3, H, W) in [0, 1] at the content's size.
+
+    A model with ``style_vector`` and ``forward(content, vector)`` (the Magenta arbitrary network) runs batched,
+    its style network on the style crops resized to its own input size (``style_size``, 256 for Magenta's);
+    any other goes pair by pair through its ``stylize`` contract."""
+    if callable(getattr(teacher, "style_vector", None)):
+        size = int(getattr(teacher, "style_size", 0) or style.shape[-1])
+        s = style if style.shape[-1] == size else F.interpolate(style, size=(size, size), mode="bilinear",
+                                                                antialias=True, align_corners=False)
+        out = teacher(content, teacher.style_vector(s))
+    else:
+        out = torch.stack([teacher.stylize(c, s) for c, s in zip(content, style)])
+    if out.shape[-2:] != content.shape[-2:]:
+        out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
+    return out.float().clamp(0, 1)
+
+
 class AdaINTrainer(Trainer):
     """The decoder step of Huang & Belongie 2017 (content loss at relu{depth}_1 against the AdaIN target, style
     loss over relu1_1..relu{depth}_1 statistics), with the zoo's options (warm-up, identity and TV terms,
@@ -195,6 +223,9 @@ class AdaINTrainer(Trainer):
             factors = T.calibrate_decoder(self.decoder, self.monitor)
             print_fn(f"decoder convs rescaled on training targets by {[round(f, 4) for f in factors]}")
         self.scales = self._feature_scales() if cfg.normalise_features else None
+        self.teacher = load_teacher(cfg.teacher) if cfg.teacher and cfg.teacher_weight else None
+        if self.teacher is not None:
+            print_fn(f"teacher: {cfg.teacher} (weight {cfg.teacher_weight})")
         # the samples of the run's grids: two fixed pairs of training crops
         srng = random.Random(cfg.seed + 5)
         self.sample_pairs = (self.content_pool.sample(2, srng), self.style_pool.sample(2, srng))
@@ -257,6 +288,8 @@ class AdaINTrainer(Trainer):
         return {"optimizer": self.opt}
 
     def setup(self, ctx: StepContext) -> None:
+        if self.teacher is not None:
+            self.teacher.to(ctx.device)
         self.encoder.to(ctx.device)
         self.decoder.to(ctx.device)
         if self.scales is not None:
@@ -289,20 +322,29 @@ class AdaINTrainer(Trainer):
             self.opt.step()
             return {"loss": loss.detach(), "pixel": loss.detach(), "lr": self.lr_at(step)}
         style = self.style_pool.sample(cfg.batch_size, rng).to(dev)
-        lc, ls, loss = self._losses(ctx, content, style)
+        lc, ls, loss, lt = self._losses(ctx, content, style)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        return {"loss": loss.detach(), "content": lc.detach(), "style": ls.detach(), "lr": self.lr_at(step)}
+        out = {"loss": loss.detach(), "content": lc.detach(), "style": ls.detach(), "lr": self.lr_at(step)}
+        if lt is not None:
+            out["teacher"] = lt.detach()
+        return out
 
     def _losses(self, ctx: StepContext, content: torch.Tensor, style: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         cfg, n, enc = self.cfg, content.shape[0], self.encoder
+        taught = None
+        if self.teacher is not None:
+            with torch.no_grad():
+                taught = teacher_outputs(self.teacher, content, style)
         with ctx.autocast():
             with torch.no_grad():
-                # one encoder pass for contents and styles together (same crop size)
-                feats = T.enc_features(enc, ctx.layout(torch.cat([content, style])), cfg.depth)
-                style_feats = [f[n:].float() for f in feats]
+                # one encoder pass for contents, styles (and the teacher's outputs) together (same crop size)
+                images = torch.cat([content, style] + ([taught] if taught is not None else []))
+                feats = T.enc_features(enc, ctx.layout(images), cfg.depth)
+                style_feats = [f[n : 2 * n].float() for f in feats]
+                teacher_feats = [f[2 * n :].float() for f in feats] if taught is not None else None
                 target = T.adain(feats[-1][:n].float(), style_feats[-1])
             out = self.d_run(ctx.layout(target))
             out_feats = [f.float() for f in T.enc_features(enc, out, cfg.depth)]
@@ -310,6 +352,8 @@ class AdaINTrainer(Trainer):
         if self.scales is not None:
             out_feats = [f / sc for f, sc in zip(out_feats, self.scales)]
             style_feats = [f / sc for f, sc in zip(style_feats, self.scales)]
+            if teacher_feats is not None:
+                teacher_feats = [f / sc for f, sc in zip(teacher_feats, self.scales)]
             goal = target / self.scales[-1]
         lc = self.losses["content"].fn(out_feats[-1], goal)
         ls = self.losses["style"].fn(out_feats, style_feats)
@@ -322,7 +366,11 @@ class AdaINTrainer(Trainer):
                     fc = T.enc_features(enc, ctx.layout(content), cfg.depth)[-1]
                 same = self.d_run(fc)
             loss = loss + cfg.identity_weight * F.mse_loss(same.float(), content)
-        return lc, ls, loss
+        lt = None
+        if teacher_feats is not None:
+            lt = sum(F.mse_loss(o, t) for o, t in zip(out_feats, teacher_feats))
+            loss = loss + cfg.teacher_weight * lt
+        return lc, ls, loss, lt
 
     @torch.no_grad()
     def sample_images(self, ctx: StepContext) -> torch.Tensor:
