@@ -11,6 +11,11 @@ It speaks just enough of the Hugging Face Hub's HTTP API for huggingface_hub:
 Faults, per file, to test the zoo's answers: ``"partial"`` sends part of the
 body and then the server goes down (every later connection is dropped, until
 ``fault`` is cleared); ``"wrong"`` serves other bytes of the same length.
+Hostile ones (issue 22): ``"stall"`` sends ``stall_after`` bytes (default half)
+and then nothing, holding the connection open; ``"flood"`` states the true size
+on HEAD but streams ``flood_bytes`` (no Content-Length) on GET; ``"huge"`` states
+``huge_size`` bytes and would stream that many. ``sent`` counts the body bytes
+written per path.
 """
 
 from __future__ import annotations
@@ -37,9 +42,14 @@ class FakeHub:
     def __init__(self, token: str | None = None):
         self.token = token
         self.repos: dict[str, Repo] = {}
-        self.fault: dict[str, str] = {}  # filename -> "partial" | "wrong"
+        self.fault: dict[str, str] = {}  # filename -> "partial" | "wrong" | "stall" | "flood" | "huge"
         self.down = False
         self.requests: list[tuple[str, str]] = []
+        self.stall_after: int | None = None
+        self.flood_bytes = 300 << 20
+        self.huge_size = 400 << 20
+        self.sent: dict[str, int] = {}
+        self.released = threading.Event()  # ends every stall (set on close)
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -159,12 +169,40 @@ class FakeHub:
                 self.send_response(206 if start else 200)
                 self.send_header("X-Repo-Commit", sha)
                 self.send_header("ETag", f'"{etag}"')
-                self.send_header("Content-Length", str(len(content) - start))
+                if fault == "flood" and body:  # no length: the body ends when the connection does
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                elif fault == "huge":
+                    self.send_header("Content-Length", str(hub.huge_size))
+                else:
+                    self.send_header("Content-Length", str(len(content) - start))
                 if start:
                     self.send_header("Content-Range", f"bytes {start}-{len(content) - 1}/{len(content)}")
                 self.send_header("Accept-Ranges", "bytes")
                 self.end_headers()
                 if not body:
+                    return
+                if fault in ("flood", "huge"):
+                    total = hub.flood_bytes if fault == "flood" else hub.huge_size
+                    block = (content * (65536 // max(1, len(content)) + 1))[:65536]
+                    hub.sent[path] = 0
+                    try:
+                        while hub.sent[path] < total:
+                            n = min(len(block), total - hub.sent[path])
+                            self.wfile.write(block[:n])
+                            hub.sent[path] += n
+                    except OSError:  # the client hung up
+                        pass
+                    self.close_connection = True
+                    return
+                if fault == "stall":
+                    part = content[start: start + (hub.stall_after if hub.stall_after is not None
+                                                   else max(1, (len(content) - start) // 2))]
+                    self.wfile.write(part)
+                    self.wfile.flush()
+                    hub.sent[path] = len(part)
+                    hub.released.wait(120)  # then nothing: the connection stays open
+                    self.close_connection = True
                     return
                 if fault == "partial":
                     self.wfile.write(content[start: start + max(1, (len(content) - start) // 2)])
@@ -192,6 +230,7 @@ class FakeHub:
         repo.files, repo.head = files, revision
 
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 

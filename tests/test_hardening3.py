@@ -98,8 +98,11 @@ def test_zoo_serve_with_a_bad_card_serves_every_page(tiny, tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "from zoo.cli import main; main()", "serve", "--port", "0"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()
-        assert "serving the catalog at" in line, line + proc.stderr.read()
+        lines = []
+        while not any("serving the catalog at" in x for x in lines) and len(lines) < 20:
+            lines.append(proc.stdout.readline())
+            assert lines[-1], f"zoo serve ended: {lines}"
+        line = lines[-1]
         url = line.split(" at ", 1)[1].split()[0]
         base = url.rsplit("/", 1)[0]
         assert "tiny.test" in urllib.request.urlopen(url, timeout=30).read().decode()
@@ -466,3 +469,199 @@ def test_zoo_train_on_broken_data_says_so_before_training(tmp_path):
     assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
     assert "Traceback" not in r.output and "0001.jpg is not an image" in r.output, r.output
     assert not out.exists()
+
+
+# -- 2. sizes compared with the pin before hashing or downloading ------------------------------
+
+
+def _cache_leftovers(tmp_path: Path) -> list[Path]:
+    root = tmp_path / "hf-cache"
+    return sorted(p for p in root.glob("models--*/**/*") if p.is_file() or p.is_symlink())
+
+
+@pytest.fixture
+def hostile_hub(tiny, monkeypatch):
+    """The tiny repo on a loopback Hub with hostile faults; the zoo pointed at it only."""
+    from fakehub import FakeHub
+
+    with FakeHub() as server:
+        server.add_folder(tiny.repo_id, tiny.folder, tiny.revision)
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.setenv("ZOO_MIRRORS", "")
+        yield server
+
+
+def _no_hashing(monkeypatch):
+    def refuse(path, *a, **k):
+        raise AssertionError(f"{path} was hashed before its size was compared with the pin")
+
+    monkeypatch.setattr(hub, "sha256_file", refuse)
+
+
+def test_a_huge_sparse_file_in_a_mirror_is_refused_by_its_size_without_hashing(tiny, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    target = mirror / tiny.repo_id / "model.safetensors"
+    target.parent.mkdir(parents=True)
+    with open(target, "wb") as f:
+        f.truncate(8 << 30)  # 8 GB, sparse: nothing written
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ZOO_MIRRORS", str(mirror))
+    _no_hashing(monkeypatch)
+    with pytest.raises(errors.SizeMismatchError) as e:
+        zoo.load("tiny.test")
+    msg = str(e.value)
+    assert "8,589,934,592 bytes" in msg and f"{tiny.size:,}" in msg and str(mirror) in msg and "nor hashed" in msg
+    assert isinstance(e.value, errors.HashMismatchError) and target.exists()  # nothing outside the cache deleted
+
+
+def test_a_second_mirror_with_the_right_file_is_used_after_a_wrong_sized_one(tiny, tmp_path, monkeypatch):
+    import shutil
+
+    bad, good = tmp_path / "bad", tmp_path / "good"
+    (bad / tiny.repo_id).mkdir(parents=True)
+    with open(bad / tiny.repo_id / "model.safetensors", "wb") as f:
+        f.truncate(8 << 30)
+    shutil.copytree(tiny.folder, good / tiny.repo_id)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ZOO_MIRRORS", f"{bad}{os.pathsep}{good}")
+    assert zoo.load("tiny.test") is not None
+
+
+def test_a_folder_whose_config_pins_the_size_is_refused_by_stat(tiny, tmp_path, monkeypatch):
+    folder = tiny.folder
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["weights"] = {"file": "model.safetensors", "sha256": tiny.sha256, "size": tiny.size}
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with open(folder / "model.safetensors", "r+b") as f:
+        f.truncate(8 << 30)
+    _no_hashing(monkeypatch)
+    with pytest.raises(errors.SizeMismatchError) as e:
+        zoo.load(str(folder))
+    assert "8,589,934,592 bytes" in str(e.value) and "config.json pins another file" in str(e.value)
+    r = run("info", str(folder), ok=False)
+    assert r.exit_code == 1 and "size mismatch" in r.output and "Traceback" not in r.output
+
+
+def test_an_endpoint_stating_400_mb_for_a_small_pin_is_refused_before_downloading(tiny, hostile_hub, tmp_path):
+    hostile_hub.fault["model.safetensors"] = "huge"
+    with pytest.raises(errors.SizeMismatchError) as e:
+        zoo.load("tiny.test")
+    msg = str(e.value)
+    assert hostile_hub.endpoint in msg and "419,430,400 bytes" in msg and f"{tiny.size:,}" in msg
+    assert "Nothing was downloaded" in msg and "Weights record is wrong" not in msg
+    assert not any(m == "GET" and p.endswith("model.safetensors") for m, p in hostile_hub.requests)
+    assert not [p for p in _cache_leftovers(tmp_path) if p.name != "config.json"], _cache_leftovers(tmp_path)
+
+
+def test_an_endpoint_streaming_more_than_the_pin_is_cut_off_and_nothing_is_kept(tiny, hostile_hub, tmp_path):
+    hostile_hub.fault["model.safetensors"] = "flood"  # states the true size, then streams 300 MB
+    start = time.monotonic()
+    with pytest.raises(errors.SizeMismatchError) as e:
+        zoo.load("tiny.test")
+    msg = str(e.value)
+    assert hostile_hub.endpoint in msg and "stopped" in msg and "nothing was kept" in msg
+    assert "Weights record is wrong" not in msg
+    time.sleep(0.5)  # let the server notice the hang-up
+    assert hostile_hub.sent["model.safetensors"] < 32 << 20, hostile_hub.sent  # not 300 MB
+    assert time.monotonic() - start < 60
+    assert not _cache_leftovers(tmp_path), _cache_leftovers(tmp_path)
+    hostile_hub.fault.clear()
+    hub.forget()
+    assert zoo.load("tiny.test") is not None  # and the next call, from an honest server, works
+
+
+def test_a_config_json_stated_at_2_kb_and_streamed_at_300_mb_is_cut_off_at_the_bound(tmp_path, fake_plugins,
+                                                                                       monkeypatch):
+    from fakehub import FakeHub
+
+    repo = make_repo(tmp_path / "src", repo_id="zoo-tests/flood")
+    cfg = json.loads((repo.folder / "config.json").read_text())
+    cfg["padding"] = "x" * (2048 - len(json.dumps(cfg)) - 20)
+    (repo.folder / "config.json").write_text(json.dumps(cfg))
+    site = fake_plugins({"tiny": plugin_source(None)})
+    install_model_module(site)
+    with FakeHub() as server:
+        server.add_folder(repo.repo_id, repo.folder, repo.revision)
+        server.fault["config.json"] = "flood"
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        with pytest.raises(errors.SizeMismatchError) as e:
+            zoo.load(f"hf-hub:{repo.repo_id}@{repo.revision}")
+        assert "the server stated" in str(e.value) and "stopped" in str(e.value)
+        time.sleep(0.5)
+        assert server.sent["config.json"] < 32 << 20, server.sent  # not 291 MB
+    assert not _cache_leftovers(tmp_path), _cache_leftovers(tmp_path)
+
+
+# -- 3. ZOO_TIMEOUT bounds every read; no retries; lock waits bounded ---------------------------
+
+
+def test_a_server_that_stalls_mid_download_fails_after_one_timeout_without_retries(tiny, hostile_hub, tmp_path,
+                                                                                    monkeypatch):
+    monkeypatch.setenv("ZOO_TIMEOUT", "2")
+    hostile_hub.fault["model.safetensors"] = "stall"
+    start = time.monotonic()
+    with pytest.raises(zoo.HubUnreachableError) as e:
+        zoo.load("tiny.test")
+    took = time.monotonic() - start
+    assert took < 30, took  # one timeout, not 68-72 s of retries
+    assert "stalled: no data for 2 s" in str(e.value) and "not retried" in str(e.value)
+    gets = [p for m, p in hostile_hub.requests if m == "GET" and p.endswith("model.safetensors")]
+    assert len(gets) == 1, hostile_hub.requests
+    assert not [p for p in _cache_leftovers(tmp_path) if p.name == "model.safetensors" or "incomplete" in p.name]
+
+
+def test_a_registered_model_falls_back_to_the_builtin_mirror_promptly(monkeypatch, tmp_path):
+    from fakehub import FakeHub
+
+    from zoo.plugins import get_host, reset_host
+
+    w = get_host().registry.weights["dcgan.mnist"]
+    with FakeHub() as server:
+        server.add_folder(w.repo_id, ROOT / "cards" / w.repo_id, w.revision)
+        server.fault[w.filename] = "stall"
+        server.stall_after = 1 << 20
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.setenv("ZOO_TIMEOUT", "2")
+        reset_host()  # the settings are read when the plugins load
+        start = time.monotonic()
+        G = zoo.load("dcgan.mnist")
+        took = time.monotonic() - start
+        gets = [p for m, p in server.requests if m == "GET"]
+    assert len(gets) == 1 and server.sent[w.filename] == 1 << 20  # it stalled, once
+    assert G is not None and took < 30, took  # not 72 s
+    found = hub.find_file(w.repo_id, w.filename, w.revision, sha256=w.sha256, size=w.size)
+    assert found.source == "mirror"
+
+
+def test_a_download_lock_held_by_a_stopped_process_is_waited_for_only_a_timeout(tiny, hostile_hub, tmp_path,
+                                                                                monkeypatch):
+    import signal
+
+    lock = tmp_path / "hf-cache" / ".locks" / "models--zoo-tests--tiny-test" / f"{tiny.sha256}.lock"
+    lock.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import os, signal, sys; from filelock import FileLock; l = FileLock(sys.argv[1]); "
+                               "l.acquire(); print('locked', flush=True); os.kill(os.getpid(), signal.SIGSTOP)",
+         str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        monkeypatch.setenv("ZOO_TIMEOUT", "1")
+        start = time.monotonic()
+        with pytest.raises(errors.DownloadLockedError) as e:
+            zoo.load("tiny.test")
+        assert time.monotonic() - start < 30
+        msg = str(e.value)
+        assert f"process {holder.pid} (stopped" in msg and "made no progress for 1 s" in msg and "kill" in msg
+        assert isinstance(e.value, zoo.HubUnreachableError)  # a registered model would go on to the mirrors
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        holder.kill()
+        holder.wait(10)
+    hub.forget()
+    assert zoo.load("tiny.test") is not None  # the lock is free: the download goes through
+
+
+def test_the_size_timeout_and_retry_rules_are_documented():
+    text = (ROOT / "docs" / "loading.md").read_text()
+    for phrase in ("ZOO_TIMEOUT", "no retries", "pinned size", "stopped", "lock"):
+        assert phrase in text, phrase

@@ -165,7 +165,8 @@ def test_model_info_and_card_of_a_folder_import_no_torch(trained):
 
 def test_a_converted_folder_pins_its_weights_and_tampering_is_refused(folder):
     sha = hub.sha256_file(folder / "model.safetensors")
-    edit_config(folder, weights={"file": "model.safetensors", "sha256": sha, "size": 1})  # as `zoo convert` writes
+    size = (folder / "model.safetensors").stat().st_size
+    edit_config(folder, weights={"file": "model.safetensors", "sha256": sha, "size": size})  # as `zoo convert` writes
     assert zoo.load(folder).zoo_source.sha256 == sha
     assert "ok (sha256" in run("verify", folder).output
     from safetensors.torch import save_file

@@ -192,9 +192,9 @@ def download(names: tuple[str, ...]) -> None:
 
             click.echo(f"{mi.name}: {w.filename} derived {find_or_derive(w)}")
             continue
-        for filename, sha in ((w.filename, w.sha256), (w.card, None)):
+        for filename, sha, size in ((w.filename, w.sha256, w.size), (w.card, None, None)):
             found = find_file(w.repo_id, filename, w.revision, sha256=sha, settings=host.settings, use_mirrors=False,
-                              pinned_by=(w.plugin, w.name))
+                              pinned_by=(w.plugin, w.name), size=size)
             click.echo(f"{mi.name}: {filename} {found.source} {found.path}")
         _download_pictures(mi.name, w.repo_id, w.revision, found.path, host.settings, pinned_by=(w.plugin, w.name))
 

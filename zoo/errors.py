@@ -264,3 +264,25 @@ class PluginTimeoutError(PluginError):
             f"its import ({module}) did not finish within {timeout:g} s (waited {waited:.1f} s), so the zoo goes on "
             f"without it. If it is just slow, raise the bound with [plugins] import_timeout in zoo.toml or "
             f"ZOO_PLUGIN_TIMEOUT; a plugin should register without importing heavy modules")
+
+
+class DownloadLockedError(HubUnreachableError):
+    """Another process holds the download lock of a file and makes no progress (stopped, stuck)."""
+
+
+class SizeMismatchError(HashMismatchError):
+    """A file whose size is not the pinned one (or not what its server stated), found before it was hashed or
+    while it was downloaded. It was not used; a download was stopped and nothing of it kept."""
+
+    def __init__(self, path: str, expected: int, actual: int, *, source: str, removed: bool = False,
+                 how: str = "is", fix: str = "", against: str = "the pin says"):
+        self.path, self.expected, self.actual, self.removed, self.source = path, expected, actual, removed, source
+        if not fix:
+            fix = ("The bad copy was removed from the cache; run the same call again to download a fresh one."
+                   if removed else
+                   f"{source} serves a different file than the one pinned: use another endpoint or mirror, or "
+                   "replace the file there.")
+        ZooError.__init__(
+            self,
+            f"size mismatch for {path} from {source}: it {how} {actual:,} bytes, {against} {expected:,}. The file "
+            f"was not used (nor hashed). {fix}")

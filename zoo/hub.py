@@ -25,6 +25,7 @@ from .errors import (
     OfflineNotCachedError,
     PinMismatchError,
     RevisionNotFoundError,
+    SizeMismatchError,
     WeightsNotFoundError,
 )
 
@@ -165,8 +166,17 @@ def _intact_as_published(path: Path, actual: str) -> bool:
 
 
 def _check(path: Path, sha256: str | None, *, in_cache: bool, pin: tuple[str, str] | None = None,
-           source: str = "the Hub") -> None:
-    """Raise unless ``path`` has ``sha256``. ``pin`` is (plugin, model name) of the record pinning it."""
+           source: str = "the Hub", size: int | None = None) -> None:
+    """Raise unless ``path`` has ``sha256``. ``pin`` is (plugin, model name) of the record pinning it.
+    With ``size`` (the pinned size) the file's size is compared first, by stat: a file of the wrong size
+    is refused without being read (an 8 GB file in a mirror is not hashed to find that out)."""
+    if size is not None:
+        actual_size = path.stat().st_size
+        if actual_size != size:
+            removed = _remove_from_cache(path) if in_cache else False
+            raise SizeMismatchError(str(path), size, actual_size, source=source, removed=removed, fix="" if removed else
+                                    "Replace or delete that file (it is truncated, damaged or another file), then "
+                                    "try again.")
     if sha256 is None:
         return
     actual = checked_sha256(path)
@@ -249,38 +259,82 @@ def _check_size(repo_id: str, filename: str, meta, settings: Settings) -> None:
                                  f"{entry[1]} (nothing was downloaded)", f"{size:,} bytes", limit, entry[0])
 
 
-def from_hub(repo_id: str, filename: str, revision: str, settings: Settings) -> Path:
+_ETAG_RE = re.compile(r"^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$")
+
+
+def _download_bound(repo_id: str, filename: str, revision: str, settings: Settings, stated: int | None,
+                    size: int | None):
+    """The most bytes a download of this file may bring (zoo.download.Bound), or None: the pinned size, the
+    limit on config files and cards, and the size the server stated, whichever is smallest."""
+    from .download import Bound
+
+    endpoint = _endpoint_name(settings)
+    what = f"{repo_id}/{filename}@{revision[:12]}"
+    stop = "The download was stopped there; nothing was kept in the cache."
+    bounds: list[Bound] = []
+    if size is not None:
+        bounds.append(Bound(size, lambda n: SizeMismatchError(
+            f"{endpoint}: {what}", size, n, source=endpoint, how="sent more than", removed=False,
+            fix=f"{stop} {endpoint} serves a different file than the one pinned: use another endpoint or a mirror "
+                "(ZOO_MIRRORS), or have the file there replaced.")))
+    entry = _SIZE_LIMITED.get(filename.rsplit("/", 1)[-1])
+    if entry is not None:
+        limit = getattr(settings.limits, entry[0])
+        bounds.append(Bound(limit, lambda n: LimitExceededError(
+            f"{endpoint}: {what} is larger than the limit on {entry[1]} (the download was stopped after {n:,} "
+            "bytes; nothing was kept)", f"more than {limit:,} bytes", limit, entry[0])))
+    if stated is not None:
+        bounds.append(Bound(stated, lambda n: SizeMismatchError(
+            f"{endpoint}: {what}", stated, n, source=endpoint, how="sent more than", against="the server stated",
+            fix=f"{stop} The server's answer is inconsistent: use another endpoint or a mirror (ZOO_MIRRORS).")))
+    return min(bounds, key=lambda b: b.size) if bounds else None
+
+
+def from_hub(repo_id: str, filename: str, revision: str, settings: Settings, *, size: int | None = None) -> Path:
     """Download into the Hugging Face cache; raises the zoo's typed errors.
 
-    A first metadata request without retries decides quickly whether the
-    endpoint answers, so that an unreachable server costs one timeout, not a
-    retry storm.
+    A first metadata request without retries decides quickly whether the endpoint answers, so that an
+    unreachable server costs one timeout, not a retry storm. The size it states is compared with ``size``
+    (the pinned size) and the limits before anything is downloaded; then one GET (zoo.download: no
+    retries, every read bounded by the timeout, the bytes counted against the bound as they arrive, a
+    bounded wait for another process's download lock).
     """
+    from urllib.parse import urlparse
+
+    from .download import download
+
     hf = _hf()
     endpoint = _endpoint_name(settings)
-    _check_size(repo_id, filename, file_metadata(repo_id, filename, revision, settings), settings)
+    meta = file_metadata(repo_id, filename, revision, settings)
+    _check_size(repo_id, filename, meta, settings)
+    stated = meta.size if isinstance(meta.size, int) else None
+    if size is not None and stated is not None and stated != size:
+        raise SizeMismatchError(
+            f"{endpoint}: {repo_id}/{filename}@{revision[:12]}", size, stated, source=endpoint,
+            how="is, as the server states,",
+            fix=f"Nothing was downloaded. {endpoint} serves a different file than the one pinned: use another "
+                "endpoint or a mirror (ZOO_MIRRORS), or have the file there replaced.")
+    commit, etag = meta.commit_hash, meta.etag
+    if not is_commit(commit or "") or not etag or not _ETAG_RE.match(etag):
+        raise HubUnreachableError(
+            f"{endpoint} did not answer for {repo_id}/{filename} as a Hub does (commit {commit!r}, ETag {etag!r}). "
+            "Check HF_ENDPOINT, or use a mirror (ZOO_MIRRORS).")
+    bound = _download_bound(repo_id, filename, revision, settings, stated, size)
     remove_stale_partials(repo_id)
+    headers = hf.utils.build_hf_headers()
+    headers["Accept-Encoding"] = "identity"  # the file's own bytes, counted as they arrive
+    if urlparse(meta.location).netloc != urlparse(endpoint).netloc:
+        headers.pop("authorization", None)  # a CDN the endpoint redirects to gets no token
+        headers.pop("Authorization", None)
     try:
-        path = hf.hf_hub_download(
-            repo_id, filename, revision=revision, endpoint=settings.endpoint, etag_timeout=settings.timeout
-        )
-    except hf.errors.HfHubHTTPError as e:
-        remove_stale_partials(repo_id)
+        return download(meta.location, headers, cache=cache_root(), repo_id=repo_id, filename=filename,
+                        revision=revision, commit=commit, etag=etag, stated=stated, bound=bound,
+                        timeout=settings.timeout, endpoint=endpoint)
+    except OSError as e:  # the cache cannot be written (disk full, permissions)
         raise HubUnreachableError(
-            f"download of {repo_id}/{filename} from {endpoint} failed: {e}. Run the same call again: "
-            "the download starts over (huggingface_hub does not resume an interrupted file)."
-        ) from e
-    except hf.errors.LocalEntryNotFoundError as e:
-        remove_stale_partials(repo_id)
-        raise HubUnreachableError(f"download of {repo_id}/{filename} from {endpoint} failed: {e}") from e
-    except Exception as e:  # OSError, httpx transport errors: the connection died mid-download
-        remove_stale_partials(repo_id)
-        raise HubUnreachableError(
-            f"download of {repo_id}/{filename} from {endpoint} was interrupted ({type(e).__name__}: {e}). "
-            "Run the same call again: the download starts over (huggingface_hub does not resume an "
-            "interrupted file)."
-        ) from e
-    return Path(path)
+            f"the download of {repo_id}/{filename} from {endpoint} could not be written to the Hugging Face cache "
+            f"at {cache_root()} ({e.strerror or e}). Free space or fix its permissions (HF_HOME, HF_HUB_CACHE), "
+            "then run the same call again.") from e
 
 
 def _revision_missing(hf, repo_id: str, filename: str, revision: str, settings: Settings) -> bool:
@@ -360,6 +414,7 @@ def find_file(
     settings: Settings | None = None,
     use_mirrors: bool = True,
     pinned_by: tuple[str, str] | None = None,
+    size: int | None = None,
 ) -> FoundFile:
     """Find ``filename`` of ``repo_id`` at ``revision``: cache, endpoint, mirrors.
 
@@ -369,14 +424,14 @@ def find_file(
     download that is intact but differs from the pin is then a PinMismatchError.
     """
     settings = settings or load_settings()
-    key = (repo_id, filename, revision, sha256, settings, use_mirrors)
+    key = (repo_id, filename, revision, sha256, settings, use_mirrors, size)
     memo = _found.get(key)
     if memo is not None and memo.path.exists():
         # found before in this process: re-check (memoised by inode/size/times) and reuse
-        _check(memo.path, sha256, in_cache=memo.source != "mirror")
+        _check(memo.path, sha256, in_cache=memo.source != "mirror", size=size, source=memo.where or "the cache")
         return memo
     pin = pinned_by or ("?", f"{repo_id}/{filename}")
-    found = _find_file(repo_id, filename, revision, sha256, settings, use_mirrors, pin)
+    found = _find_file(repo_id, filename, revision, sha256, settings, use_mirrors, pin, size)
     _found[key] = found
     return found
 
@@ -394,17 +449,17 @@ def forget() -> None:
 
 
 def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, settings: Settings,
-               use_mirrors: bool, pin: tuple[str, str]) -> FoundFile:
+               use_mirrors: bool, pin: tuple[str, str], size: int | None = None) -> FoundFile:
     cached = from_cache(repo_id, filename, revision)
     if cached is not None:
-        _check(cached, sha256, in_cache=True, pin=pin, source="the server it was downloaded from")
+        _check(cached, sha256, in_cache=True, pin=pin, source="the server it was downloaded from", size=size)
         return FoundFile(cached, "cache", "")
 
     hub_error: Exception | None = None
     if not settings.offline:
         try:
-            path = from_hub(repo_id, filename, revision, settings)
-            _check(path, sha256, in_cache=True, pin=pin, source=_endpoint_name(settings))
+            path = from_hub(repo_id, filename, revision, settings, size=size)
+            _check(path, sha256, in_cache=True, pin=pin, source=_endpoint_name(settings), size=size)
             return FoundFile(path, "hub", _endpoint_name(settings))
         except (NotOnHubError, HubUnreachableError) as e:
             hub_error = e
@@ -414,7 +469,7 @@ def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, s
     if use_mirrors:
         for path in from_mirrors(repo_id, filename, settings):
             try:
-                _check(path, sha256, in_cache=False)
+                _check(path, sha256, in_cache=False, size=size, source=f"the mirror {path.parent.parent.parent}")
             except HashMismatchError as e:
                 mismatch = mismatch or e
                 continue
@@ -450,8 +505,8 @@ def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, s
             f"offline (HF_HUB_OFFLINE=1 or [hub] offline) and {where} is {in_cache}"
             f" ({mirrors}). Run `zoo download` while online, or add a mirror folder with ZOO_MIRRORS."
         )
-    if isinstance(hub_error, HubUnreachableError):
-        raise HubUnreachableError(f"{hub_error}{also}") from hub_error
+    if isinstance(hub_error, HubUnreachableError):  # keep the kind (DownloadLockedError)
+        raise type(hub_error)(f"{hub_error}{also}") from hub_error
     if isinstance(hub_error, NotOnHubError):  # keep the kind (RevisionNotFoundError)
         raise type(hub_error)(f"{hub_error}{also}") from hub_error
     raise WeightsNotFoundError(f"{where} was not found (mirrors: {mirrors}).")
@@ -604,9 +659,9 @@ def check_as_published(path: Path) -> str:
 
 
 def fetch_repo_file(repo_id: str, filename: str, commit: str, settings: Settings, *,
-                    sha256: str | None = None) -> tuple[FoundFile, str]:
+                    sha256: str | None = None, size: int | None = None) -> tuple[FoundFile, str]:
     """A file of ``repo_id`` at ``commit`` (cache, then endpoint; never a mirror, which has no
     revisions) and its sha256, checked as published (:func:`check_as_published`) and, when
     ``sha256`` is given, against it."""
-    found = find_file(repo_id, filename, commit, sha256=sha256, settings=settings, use_mirrors=False)
+    found = find_file(repo_id, filename, commit, sha256=sha256, settings=settings, use_mirrors=False, size=size)
     return found, check_as_published(found.path)

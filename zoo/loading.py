@@ -239,6 +239,7 @@ def weights_path(weights: Weights, revision: str | None = None) -> Path:
         sha256=weights.sha256 if pinned else None,
         settings=get_host().settings,
         pinned_by=(weights.plugin, weights.name),
+        size=weights.size if pinned else None,  # compared before hashing or downloading
     ).path
 
 

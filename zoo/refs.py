@@ -38,6 +38,7 @@ from .errors import (
     HashMismatchError,
     InvalidRefError,
     ModelRepoError,
+    SizeMismatchError,
     UnknownArchitectureError,
     UnknownModelError,
     WeightsNotFoundError,
@@ -215,6 +216,16 @@ class OpenedRepo:
             sha = w.get("sha256")
             if isinstance(sha, str) and len(sha) == 64:
                 return sha.lower()
+        return None
+
+    @property
+    def pinned_size(self) -> int | None:
+        """The weights' size in bytes when config.json pins it (``weights.size``, as ``zoo convert`` writes)."""
+        w = self.meta.get("weights")
+        if isinstance(w, Mapping) and w.get("file", WEIGHTS_FILE) == WEIGHTS_FILE:
+            size = w.get("size")
+            if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
+                return size
         return None
 
 
@@ -422,14 +433,20 @@ def fetch_weights(repo: OpenedRepo, settings: Settings | None = None) -> Weights
             raise WeightsNotFoundError(
                 f"{repo.folder} has no {WEIGHTS_FILE} beside its {CONFIG_FILE}. Save the model's state_dict "
                 f"there (safetensors.torch.save_file), or point at the folder `zoo train --out` wrote.")
+        actual_size = path.stat().st_size
+        if repo.pinned_size is not None and actual_size != repo.pinned_size:  # by stat, before hashing
+            raise SizeMismatchError(str(path), repo.pinned_size, actual_size, source=f"the folder {repo.folder}",
+                                    fix=f"Its {CONFIG_FILE} pins another file: put the right {WEIGHTS_FILE} there, "
+                                        f"or fix the pin in {CONFIG_FILE}.")
         sha = checked_sha256(path)
         if pin is not None and sha != pin:
             raise HashMismatchError(str(path), pin, sha, removed=False)
-        return WeightsFile(path, sha, path.stat().st_size, "folder")
+        return WeightsFile(path, sha, actual_size, "folder")
     assert repo.repo_id is not None and repo.commit is not None
     settings = settings or _settings()
     try:
-        found, sha = fetch_repo_file(repo.repo_id, WEIGHTS_FILE, repo.commit, settings, sha256=pin)
+        found, sha = fetch_repo_file(repo.repo_id, WEIGHTS_FILE, repo.commit, settings, sha256=pin,
+                                     size=repo.pinned_size)
     except FileNotInRepoError as e:
         raise WeightsNotFoundError(f"{repo.name} has no {WEIGHTS_FILE} beside its {CONFIG_FILE}; the repo "
                                    "is incomplete: publish the weights with it (`zoo push`).") from e
