@@ -42,11 +42,18 @@ def test_sort_ranks_within_protocols_and_says_so() -> None:
     assert "measured under" not in one.stderr  # one protocol: nothing to say
 
 
-def test_style_judges_are_marked_apart() -> None:
-    rows = json.loads(_invoke("list", "adain.*", "--json").output)
-    judges = {r["name"]: r["protocols"].get("style_loss_judge") for r in rows}
-    assert judges["adain.zoo"] != judges["adain.vgg16"]
-    assert "vgg16.hed-bsds500" in judges["adain.vgg16"]
+def test_every_style_figure_is_under_the_one_judge() -> None:
+    """Issue 20: every style-transfer record's content and style losses come from the one evaluator
+    (vgg16.hed-bsds500, the same held-out pairs), so ranking them needs no protocol note."""
+    rows = json.loads(_invoke("list", "--json").output)
+    judged = {r["name"]: r["protocols"] for r in rows if "style_loss_judge" in r["metrics"]}
+    assert {"adain.zoo", "adain.vgg16", "magenta-arbitrary.int8"} <= set(judged)
+    assert len({p["style_loss_judge"] for p in judged.values()}) == 1
+    assert all("vgg16.hed-bsds500" in p["content_loss_judge"] for p in judged.values())
+    r = _invoke("list", "--sort", "style_loss_judge")
+    assert "measured under" not in r.stderr
+    first = [line.split()[0] for line in r.stdout.splitlines() if "style_loss_judge=" in line][0]
+    assert first == "magenta-arbitrary.int8"
 
 
 def test_chart_groups_by_protocol_and_caption_names_both(tmp_path) -> None:

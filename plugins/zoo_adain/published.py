@@ -25,14 +25,14 @@ PUBLISHED = [
     zoo.Weights(
         name="adain.zoo",
         repo_id="zoo/adain-zoo",
-        revision="481bb12c84623d866ce5f4eee374a73599203b13",
+        revision="ec3d14cf72c8396abadec0706de6a640efbfad76",
         sha256="07d09a7b2f117243a543816379bad8a11df39f4ae38332e862d36b94e5a4b763",
         size=4443956,
         config={'decoder_width': 1.0, 'depth': 3, 'encoder': 'vgg19_normalised', 'encoder_width': 1.0, 'pretrained_encoder': False},
         license="mit",
         dataset="photos + public-domain paintings",
-        metrics={'content_loss_judge': 0.1221, 'style_loss_judge': 0.0665, 'palette_l1': 0.0497, 'ssim_to_content': 0.485},
-        protocols={'content_loss_judge': 'random VGG-19 judge (seed 1234), 9 held-out pairs at 256 px', 'style_loss_judge': 'random VGG-19 judge (seed 1234), 9 held-out pairs at 256 px', 'palette_l1': 'RGB palette distance, 9 held-out pairs at 256 px', 'ssim_to_content': 'luminance SSIM to the photo, 9 held-out pairs at 256 px'},
+        metrics={'content_loss_judge': 84.13, 'style_loss_judge': 457.5, 'palette_l1': 0.0497, 'ssim_to_content': 0.485},
+        protocols={'content_loss_judge': 'vgg16.hed-bsds500 judge, 9 held-out pairs at 256 px', 'style_loss_judge': 'vgg16.hed-bsds500 judge, 9 held-out pairs at 256 px', 'palette_l1': 'RGB palette distance, 9 held-out pairs at 256 px', 'ssim_to_content': 'luminance SSIM to the photo, 9 held-out pairs at 256 px'},
         notes="A decoder trained for 5,474 steps on one CPU core over a random-weight VGG encoder cut at "
         "relu3_1: the painting's palette and a stroke texture on the photo's layout, with a 4-pixel grid "
         "pattern and darker, flatter faces. Not the paper's quality; see the card, and `zoo convert adain` for the "
@@ -41,14 +41,14 @@ PUBLISHED = [
     zoo.Weights(
         name="adain.vgg16",
         repo_id="zoo/adain-vgg16",
-        revision="bc6631fe4f0c3c35d0d08bf4112b376f72b44b73",
+        revision="c0a11c690a73c14a04cd5519e3523598d7176573",
         sha256="6f0f76237362595b6550d28935ce3c18541d180b45bc6fdadff8ee98d13c06b3",
         size=4689916,
         config={'decoder_width': 0.5, 'depth': 4, 'encoder': 'vgg16', 'encoder_width': 1.0, 'pretrained_encoder': False},
         license="mit",
         dataset="38 photos (Debian wallpaper packages, scikit-image) + 9 public-domain paintings",
-        metrics={'content_loss_judge': 97.71, 'style_loss_judge': 449.27, 'palette_l1': 0.1194, 'ssim_to_content': 0.1634},
-        protocols={'content_loss_judge': 'vgg16.hed-bsds500 judge, 15 held-out pairs at 256 px (bench/bench_adain_eval.py)', 'style_loss_judge': 'vgg16.hed-bsds500 judge, 15 held-out pairs at 256 px (bench/bench_adain_eval.py)', 'palette_l1': 'RGB palette distance, 15 held-out pairs at 256 px', 'ssim_to_content': 'luminance SSIM to the photo, 15 held-out pairs at 256 px'},
+        metrics={'content_loss_judge': 93.24, 'style_loss_judge': 419.3, 'palette_l1': 0.1191, 'ssim_to_content': 0.1517},
+        protocols={'content_loss_judge': 'vgg16.hed-bsds500 judge, 9 held-out pairs at 256 px', 'style_loss_judge': 'vgg16.hed-bsds500 judge, 9 held-out pairs at 256 px', 'palette_l1': 'RGB palette distance, 9 held-out pairs at 256 px', 'ssim_to_content': 'luminance SSIM to the photo, 9 held-out pairs at 256 px'},
         includes={"encoder": "vgg16.hed-bsds500"},
         notes="Work in progress, not the default: a half-width decoder trained afresh for 5,845 CPU steps over the "
         "ImageNet-descended VGG16 (vgg16.hed-bsds500) at relu4_1 with the paper's losses and a data-dependent init. "
