@@ -665,3 +665,17 @@ def test_the_size_timeout_and_retry_rules_are_documented():
     text = (ROOT / "docs" / "loading.md").read_text()
     for phrase in ("ZOO_TIMEOUT", "no retries", "pinned size", "stopped", "lock"):
         assert phrase in text, phrase
+
+
+def test_zoo_verify_reports_a_wrong_sized_mirror_file_without_hashing_it(tiny, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    target = mirror / tiny.repo_id / "model.safetensors"
+    target.parent.mkdir(parents=True)
+    with open(target, "wb") as f:
+        f.truncate(8 << 30)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ZOO_MIRRORS", str(mirror))
+    _no_hashing(monkeypatch)
+    r = run("verify", "tiny.test", ok=False)
+    assert r.exit_code == 1 and "BAD sha256" in r.output and "8,589,934,592 bytes" in r.output, r.output
+    assert "not hashed" in r.output and "Traceback" not in r.output

@@ -293,12 +293,14 @@ def verify(names: tuple[str, ...], delete_bad: bool) -> None:
             continue
         for kind, path in copies:
             try:
-                ok = sha256_file(path) == w.sha256
+                size = path.stat().st_size
+                ok = size == w.size and sha256_file(path) == w.sha256  # the size by stat first: no hashing of a wrong one
             except OSError as e:
                 bad += 1
                 click.echo(f"{name}: {kind} {path} unreadable ({e.strerror or e})")
                 continue
             status = "ok" if ok else "BAD sha256"
+            note = "" if size == w.size else f"; its size is {size:,} bytes, the pin says {w.size:,} (not hashed)"
             if not ok:
                 bad += 1
                 if delete_bad and kind == "cache":
@@ -306,7 +308,7 @@ def verify(names: tuple[str, ...], delete_bad: bool) -> None:
                     status += " (removed)" if removed else " (not removed: it is not a file of the cache's own blobs/)"
                 elif kind == "derived":
                     status += f" (`zoo setup {name}` derives it again)"
-            click.echo(f"{name}: {kind} {path} {status}")
+            click.echo(f"{name}: {kind} {path} {status}{note}")
     if bad:
         raise click.ClickException(f"{bad} file(s) failed the sha256 check; delete them (--delete-bad) and download again")
 

@@ -27,7 +27,7 @@ def setup(names: tuple[str, ...], check: bool) -> None:
     for w in records:
         path = folder_of(w) / w.filename
         if check:
-            ok = path.is_file() and checked_sha256(path) == w.sha256
+            ok = path.is_file() and path.stat().st_size == w.size and checked_sha256(path) == w.sha256
             click.echo(f"{w.name:24s} {'ready' if ok else 'not derived'}  {path}")
             failed += [] if ok else [w.name]
             continue

@@ -104,7 +104,7 @@ def find_or_derive(w: Weights, store: Path | None = None, *, say: Callable[[str]
 
     path = folder_of(w, store) / w.filename
     if path.is_file() and not path.is_symlink():
-        if checked_sha256(path) == w.sha256:
+        if path.stat().st_size == w.size and checked_sha256(path) == w.sha256:  # the size by stat first
             _refresh_card_files(path.parent, w)
             return path
         say(f"{path} does not match the sha256 pinned for {w.name}: deriving it again")
