@@ -129,21 +129,21 @@ def _partial_size(blobs: Path, etag: str) -> int:
     return total
 
 
-def _acquire(lock, lock_path: Path, blobs: Path, etag: str, timeout: float, what: str) -> None:
-    """Take the download lock, waiting while its holder makes progress (its partial file grows)."""
+def _acquire(lock, lock_path: Path, blobs: Path, etag: str, timeout: float, what: str) -> bool:
+    """Take the download lock, waiting while its holder makes progress (its partial file grows). False:
+    not taken, because the holder finished the file meanwhile (nothing left to download)."""
     from filelock import Timeout
 
     last = _partial_size(blobs, etag)
     while True:
         try:
             lock.acquire(timeout=timeout)
-            return
+            return True
         except Timeout:
+            if (blobs / etag).exists():  # the holder finished the file: no need to wait for its lock
+                return False
             now = _partial_size(blobs, etag)
             if now > last:  # the holder is downloading: keep waiting
-                last = now
-                continue
-            if (blobs / etag).exists():  # it finished meanwhile (and is about to release)
                 last = now
                 continue
             holder = lock_holder(lock_path)
@@ -170,11 +170,16 @@ def download(url: str, headers: dict[str, str], *, cache: Path, repo_id: str, fi
     what = f"{repo_id}/{filename}"
     if pointer.exists():
         return pointer
+    if blob.exists():  # downloaded before (another revision, another process): link it (atomically)
+        _link(blob, pointer)
+        return pointer
     blobs.mkdir(parents=True, exist_ok=True)
     lock_path = cache / ".locks" / _folder(repo_id) / f"{etag}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(lock_path), mode=0o664)
-    _acquire(lock, lock_path, blobs, etag, timeout, what)
+    if not _acquire(lock, lock_path, blobs, etag, timeout, what):
+        _link(blob, pointer)
+        return pointer
     try:
         if not blob.exists():
             _get(url, headers, blob, what=what, stated=stated, bound=bound, timeout=timeout, endpoint=endpoint,
