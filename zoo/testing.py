@@ -44,7 +44,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import ZooError
+from .errors import SizeMismatchError, ZooError
+from .hub import sha256_file
 from .repofolder import FolderReport, check_repo_folder as _check_repo_folder
 
 __all__ = [
@@ -290,7 +291,13 @@ def check_weights(name: str) -> Path:
     info = _weights(name)
     w = info.weights
     subject = f"weights {info.name!r}"
-    path = weights_path(w)  # found like zoo.load finds it (derived on this machine for derive= records)
+    try:
+        path = weights_path(w)  # found like zoo.load finds it (derived on this machine for derive= records)
+    except SizeMismatchError as e:  # sizes are compared before hashing: tell a size typo from a wrong file
+        found = Path(e.path)
+        if not found.is_file() or sha256_file(found) != w.sha256:
+            raise
+        path = found
     size = path.stat().st_size
     if size != w.size:
         raise _fail(subject, f"the file is {size} bytes, the record says {w.size}",
