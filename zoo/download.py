@@ -166,28 +166,26 @@ def download(url: str, headers: dict[str, str], *, cache: Path, repo_id: str, fi
     blobs = storage / "blobs"
     blob = blobs / etag
     pointer = storage / "snapshots" / commit / filename
-    _record_ref(storage, revision, commit)
     what = f"{repo_id}/{filename}"
-    if pointer.exists():
-        return pointer
-    if blob.exists():  # downloaded before (another revision, another process): link it (atomically)
-        _link(blob, pointer)
+    if pointer.exists() or blob.exists():  # downloaded before (another revision, another process)
+        if not pointer.exists():
+            _link(blob, pointer)  # atomically
+        _record_ref(storage, revision, commit)
         return pointer
     blobs.mkdir(parents=True, exist_ok=True)
     lock_path = cache / ".locks" / _folder(repo_id) / f"{etag}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(lock_path), mode=0o664)
-    if not _acquire(lock, lock_path, blobs, etag, timeout, what):
+    if _acquire(lock, lock_path, blobs, etag, timeout, what):
+        try:
+            if not blob.exists():
+                _get(url, headers, blob, what=what, stated=stated, bound=bound, timeout=timeout, endpoint=endpoint,
+                     session=_hf().utils.get_session())
+        finally:
+            lock.release()
+    if not pointer.exists():
         _link(blob, pointer)
-        return pointer
-    try:
-        if not blob.exists():
-            _get(url, headers, blob, what=what, stated=stated, bound=bound, timeout=timeout, endpoint=endpoint,
-                 session=_hf().utils.get_session())
-        if not pointer.exists():
-            _link(blob, pointer)
-    finally:
-        lock.release()
+    _record_ref(storage, revision, commit)  # only once the file is there: a failed download leaves no ref
     return pointer
 
 
