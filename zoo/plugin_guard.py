@@ -63,13 +63,19 @@ def _fd1_to(target: Any) -> Iterator[None]:
 def stdout_to_stderr(plugin: str) -> Iterator[None]:
     """Run plugin code with stdout captured; what it wrote is shown on stderr, attributed to ``plugin``."""
     buf = io.StringIO()
-    with tempfile.TemporaryFile() as raw:
+    try:
+        raw: Any = tempfile.TemporaryFile()
+    except OSError:  # no writable temporary folder: capture what Python code prints, not file descriptor 1
+        raw = None
+    with raw if raw is not None else contextlib.nullcontext():
         try:
-            with _fd1_to(raw), contextlib.redirect_stdout(buf):
+            with (_fd1_to(raw) if raw is not None else contextlib.nullcontext()), contextlib.redirect_stdout(buf):
                 yield
         finally:
-            raw.seek(0)
-            low = raw.read(_MAX_SHOWN).decode("utf-8", "replace")
+            low = ""
+            if raw is not None:
+                raw.seek(0)
+                low = raw.read(_MAX_SHOWN).decode("utf-8", "replace")
             text = buf.getvalue()[:_MAX_SHOWN] + low
             if text.strip():
                 from .cards import terminal_safe
