@@ -210,3 +210,13 @@ def card_copy(tmp_path: Path):
         return mirror, dst
 
     return copy
+
+
+@pytest.fixture(autouse=True)
+def _grad_mode_is_not_leaked():
+    """A test (or the code it runs) that leaves autograd off breaks every training test after it: fail it."""
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None and not torch.is_grad_enabled():
+        torch.set_grad_enabled(True)
+        pytest.fail("autograd was left disabled (torch.set_grad_enabled(False) without restoring it)")

@@ -125,9 +125,13 @@ def _forced(model: Any, points: dict[str, tuple[str, torch.Tensor]], graph: dict
 
 def measure(model: Any, multistyle: Any = None) -> dict[str, float]:
     """Every parity figure of ``model`` (magenta-arbitrary) and ``multistyle`` (magenta-multistyle)."""
+    with torch.no_grad():  # not set_grad_enabled(False): that would leak into the caller (and other tests)
+        return _measure(model, multistyle)
+
+
+def _measure(model: Any, multistyle: Any = None) -> dict[str, float]:
     from .convert import _cin_layers, _mobilenet_name
 
-    torch.set_grad_enabled(False)
     style, content = fixed_inputs()
     r: dict[str, float] = {}
     predict, pnames = _with_quant_outputs("arbitrary_predict")
