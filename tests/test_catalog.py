@@ -249,7 +249,7 @@ def test_model_page_has_card_metrics_pins_and_snippet(site: Path):
     adain = (site / "models" / "adain.zoo.html").read_text()
     # the "Load it" snippet is the card's own (its How to use block), not one written for every style model
     assert "model.stylize(photo, painting)" in adain and "higher is better" in adain  # ssim_to_content
-    assert "SSIM of the output" in adain  # the card's 'ssim' is the record's 'ssim_to_content' (same value)
+    assert "luminance SSIM to the photo" in adain  # the card's measured-how of the record's ssim_to_content
     classifier = (site / "models" / "classifier.mnist.html").read_text()
     assert 'id="no-picture"' in classifier and "reads cards" in classifier
 
