@@ -140,3 +140,15 @@ def test_zoo_train_minutes_stops_a_gan_and_the_card_gives_the_steps_it_reached(t
     assert 1 <= reached < 100000
     assert f"--steps {reached}" in (out / "README.md").read_text() and "--minutes" not in (out / "README.md").read_text()
     assert _clean_command("zoo train x --steps 9 --minutes 3", 4) == "zoo train x --steps 4"
+
+
+def test_wall_time_adds_every_stretch_of_the_log_and_the_continued_folder(tmp_path: Path) -> None:
+    """A run stopped by hand (no export) and resumed keeps the time it trained: each process's time_s counts
+    from its own start, and the stretches are summed."""
+    from zoo.training.run import logged_wall_time
+
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join(json.dumps({"step": s, "time_s": t}) for s, t in
+                             [(10, 5.0), (20, 9.0), (30, 12.5), (40, 2.0), (50, 4.0)]) + "\n")
+    assert logged_wall_time(log) == pytest.approx(16.5)
+    assert logged_wall_time(tmp_path / "none.jsonl") == 0.0

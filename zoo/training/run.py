@@ -184,6 +184,23 @@ def read_init_state(folder: Path, arch: Architecture, cfg: Mapping[str, Any]) ->
     return InitState(generator=raw, discriminator=disc, generator_ema=ema, step=step, source=str(folder))
 
 
+def logged_wall_time(log: Path) -> float:
+    """Seconds of training in a run's log.jsonl: each process's ``time_s`` counts from its own start, so the
+    log is cut where it falls back, and the last value of each stretch is summed."""
+    total, last = 0.0, 0.0
+    if not log.is_file():
+        return 0.0
+    for line in log.read_text().splitlines():
+        try:
+            t = float(json.loads(line).get("time_s", 0.0))
+        except (ValueError, AttributeError):
+            continue
+        if t < last:
+            total += last
+        last = t
+    return total + last
+
+
 def run_training(job: TrainJob) -> dict[str, Any]:
     """Train ``job.arch`` on ``job.dataset`` and write the Hub-repo folder ``job.out`` (rank 0).
 
@@ -222,28 +239,30 @@ def run_training(job: TrainJob) -> dict[str, Any]:
     )
     init = read_init_state(job.init_from, arch, cfg) if job.init_from else None
     resumed = (run_dir / "checkpoint.pt").exists()
+    base_file = run_dir / "continued_from.json"
+    if init is not None and not resumed and rank == 0:
+        # written before the first step, so that a run stopped by hand and resumed later still knows
+        prev = json.loads((Path(init.source) / "config.json").read_text()).get("training", {})
+        history = list(prev.get("continued_from", [])) + [{
+            "folder": init.source, "steps": init.step, "discriminator": init.discriminator is not None,
+            "wall_time_s": float(prev.get("wall_time_s", 0.0) or 0.0), "command": prev.get("command", ""),
+        }]
+        run_dir.mkdir(parents=True, exist_ok=True)
+        base_file.write_text(json.dumps(history))
     t0 = time.perf_counter()
     result: TrainResult = train_gan(G, D, train.images, recipe, loop_cfg, init=init)
     wall = time.perf_counter() - t0
-    # the total training time, including earlier (resumed) runs of the same run_dir
-    timing_file = run_dir / "wall_time.json"
-    total_wall = wall
     continued: dict[str, Any] = {}
-    if init is not None and not resumed:
-        prev = json.loads((Path(init.source) / "config.json").read_text()).get("training", {})
-        timing_file.parent.mkdir(parents=True, exist_ok=True)
-        timing_file.write_text(json.dumps({"wall_time_s": float(prev.get("wall_time_s", 0.0)), "steps": init.step}))
-        history = list(prev.get("continued_from", [])) + [{
-            "folder": init.source, "steps": init.step, "discriminator": init.discriminator is not None,
-            "command": prev.get("command", ""),
-        }]
-        (run_dir / "continued_from.json").write_text(json.dumps(history))
-    if (run_dir / "continued_from.json").exists():
-        continued["continued_from"] = json.loads((run_dir / "continued_from.json").read_text())
+    total_wall = wall
     if rank == 0:
-        prior = json.loads(timing_file.read_text()) if timing_file.exists() and result.resumed_from else {}
-        total_wall = float(prior.get("wall_time_s", 0.0)) + wall
-        timing_file.write_text(json.dumps({"wall_time_s": total_wall, "steps": result.step}))
+        history = json.loads(base_file.read_text()) if base_file.exists() else []
+        if history:
+            continued["continued_from"] = history
+        # the wall time of every process that trained in this run_dir (stopped ones included), from the
+        # loop's log, plus the time of the folder it was continued from
+        total_wall = logged_wall_time(run_dir / "log.jsonl") + (float(history[-1].get("wall_time_s", 0.0))
+                                                                if history else 0.0)
+        (run_dir / "wall_time.json").write_text(json.dumps({"wall_time_s": total_wall, "steps": result.step}))
     summary = {
         "architecture": arch.name,
         "config": cfg,
