@@ -277,8 +277,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     folder = write_folder(trained_model(args.seed), args.out, seed=args.seed)
-    from zoo.hub import sha256_file
-    from zoo.publish import folder_revision
+    from zoo.repos.hub import sha256_file
+    from zoo.repos.publish import folder_revision
 
     weights = folder / "model.safetensors"
     print(f'revision="{{folder_revision(folder)}}", sha256="{{sha256_file(weights)}}", size={{weights.stat().st_size}}')
@@ -434,8 +434,8 @@ def new_plugin(name: str, out_dir: str | Path = ".", *, org: str = "my-org", for
     # The demo weights: build with the generated model module (the package is not installed yet).
     import torch
 
-    from .hub import sha256_file
-    from .publish import folder_revision
+    from .repos.hub import sha256_file
+    from .repos.publish import folder_revision
 
     model_mod = _load_file_module(root / package / "model.py", f"_zoo_scaffold_{package}_model")
     make = _load_file_module(root / package / "make_weights.py", f"_zoo_scaffold_{package}_make")

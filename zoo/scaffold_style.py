@@ -434,8 +434,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     folder = write_folder(trained_model(args.seed), args.out, seed=args.seed)
-    from zoo.hub import sha256_file
-    from zoo.publish import folder_revision
+    from zoo.repos.hub import sha256_file
+    from zoo.repos.publish import folder_revision
 
     weights = folder / "model.safetensors"
     print(f'revision="{{folder_revision(folder)}}", sha256="{{sha256_file(weights)}}", size={{weights.stat().st_size}}')

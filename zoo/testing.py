@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SizeMismatchError, ZooError
-from .hub import sha256_file
-from .repofolder import FolderReport, check_repo_folder as _check_repo_folder
+from .repos.check import FolderReport, check_repo_folder as _check_repo_folder
+from .repos.hub import sha256_file
 
 __all__ = [
     "ConformanceError",
@@ -286,7 +286,8 @@ def check_weights(name: str) -> Path:
     """The weights file of ``name``: found like zoo.load finds it, sha256 and size as pinned, loads strictly."""
 
     from .loading import build_for_loading, load_state, weights_path
-    from .repofolder import compare_tensors, meta_state, read_safetensors_header
+    from .repos.check import compare_tensors, meta_state
+    from .repos.folder import read_safetensors_header
 
     info = _weights(name)
     w = info.weights
@@ -322,8 +323,8 @@ def check_revision(name: str) -> str:
     until a user without the mirror fails to download it. Weights derived on the machine are skipped.
     """
     from .errors import FileNotInRepoError, HubUnreachableError, NotOnHubError, RevisionNotFoundError
-    from .hub import _endpoint_name, file_metadata, from_cache
-    from .publish import folder_revision
+    from .repos.hub import _endpoint_name, file_metadata, from_cache
+    from .repos.publish import folder_revision
 
     info = _weights(name)
     w = info.weights

@@ -22,7 +22,7 @@ def info(name: str, as_json: bool) -> None:
     """Show the architecture and weights records of NAME (a registered name, a Hub-repo folder, or
     hf-hub:org/name[@revision])."""
     from .. import model_info
-    from ..refs import ModelSource
+    from ..repos.refs import ModelSource
 
     mi = model_info(name)
     if isinstance(mi, ModelSource):
@@ -170,9 +170,9 @@ def sample(name: str, num: int, seed: int, out: str, nrow: int | None, device: s
 def download(names: tuple[str, ...]) -> None:
     """Prefetch weights and cards of NAMES (registered names, or hf-hub:org/name[@revision]) into the
     Hugging Face cache (for air-gapped use)."""
-    from ..hub import find_file
+    from ..repos.hub import find_file
     from ..plugins import get_host
-    from ..refs import parse_ref
+    from ..repos.refs import parse_ref
 
     host = get_host()
     for name in names:
@@ -203,9 +203,9 @@ def _download_repo(ref) -> None:
     """config.json (checked against its architecture's schema), model.safetensors and README.md of a Hub
     repo at the commit its revision names, into the cache; the branch is recorded there for offline use."""
     from ..errors import FileNotInRepoError
-    from ..hub import fetch_repo_file
+    from ..repos.hub import fetch_repo_file
     from ..plugins import get_host
-    from ..refs import CARD_FILE, CONFIG_FILE, fetch_weights, open_repo
+    from ..repos.refs import CARD_FILE, CONFIG_FILE, fetch_weights, open_repo
 
     settings = get_host().settings
     repo = open_repo(ref, settings=settings)
@@ -230,8 +230,8 @@ def _download_pictures(label: str, repo_id: str, revision: str, card, settings, 
     from pathlib import Path
 
     from ..errors import FileNotInRepoError, NotOnHubError
-    from ..hub import find_file
-    from ..publish import card_pictures
+    from ..repos.hub import find_file
+    from ..repos.publish import card_pictures
 
     for pic in card_pictures(Path(card).read_text(encoding="utf-8", errors="replace")):
         try:
@@ -254,9 +254,9 @@ def verify(names: tuple[str, ...], delete_bad: bool) -> None:
     checked against what the server published).
     """
     from ..errors import ConfigError
-    from ..hub import _remove_from_cache, from_cache, from_mirrors, sha256_file
+    from ..repos.hub import _remove_from_cache, from_cache, from_mirrors, sha256_file
     from ..plugins import get_host
-    from ..refs import parse_ref
+    from ..repos.refs import parse_ref
 
     host = get_host()
     refs = [parse_ref(n) for n in names]
@@ -317,9 +317,9 @@ def _verify_folder(ref) -> int:
     """A folder's weights: readable as safetensors, and the sha256 its config.json pins (if any). Returns
     the number of bad files."""
     from ..errors import WeightsError
-    from ..hub import sha256_file
-    from ..refs import WEIGHTS_FILE, open_repo
-    from ..repofolder import read_safetensors_header
+    from ..repos.hub import sha256_file
+    from ..repos.refs import WEIGHTS_FILE, open_repo
+    from ..repos.folder import read_safetensors_header
 
     repo = open_repo(ref)
     path = (repo.folder or ref.path) / WEIGHTS_FILE
@@ -345,8 +345,8 @@ def _verify_folder(ref) -> int:
 def _verify_repo(ref, delete_bad: bool) -> int:
     """The cached files of a Hub repo at the commit its revision names (the cache's record of a branch:
     nothing is downloaded), each checked against what the server published. Returns the number bad."""
-    from ..hub import _commit_from_cache, _remove_from_cache, as_published, from_cache, is_commit
-    from ..refs import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE
+    from ..repos.hub import _commit_from_cache, _remove_from_cache, as_published, from_cache, is_commit
+    from ..repos.refs import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE
 
     repo_id = ref.repo_id or ""
     revision = ref.revision or "main"

@@ -86,7 +86,7 @@ def weights_snippet(name: str, repo_id: str, revision: str, weights: dict[str, A
 
 
 def _copy_folder(folder: Path, dest: Path) -> None:
-    from ..publish import folder_files
+    from ..repos.publish import folder_files
 
     if dest.exists():
         shutil.rmtree(dest)
@@ -126,8 +126,8 @@ def push(folder: Path, repo_id: str, mirror: Path | None, layout: str, endpoint:
          private: bool, model_name: str | None, no_metrics: bool, dry_run: bool, as_json: bool) -> None:
     """Check the Hub-repo FOLDER and publish it to a Hub or a local mirror."""
     from ..cards import parse_card
-    from ..publish import FileDigest, digests, folder_revision, push_to_hub, push_to_mirror
-    from ..repofolder import check_repo_folder
+    from ..repos.publish import FileDigest, digests, folder_revision, push_to_hub, push_to_mirror
+    from ..repos.check import check_repo_folder
 
     from ..registry import repo_id_problem
 

@@ -14,7 +14,7 @@ from ..errors import ZooError
 def setup(names: tuple[str, ...], check: bool) -> None:
     """Derive the weights of NAME(s) (default: every derived model) into the derived store."""
     from ..derived import derived_weights, find_or_derive, folder_of, store_dir
-    from ..hub import checked_sha256
+    from ..repos.hub import checked_sha256
 
     records = derived_weights(list(names) or None)
     if names and len(records) < len(names):

@@ -199,7 +199,7 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
 
     from ..metrics.evaluate import compare, dataset_of, evaluate_generator, protocol_mismatch, update_folder
     from ..metrics.fid import Protocol
-    from ..refs import parse_ref
+    from ..repos.refs import parse_ref
 
     if threads:
         torch.set_num_threads(threads)

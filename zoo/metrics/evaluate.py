@@ -49,7 +49,7 @@ def inception_extractor(precision: str = "fp32") -> tuple[torch.nn.Module, str, 
 
 
 def classifier_extractor(dataset: str, classifier_dir: str | Path | None) -> tuple[torch.nn.Module, str, str]:
-    from ..hub import sha256_file
+    from ..repos.hub import sha256_file
 
     cdir = Path(classifier_dir) if classifier_dir else default_classifier_dir(dataset)
     clf = load_classifier(cdir)
