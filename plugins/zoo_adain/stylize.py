@@ -97,12 +97,16 @@ from zoo.images import (
     to_pil,
 )
 
-from .model import EPS, AdaIN, StyleStats, adain_from_stats, calc_mean_std
+from .ops import EPS, StyleStats, adain_from_stats, calc_mean_std
+
+# the model, a zoo_adain.model.AdaIN, named by its base class here so that this module does not import the
+# model's (which imports this one to run AdaIN.stylize)
+_Model = torch.nn.Module
 
 STYLE_CACHE_SIZE = 16
 # per model: its converted copy (dtype, memory format) and its cached style statistics
-_CONVERTED: weakref.WeakKeyDictionary[AdaIN, dict[str, Any]] = weakref.WeakKeyDictionary()
-_STYLE_CACHE: weakref.WeakKeyDictionary[AdaIN, OrderedDict[Any, StyleStats]] = weakref.WeakKeyDictionary()
+_CONVERTED: weakref.WeakKeyDictionary[_Model, dict[str, Any]] = weakref.WeakKeyDictionary()
+_STYLE_CACHE: weakref.WeakKeyDictionary[_Model, OrderedDict[Any, StyleStats]] = weakref.WeakKeyDictionary()
 
 
 # ----------------------------------------------------------------- colour helpers
@@ -180,7 +184,7 @@ class Runner:
     model and rebuilt when any parameter changes (tracked by tensor version counters).
     """
 
-    def __init__(self, model: AdaIN, dtype: torch.dtype, channels_last: bool) -> None:
+    def __init__(self, model: _Model, dtype: torch.dtype, channels_last: bool) -> None:
         self.model = model
         p = next(model.parameters())
         self.device = p.device
@@ -188,7 +192,7 @@ class Runner:
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.net = self._converted()
 
-    def _converted(self) -> AdaIN:
+    def _converted(self) -> _Model:
         m = self.model
         p = next(m.parameters())
         if self.dtype == p.dtype and self.memory_format == torch.contiguous_format:
@@ -315,7 +319,7 @@ def reference_resize(img: Any, size: int) -> Any:
     return img.resize((w, h), Image.BILINEAR)
 
 
-def _ceil_mode_encoder(model: AdaIN) -> bool:
+def _ceil_mode_encoder(model: _Model) -> bool:
     """Encoders whose every stage maps H to ceil(H/2) (the VGGs' ceil-mode pooling), so the
     decoder gives ``multiple * ceil(H / multiple)`` for any H, as the reference computes."""
     return getattr(model.encoder, "kind", "") in ("vgg19_normalised", "vgg16")
@@ -501,7 +505,7 @@ def _transfer(
 
 # ------------------------------------------------------------------ the API
 def stylize(
-    model: AdaIN,
+    model: _Model,
     content: Any,
     style: Any,
     *,

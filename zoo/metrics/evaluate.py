@@ -115,7 +115,7 @@ def evaluate_generator(G: torch.nn.Module, dataset: str, data: str | Path, proto
 
 def update_folder(folder: str | Path, metrics: dict[str, Any]) -> None:
     """Store ``metrics`` in the folder's config.json and re-write its README.md card (zoo.card_writer)."""
-    from ..card_writer import write
+    from ..cards.writer import write
     from ..training.export import card_content
 
     folder = Path(folder)

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .config import Limits, current_limits
-from .errors import CardError, LimitExceededError
-from .text import _UNSAFE, terminal_safe  # noqa: F401  (zoo.cards.terminal_safe, as before)
+from ..config import Limits, current_limits
+from ..errors import CardError, LimitExceededError
+from ..text import _UNSAFE, terminal_safe  # noqa: F401  (zoo.cards.terminal_safe, as before)
 
 if TYPE_CHECKING:  # pragma: no cover
     from huggingface_hub import ModelCard
@@ -302,8 +302,8 @@ def read_card_file(path: str | Path, *, needs_metrics: bool = True) -> ModelCard
 
 def card_for(name: str) -> ModelCard:
     """The card of a registered model, found like its weights (cache, endpoint, mirrors)."""
-    from .repos.hub import find_file
-    from .plugins import get_host
+    from ..repos.hub import find_file
+    from ..plugins import get_host
 
     host = get_host()
     info = host.registry.info(name)
