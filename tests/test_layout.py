@@ -18,7 +18,6 @@ MAX_LINES = 450
 # Modules still over MAX_LINES, to be split by concern (the list may only shrink: a module that is split
 # must leave it, and no other module may join it).
 NOT_YET_SPLIT = {
-    "zoo/registry.py",
     "zoo/repos/hub.py",
     "zoo/repos/refs.py",
     "zoo/catalog/site.py",
