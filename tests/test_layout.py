@@ -20,8 +20,6 @@ MAX_LINES = 450
 NOT_YET_SPLIT = {
     "zoo/repos/hub.py",
     "zoo/repos/refs.py",
-    "zoo/catalog/site.py",
-    "zoo/testing.py",
     "zoo/scaffold.py",
     "zoo/scaffold_style.py",
     "plugins/zoo_adain/stylize.py",

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import torch
 
+from . import encoders as E  # noqa: F401  (the encoder candidates, as T.E)
 from .data import (  # noqa: F401
     HELD_OUT_CONTENT, HELD_OUT_STYLES, SKIMAGE_CONTENT, IMAGE_SUFFIXES, skimage_image, resize_short, to_tensor,
     center_square, list_images, CropPool, _YIQ, rotate_hue, read_manifest, content_sources, _open_rgb,

@@ -13,35 +13,17 @@ from typing import Any
 
 
 _ARCH_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
-
-
 _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
-
-
 _IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-
-
 _LOSS_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-
-
 _COMMAND_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-
-
 # what huggingface_hub accepts as a repo id (its validate_repo_id), written here so that listing imports
 # no huggingface_hub: org/name, each 1-96 of letters, digits, '-', '_', '.', starting and ending with a
 # letter, digit or '_'; no '--' or '..'; not ending in '.git'
 _REPO_PART = r"(?:[A-Za-z0-9_]|[A-Za-z0-9_][A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])"
-
-
 _REPO_ID_RE = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$", re.ASCII)
-
-
 # a file inside a repo: '/'-separated parts of letters, digits, '-', '_', '.', none of them '.' or '..'
 _REPO_FILE_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_.+-]*/)*[A-Za-z0-9_][A-Za-z0-9_.+-]*$", re.ASCII)
 
