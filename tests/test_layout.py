@@ -20,11 +20,6 @@ MAX_LINES = 450
 NOT_YET_SPLIT = {
     "zoo/repos/hub.py",
     "zoo/repos/refs.py",
-    "zoo/scaffold.py",
-    "zoo/scaffold_style.py",
-    "plugins/zoo_adain/stylize.py",
-    "plugins/zoo_magenta/model.py",
-    "plugins/zoo_magenta/stylize.py",
 }
 
 

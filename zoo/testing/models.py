@@ -4,8 +4,6 @@ stylize contracts (:mod:`zoo.stylizing`).
 
 from __future__ import annotations
 
-
-
 from .common import _fail, _weights
 
 
