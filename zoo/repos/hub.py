@@ -3,14 +3,15 @@ local mirrors laid out ``<mirror>/<repo_id>/<file>``; every weights file is
 checked against its pinned sha256 before use.
 
 No torch here: `zoo card` and `zoo download` go through this module too.
+
+The cache (:mod:`.cache`) and the endpoint (:mod:`.endpoint`) are read through here; their names stay
+importable from here, and the finding below calls them by these names (so a test may replace one).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +21,20 @@ from ..errors import (
     FileNotInRepoError,
     HashMismatchError,
     HubUnreachableError,
-    LimitExceededError,
     NotOnHubError,
     OfflineNotCachedError,
     PinMismatchError,
-    RevisionNotFoundError,
     SizeMismatchError,
     WeightsNotFoundError,
 )
-
-log = logging.getLogger("zoo.hub")  # its name before the move to zoo.repos, kept for log configuration
-
-_CHUNK = 1 << 20
+from .cache import (  # noqa: F401  (zoo.hub's names before the split)
+    log, _CHUNK, _hf, cache_root, _inside, _cache_entry, _remove_from_cache, _git_blob_sha1,
+    _intact_as_published, from_cache, cached_files, remove_stale_partials, _COMMIT_RE, is_commit,
+)
+from .endpoint import (  # noqa: F401  (zoo.hub's names before the split)
+    _endpoint_name, file_metadata, _SIZE_LIMITED, _check_size, _ETAG_RE, _download_bound, from_hub,
+    _revision_missing,
+)
 
 
 @dataclass(frozen=True)
@@ -74,97 +77,6 @@ def checked_sha256(path: Path) -> str:
     return digest
 
 
-def _hf():
-    import huggingface_hub
-
-    return huggingface_hub
-
-
-def _endpoint_name(settings: Settings) -> str:
-    return settings.endpoint or "https://huggingface.co"
-
-
-def cache_root() -> Path:
-    """The Hugging Face hub cache folder in use (HF_HUB_CACHE)."""
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HUB_CACHE)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-        return True
-    except ValueError:
-        return False
-
-
-def _cache_entry(path: Path) -> tuple[Path, Path] | None:
-    """(the snapshot entry, the blob it resolves to) when ``path`` is a file of this cache's own layout
-    ``<cache>/models--org--name/snapshots/<rev>/<file>`` whose target lies in that repo's ``blobs/``;
-    else None. Nothing outside the cache ever qualifies, whatever a link points at."""
-    root = Path(os.path.realpath(cache_root()))
-    entry = Path(os.path.realpath(path.parent)) / path.name  # the entry itself, its folders resolved
-    if not _inside(entry, root):
-        return None
-    parts = entry.relative_to(root).parts
-    if len(parts) < 4 or not parts[0].startswith(("models--", "datasets--", "spaces--")) or parts[1] != "snapshots":
-        return None
-    blobs = root / parts[0] / "blobs"
-    target = Path(os.path.realpath(entry))
-    if target == entry and not entry.is_symlink():
-        return entry, target  # a cache without symlinks (huggingface_hub's fallback) stores the file itself
-    if target.parent != blobs:
-        return None
-    return entry, target
-
-
-def _remove_from_cache(path: Path) -> bool:
-    """Delete a bad cached file: its snapshot link and the blob the link points at.
-
-    Only a blob inside that cache's own ``blobs/`` folder is ever deleted. A snapshot entry that
-    points anywhere else (a link to a user's file, a folder linked into the cache) is reported and
-    left alone, and so is its target.
-    """
-    found = _cache_entry(path)
-    if found is None:
-        log.warning("not removing %s: it is not a file of the Hugging Face cache at %s (it points outside "
-                    "that cache's blobs/ folder); remove it yourself if it is yours to remove",
-                    path, cache_root())
-        return False
-    entry, target = found
-    removed = False
-    try:
-        if entry.is_symlink():
-            entry.unlink()
-            removed = True
-        if target.exists():  # the blob (or, without symlinks, the entry itself)
-            target.unlink()
-            removed = True
-    except OSError as e:  # pragma: no cover - permissions
-        log.warning("could not remove bad cached file %s: %s", path, e)
-    return removed
-
-
-def _git_blob_sha1(path: Path) -> str:
-    h = hashlib.sha1()
-    h.update(b"blob %d\0" % path.stat().st_size)
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _intact_as_published(path: Path, actual: str) -> bool:
-    """True when a cached file's content is what the server said it was: huggingface_hub names each
-    blob after the server's ETag, the sha256 of an LFS file or the git blob id of a plain one."""
-    found = _cache_entry(path)
-    if found is None:
-        return False
-    etag = found[1].name
-    return etag == actual or (len(etag) == 40 and etag == _git_blob_sha1(found[1]))
-
-
 def _check(path: Path, sha256: str | None, *, in_cache: bool, pin: tuple[str, str] | None = None,
            source: str = "the Hub", size: int | None = None) -> None:
     """Raise unless ``path`` has ``sha256``. ``pin`` is (plugin, model name) of the record pinning it.
@@ -186,211 +98,6 @@ def _check(path: Path, sha256: str | None, *, in_cache: bool, pin: tuple[str, st
             raise PinMismatchError(str(path), sha256, actual, plugin=pin[0], name=pin[1], source=source)
         removed = _remove_from_cache(path) if in_cache else False
         raise HashMismatchError(str(path), sha256, actual, removed=removed)
-
-
-def from_cache(repo_id: str, filename: str, revision: str) -> Path | None:
-    """The cached file for exactly this revision, or None."""
-    hf = _hf()
-    try:
-        return Path(hf.hf_hub_download(repo_id, filename, revision=revision, local_files_only=True))
-    except (hf.errors.LocalEntryNotFoundError, hf.errors.OfflineModeIsEnabled, FileNotFoundError):
-        return None
-    except hf.errors.HFValidationError as e:
-        raise NotOnHubError(f"invalid repository or revision for {repo_id}: {e}") from e
-
-
-def file_metadata(repo_id: str, filename: str, revision: str, settings: Settings):
-    """huggingface_hub's ``HfFileMetadata`` of one file (its commit, ETag, size) from the endpoint, in one
-    request without retries; every failure is one of the zoo's typed errors (NotOnHubError and its
-    RevisionNotFoundError, HubUnreachableError) whose message names the endpoint and the fix."""
-    hf = _hf()
-    endpoint = _endpoint_name(settings)
-    url = hf.hf_hub_url(repo_id, filename, revision=revision, endpoint=settings.endpoint)
-    try:
-        return hf.get_hf_file_metadata(url, timeout=settings.timeout)
-    except (hf.errors.RepositoryNotFoundError, hf.errors.GatedRepoError) as e:
-        if _revision_missing(hf, repo_id, filename, revision, settings):  # olah says so of a missing branch
-            raise RevisionNotFoundError(
-                f"{endpoint}: repository {repo_id!r} has no revision {revision!r} (it answers for its main "
-                "branch). Check the branch, tag or commit (a Weights record's pin, or the @revision of an "
-                "hf-hub: reference).") from e
-        raise NotOnHubError(
-            f"{endpoint} has no repository {repo_id!r} (or it is private/gated). Check the name, "
-            "log in with `hf auth login` if it is private, or add a mirror that has it."
-        ) from e
-    except hf.errors.RevisionNotFoundError as e:
-        raise RevisionNotFoundError(f"{endpoint}: repository {repo_id!r} has no revision {revision!r}. "
-                                    "Check the branch, tag or commit (a Weights record's pin, or the @revision "
-                                    "of an hf-hub: reference).") from e
-    except hf.errors.EntryNotFoundError as e:
-        raise FileNotInRepoError(f"{endpoint}: {repo_id}@{revision} has no file {filename!r}.") from e
-    except hf.errors.HfHubHTTPError as e:
-        status = getattr(getattr(e, "response", None), "status_code", "?")
-        if _revision_missing(hf, repo_id, filename, revision, settings):
-            raise RevisionNotFoundError(
-                f"{endpoint}: repository {repo_id!r} has no revision {revision!r} (it answered HTTP {status} for "
-                f"it, and answers for the repository's main branch). The revision (the pin in a Weights record, "
-                "or the @revision of an hf-hub: reference) is wrong or was never pushed there: fix it, or publish "
-                "that commit (`zoo push`)."
-            ) from e
-        raise HubUnreachableError(
-            f"{endpoint} answered HTTP {status} for {repo_id}/{filename}. Try again later, "
-            "or use a mirror (ZOO_MIRRORS) or a cached copy (`zoo download` on a connected machine)."
-        ) from e
-    except Exception as e:  # connection refused, DNS failure, timeout
-        raise HubUnreachableError(
-            f"cannot reach {endpoint} ({type(e).__name__}: {e}). Check the network or HF_ENDPOINT, "
-            "set HF_HUB_OFFLINE=1 to use only the cache and mirrors, or prefetch with `zoo download`."
-        ) from e
-
-
-# files the zoo reads as text, bounded by [limits]: refused by the size the server states, before downloading
-_SIZE_LIMITED = {"config.json": ("config_bytes", "config files"), "README.md": ("card_bytes", "model cards")}
-
-
-def _check_size(repo_id: str, filename: str, meta, settings: Settings) -> None:
-    entry = _SIZE_LIMITED.get(filename.rsplit("/", 1)[-1])
-    size = getattr(meta, "size", None)
-    if entry is None or not isinstance(size, int):
-        return
-    limit = getattr(settings.limits, entry[0])
-    if size > limit:
-        raise LimitExceededError(f"{_endpoint_name(settings)}: {repo_id}/{filename} is larger than the limit on "
-                                 f"{entry[1]} (nothing was downloaded)", f"{size:,} bytes", limit, entry[0])
-
-
-_ETAG_RE = re.compile(r"^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$")
-
-
-def _download_bound(repo_id: str, filename: str, revision: str, settings: Settings, stated: int | None,
-                    size: int | None):
-    """The most bytes a download of this file may bring (zoo.download.Bound), or None: the pinned size, the
-    limit on config files and cards, and the size the server stated, whichever is smallest."""
-    from .download import Bound
-
-    endpoint = _endpoint_name(settings)
-    what = f"{repo_id}/{filename}@{revision[:12]}"
-    stop = "The download was stopped there; nothing was kept in the cache."
-    bounds: list[Bound] = []
-    if size is not None:
-        bounds.append(Bound(size, lambda n: SizeMismatchError(
-            f"{endpoint}: {what}", size, n, source=endpoint, how="sent more than", removed=False,
-            fix=f"{stop} {endpoint} serves a different file than the one pinned: use another endpoint or a mirror "
-                "(ZOO_MIRRORS), or have the file there replaced.")))
-    entry = _SIZE_LIMITED.get(filename.rsplit("/", 1)[-1])
-    if entry is not None:
-        limit = getattr(settings.limits, entry[0])
-        bounds.append(Bound(limit, lambda n: LimitExceededError(
-            f"{endpoint}: {what} is larger than the limit on {entry[1]} (the download was stopped after {n:,} "
-            "bytes; nothing was kept)", f"more than {limit:,} bytes", limit, entry[0])))
-    if stated is not None:
-        bounds.append(Bound(stated, lambda n: SizeMismatchError(
-            f"{endpoint}: {what}", stated, n, source=endpoint, how="sent more than", against="the server stated",
-            fix=f"{stop} The server's answer is inconsistent: use another endpoint or a mirror (ZOO_MIRRORS).")))
-    return min(bounds, key=lambda b: b.size) if bounds else None
-
-
-def from_hub(repo_id: str, filename: str, revision: str, settings: Settings, *, size: int | None = None) -> Path:
-    """Download into the Hugging Face cache; raises the zoo's typed errors.
-
-    A first metadata request without retries decides quickly whether the endpoint answers, so that an
-    unreachable server costs one timeout, not a retry storm. The size it states is compared with ``size``
-    (the pinned size) and the limits before anything is downloaded; then one GET (zoo.download: no
-    retries, every read bounded by the timeout, the bytes counted against the bound as they arrive, a
-    bounded wait for another process's download lock).
-    """
-    from urllib.parse import urlparse
-
-    from .download import download
-
-    hf = _hf()
-    endpoint = _endpoint_name(settings)
-    meta = file_metadata(repo_id, filename, revision, settings)
-    _check_size(repo_id, filename, meta, settings)
-    stated = meta.size if isinstance(meta.size, int) else None
-    if size is not None and stated is not None and stated != size:
-        raise SizeMismatchError(
-            f"{endpoint}: {repo_id}/{filename}@{revision[:12]}", size, stated, source=endpoint,
-            how="is, as the server states,",
-            fix=f"Nothing was downloaded. {endpoint} serves a different file than the one pinned: use another "
-                "endpoint or a mirror (ZOO_MIRRORS), or have the file there replaced.")
-    commit, etag = meta.commit_hash, meta.etag
-    if not is_commit(commit or "") or not etag or not _ETAG_RE.match(etag):
-        raise HubUnreachableError(
-            f"{endpoint} did not answer for {repo_id}/{filename} as a Hub does (commit {commit!r}, ETag {etag!r}). "
-            "Check HF_ENDPOINT, or use a mirror (ZOO_MIRRORS).")
-    bound = _download_bound(repo_id, filename, revision, settings, stated, size)
-    remove_stale_partials(repo_id)
-    headers = hf.utils.build_hf_headers()
-    headers["Accept-Encoding"] = "identity"  # the file's own bytes, counted as they arrive
-    if urlparse(meta.location).netloc != urlparse(endpoint).netloc:
-        headers.pop("authorization", None)  # a CDN the endpoint redirects to gets no token
-        headers.pop("Authorization", None)
-    try:
-        return download(meta.location, headers, cache=cache_root(), repo_id=repo_id, filename=filename,
-                        revision=revision, commit=commit, etag=etag, stated=stated, bound=bound,
-                        timeout=settings.timeout, endpoint=endpoint)
-    except OSError as e:  # the cache cannot be written (disk full, permissions)
-        raise HubUnreachableError(
-            f"the download of {repo_id}/{filename} from {endpoint} could not be written to the Hugging Face cache "
-            f"at {cache_root()} ({e.strerror or e}). Free space or fix its permissions (HF_HOME, HF_HUB_CACHE), "
-            "then run the same call again.") from e
-
-
-def _revision_missing(hf, repo_id: str, filename: str, revision: str, settings: Settings) -> bool:
-    """After an HTTP error for a pinned revision: does the same file answer on the main branch?
-
-    Some servers (olah) answer an unknown commit with a 5xx instead of a 404; if main answers, the
-    revision is what is missing, not the server. Only asked on the error path.
-    """
-    if revision == "main":
-        return False
-    url = hf.hf_hub_url(repo_id, filename, revision="main", endpoint=settings.endpoint)
-    for _ in range(2):  # a server that just failed may also have closed the pooled connection: ask twice
-        try:
-            hf.get_hf_file_metadata(url, timeout=settings.timeout)
-            return True
-        except hf.errors.EntryNotFoundError:
-            return True  # the repository answers; the file is not on main, and the revision did not answer
-        except hf.errors.HfHubHTTPError:
-            return False
-        except Exception:  # connection reset, timeout
-            continue
-    return False
-
-
-def remove_stale_partials(repo_id: str) -> list[Path]:
-    """Delete partial downloads (``blobs/*.incomplete``) of ``repo_id`` that no process is writing.
-
-    huggingface_hub writes each download to a file unique to that process and removes it when the
-    download fails, but a killed process leaves it behind, and it is never resumed. A partial file whose
-    download lock can be taken at once has no writer left, so it is removed; one being written is kept.
-    """
-    from filelock import FileLock, Timeout
-
-    root = cache_root()
-    folder = "models--" + repo_id.replace("/", "--")
-    blobs = root / folder / "blobs"
-    removed: list[Path] = []
-    try:
-        partials = sorted(blobs.glob("*.incomplete"))
-    except OSError:
-        return removed
-    for partial in partials:
-        etag = partial.name.split(".", 1)[0]
-        lock = FileLock(str(root / ".locks" / folder / f"{etag}.lock"), timeout=0)
-        try:
-            lock.acquire()
-        except (Timeout, OSError):
-            continue  # another download of that file is under way
-        try:
-            partial.unlink(missing_ok=True)
-            removed.append(partial)
-        except OSError as e:  # pragma: no cover - permissions
-            log.warning("could not remove the partial download %s: %s", partial, e)
-        finally:
-            lock.release()
-    return removed
 
 
 def from_mirrors(repo_id: str, filename: str, settings: Settings) -> list[Path]:
@@ -512,28 +219,6 @@ def _find_file(repo_id: str, filename: str, revision: str, sha256: str | None, s
     raise WeightsNotFoundError(f"{where} was not found (mirrors: {mirrors}).")
 
 
-def cached_files(repo_id: str, revision: str) -> list[Path]:
-    """Files of ``repo_id`` at ``revision`` present in the Hugging Face cache."""
-    hf = _hf()
-    try:
-        info = hf.scan_cache_dir()
-    except hf.errors.CacheNotFound:
-        return []
-    out: list[Path] = []
-    for repo in info.repos:
-        if repo.repo_id != repo_id or repo.repo_type != "model":
-            continue
-        for rev in repo.revisions:
-            if rev.commit_hash == revision:
-                out.extend(f.file_path for f in rev.files)
-    return out
-
-
-# -- repos named by reference (zoo.refs): a revision resolved to its commit, files checked as published --
-
-_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
-
-
 @dataclass(frozen=True)
 class ResolvedRevision:
     """A branch, tag or commit of a Hub repo and the commit it names."""
@@ -546,11 +231,6 @@ class ResolvedRevision:
     @property
     def pinned(self) -> bool:
         return self.how == "pinned"
-
-
-def is_commit(revision: str | None) -> bool:
-    """True for a full 40-character lower-case hex commit sha (a pin), False for a branch or tag."""
-    return bool(revision and _COMMIT_RE.match(revision))
 
 
 def _commit_from_cache(repo_id: str, revision: str, probe: str) -> str | None:

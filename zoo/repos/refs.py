@@ -19,17 +19,17 @@ weights' keys, shapes, dtypes and finiteness. The sha256 of the weights file is 
 :class:`ModelSource` (``model.zoo_source``) and printed when ``zoo.load`` loads one.
 
 No torch here: ``zoo info`` and ``zoo card`` of a reference go through this module.
+
+Parsing a reference is :mod:`.parsing`; its names stay importable from here.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     CardError,
@@ -40,8 +40,11 @@ from ..errors import (
     ModelRepoError,
     SizeMismatchError,
     UnknownArchitectureError,
-    UnknownModelError,
     WeightsNotFoundError,
+)
+from .parsing import (  # noqa: F401  (zoo.refs's names before the split)
+    HUB_PREFIX, CONFIG_FILE, WEIGHTS_FILE, CARD_FILE, _MAX_REVISION, Kind, ModelRef, _revision_problem,
+    _REVISION_RE, _looks_like_path, _is_registered, parse_ref, _hub_ref, _folder_ref,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,143 +52,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..config import Settings
     from ..registry import Architecture
-
-HUB_PREFIX = "hf-hub:"
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-CARD_FILE = "README.md"
-_MAX_REVISION = 256
-
-Kind = Literal["registered", "folder", "hub"]
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A parsed reference. ``kind`` says which fields are set: ``name`` (registered), ``path``
-    (folder), ``repo_id`` and ``revision`` (hub; ``revision`` None means main). ``revision`` of a
-    registered name is the one asked for (None: the Weights record's pin)."""
-
-    kind: Kind
-    text: str  # as given
-    name: str | None = None
-    repo_id: str | None = None
-    revision: str | None = None
-    path: Path | None = None
-
-    @property
-    def pinned(self) -> bool:
-        """A Hub reference that names a full commit."""
-        from .hub import is_commit
-
-        return self.kind == "hub" and is_commit(self.revision)
-
-    def __str__(self) -> str:
-        if self.kind == "hub":
-            return f"{HUB_PREFIX}{self.repo_id}" + (f"@{self.revision}" if self.revision else "")
-        if self.kind == "folder":
-            return str(self.path)
-        return str(self.name)
-
-
-def _revision_problem(revision: str) -> str | None:
-    if not revision:
-        return "is empty"
-    if len(revision) > _MAX_REVISION:
-        return f"is longer than {_MAX_REVISION} characters"
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in revision) or ".." in revision or "@" in revision:
-        return "may not hold spaces, control characters, '@' or '..'"
-    # a commit sha or a branch/tag name as git and the Hub write them; anything else (e.g. a placeholder such as
-    # '<commit>' copied from a README) is refused here, before any request reaches the network
-    if not _REVISION_RE.match(revision) or "//" in revision or revision.endswith(("/", ".lock", ".")):
-        hint = " (it looks like a placeholder: put the commit that `zoo push` printed there)" \
-            if revision.startswith("<") or revision.endswith(">") else ""
-        return ("is neither a commit sha (40 hexadecimal digits) nor a branch or tag name (letters, digits, '.', "
-                f"'_', '-' and '/'){hint}")
-    return None
-
-
-_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
-
-
-def _looks_like_path(text: str) -> bool:
-    return any(sep and sep in text for sep in ("/", os.sep, os.altsep)) or text.startswith((".", "~")) \
-        or Path(text).is_absolute()
-
-
-def _is_registered(text: str) -> bool:
-    from ..plugins import get_host
-
-    registry = get_host().registry
-    try:
-        full = registry.resolve_name(text)
-    except UnknownModelError:
-        return False
-    return full in registry.weights or full.split(".", 1)[0] in registry.architectures
-
-
-def parse_ref(text: str | os.PathLike[str] | ModelRef, *, revision: str | None = None) -> ModelRef:
-    """Parse a reference (see the module docstring); ``revision`` is the ``revision=`` argument of the
-    API, merged with an ``@revision`` in the text (they must agree). Raises InvalidRefError."""
-    if isinstance(text, ModelRef):
-        ref = text
-        if revision is None or revision == ref.revision:
-            return ref
-        if ref.kind == "folder":
-            raise InvalidRefError(f"{ref.path} is a folder, which has no revisions; drop revision={revision!r}")
-        if ref.revision is not None:
-            raise InvalidRefError(f"{ref} names revision {ref.revision!r} and revision={revision!r} was also given")
-        return ModelRef(ref.kind, ref.text, ref.name, ref.repo_id, revision, ref.path)
-    if isinstance(text, os.PathLike):
-        text = os.fspath(text)
-        if not isinstance(text, str):
-            raise InvalidRefError(f"a model reference must be text, got {type(text).__name__}")
-        return _folder_ref(text, text, revision)
-    if not isinstance(text, str):
-        raise InvalidRefError(
-            f"a model reference must be a registered name (`zoo list`), a Hub-repo folder or "
-            f"{HUB_PREFIX}org/name[@revision]; got {type(text).__name__} {text!r}")
-    raw, text = text, text.strip()
-    if not text:  # the registry's UnknownModelError says what the registered names are
-        return ModelRef("registered", raw, name=raw, revision=revision)
-    if text.lower().startswith(HUB_PREFIX):
-        return _hub_ref(raw, text[len(HUB_PREFIX):], revision)
-    if _looks_like_path(text) or (Path(text).is_dir() and not _is_registered(text)):
-        return _folder_ref(raw, text, revision)
-    return ModelRef("registered", raw, name=text, revision=revision)
-
-
-def _hub_ref(raw: str, rest: str, revision: str | None) -> ModelRef:
-    from ..registry import repo_id_problem
-
-    repo_id, at, rev = rest.partition("@")
-    problem = repo_id_problem(repo_id)
-    if problem:
-        raise InvalidRefError(f"{raw!r}: the repo id {repo_id!r} {problem}. Write {HUB_PREFIX}org/name or "
-                              f"{HUB_PREFIX}org/name@revision (a branch, tag or 40-character commit).")
-    if at:
-        problem = _revision_problem(rev)
-        if problem:
-            raise InvalidRefError(f"{raw!r}: the revision after '@' {problem}. Write {HUB_PREFIX}{repo_id}@main, "
-                                  f"@<tag> or @<40-character commit>, or leave it out for main.")
-        if revision is not None and revision != rev:
-            raise InvalidRefError(f"{raw!r} names revision {rev!r} and revision={revision!r} was also given: "
-                                  "give one of them")
-        revision = rev
-    elif revision is not None:
-        problem = _revision_problem(revision)
-        if problem:
-            raise InvalidRefError(f"revision={revision!r} {problem}")
-    return ModelRef("hub", raw, repo_id=repo_id, revision=revision)
-
-
-def _folder_ref(raw: str, text: str, revision: str | None) -> ModelRef:
-    if revision is not None:
-        raise InvalidRefError(f"{text} is a folder, which has no revisions; drop revision={revision!r} (a Hub "
-                              f"repo is {HUB_PREFIX}org/name@revision)")
-    return ModelRef("folder", raw, path=Path(text).expanduser())
-
-
-# -- opening a folder or Hub repo: its config.json through the schema -------------------------------
 
 
 @dataclass(frozen=True)
@@ -407,9 +273,6 @@ def architecture_record(name: str, where: str) -> Architecture:
     plugins = sorted(p.name for p in host.plugins.values() if p.state == "ok")
     raise UnknownArchitectureError(name, f"{CONFIG_FILE} of {where}", sorted(registry.architectures), plugins,
                                    sorted(registry.plugin_errors))
-
-
-# -- the weights of an opened repo -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
