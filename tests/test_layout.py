@@ -137,3 +137,64 @@ def test_no_module_much_over_400_lines():
     assert not new, f"modules over {MAX_LINES} lines (split them by concern): {', '.join(new)}"
     done = sorted(set(NOT_YET_SPLIT) - set(over))
     assert not done, f"no longer over {MAX_LINES} lines (or gone): take them out of NOT_YET_SPLIT: {', '.join(done)}"
+
+
+# What each part of zoo/ may import (README.md, "Layout"): a part is a package of zoo/ or a top-level module;
+# "zoo" is the public API (zoo/__init__.py); the former paths kept as aliases may import only their new place.
+_LEAVES = {"zoo.errors", "zoo.text", "zoo.generative", "zoo.hookspecs"}
+MAY_IMPORT = {
+    "zoo": {"zoo.cards", "zoo.errors", "zoo.hookspecs", "zoo.loading", "zoo.plugins", "zoo.registry", "zoo.repos"},
+    "zoo.cli": {"*"},
+    "zoo.catalog": {"zoo", "zoo.cards", "zoo.errors", "zoo.images", "zoo.plugins", "zoo.registry", "zoo.repos"},
+    "zoo.scaffold": {"zoo", "zoo.errors", "zoo.registry", "zoo.repos"},
+    "zoo.testing": {"zoo", "zoo.cards", "zoo.errors", "zoo.loading", "zoo.plugins", "zoo.repos", "zoo.stylizing",
+                    "zoo.training"},
+    "zoo.metrics": {"zoo", "zoo.cards", "zoo.config", "zoo.errors", "zoo.loading", "zoo.machine", "zoo.plugins",
+                    "zoo.repos", "zoo.training"},
+    "zoo.training": {"zoo.cards", "zoo.errors", "zoo.images", "zoo.importing", "zoo.loading", "zoo.machine",
+                     "zoo.plugins", "zoo.registry"},
+    "zoo.repos": {"zoo.cards", "zoo.config", "zoo.errors", "zoo.loading", "zoo.plugins", "zoo.registry"},
+    "zoo.cards": {"zoo.config", "zoo.errors", "zoo.plugins", "zoo.registry", "zoo.repos", "zoo.text"},
+    "zoo.registry": {"zoo.errors"},
+    "zoo.plugins": {"zoo.config", "zoo.errors", "zoo.hookspecs", "zoo.importing", "zoo.plugin_guard", "zoo.registry"},
+    "zoo.plugin_guard": {"zoo.errors", "zoo.text"},
+    "zoo.importing": {"zoo.errors"},
+    "zoo.loading": {"zoo.derived", "zoo.errors", "zoo.importing", "zoo.plugins", "zoo.registry", "zoo.repos"},
+    "zoo.derived": {"zoo.config", "zoo.errors", "zoo.plugins", "zoo.registry", "zoo.repos"},
+    "zoo.convert": {"zoo.cards", "zoo.errors", "zoo.generative", "zoo.loading", "zoo.plugins", "zoo.registry"},
+    "zoo.evaluation": {"zoo.errors", "zoo.importing", "zoo.plugins", "zoo.registry"},
+    "zoo.config": {"zoo.errors"},
+    "zoo.images": {"zoo.config", "zoo.errors"},
+    "zoo.machine": {"zoo.errors"},
+    "zoo.stylizing": {"zoo.errors"},
+    **{leaf: set() for leaf in _LEAVES},
+}
+OLD_PATHS = {"zoo.hub": "zoo.repos", "zoo.refs": "zoo.repos", "zoo.download": "zoo.repos", "zoo.publish": "zoo.repos",
+             "zoo.repofolder": "zoo.repos", "zoo.card_writer": "zoo.cards", "zoo.scaffold_style": "zoo.scaffold",
+             **{f"zoo.cli_{m}": "zoo.cli" for m in ("models", "catalog", "convert", "publish", "setup", "train")}}
+
+
+def _part(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "zoo" else parts[0]
+
+
+def test_each_part_imports_only_what_the_layout_allows():
+    graph = import_graph()
+    wrong = []
+    for mod, deps in sorted(graph.items()):
+        part = _part(mod)
+        if not part.startswith("zoo") or part.startswith("zoo_"):
+            continue  # plugins: below
+        allowed = {OLD_PATHS[part]} if part in OLD_PATHS else MAY_IMPORT.get(part)
+        assert allowed is not None, f"{part} is not in the layout (MAY_IMPORT here, README.md 'Layout')"
+        for dep in sorted(deps):
+            target = _part(dep)
+            if target != part and "*" not in allowed and target not in allowed:
+                wrong.append(f"{mod} -> {dep}")
+    for mod, deps in sorted(graph.items()):  # nothing imports a former path; no plugin imports the CLI
+        wrong += [f"{mod} -> {dep} (a former path)" for dep in sorted(deps) if _part(dep) in OLD_PATHS
+                  and mod.startswith("zoo.")]
+        if mod.startswith("zoo_"):
+            wrong += [f"{mod} -> {dep} (a plugin importing the CLI)" for dep in sorted(deps) if _part(dep) == "zoo.cli"]
+    assert not wrong, "imports outside the layout (README.md, 'Layout'): " + "; ".join(wrong)
