@@ -51,7 +51,7 @@ def main() -> None:
     from safetensors.torch import load_file, save_file
 
     import zoo
-    from zoo.hub import find_file
+    from zoo.repos.hub import find_file
     from zoo.machine import describe
     from zoo.loading import import_builder
 

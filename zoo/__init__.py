@@ -48,7 +48,7 @@ from .errors import (
     ZooError,
 )
 from .hookspecs import hookimpl
-from .refs import ModelRef, ModelSource
+from .repos.refs import ModelRef, ModelSource
 from .registry import Architecture, Command, Evaluator, Field, Loss, ModelInfo, TrainingRecipe, Weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,7 +74,7 @@ def model_info(name: str | os.PathLike[str] | ModelRef) -> ModelInfo | ModelSour
     """What ``name`` is: for a registered name its Architecture and Weights records (ModelInfo); for a
     Hub-repo folder or ``hf-hub:org/name[@revision]`` a ModelSource (architecture, validated config,
     resolved commit, sha256 of the weights, fetched into the cache for a Hub repo)."""
-    from .refs import parse_ref, repo_info
+    from .repos.refs import parse_ref, repo_info
 
     ref = parse_ref(name)
     if ref.kind != "registered":
@@ -87,7 +87,7 @@ def model_info(name: str | os.PathLike[str] | ModelRef) -> ModelInfo | ModelSour
 def card(name: str | os.PathLike[str] | ModelRef) -> ModelCard:
     """The model card of ``name`` (a registered name, a folder or an ``hf-hub:`` reference) as a
     huggingface_hub ``ModelCard``, read and checked against the zoo's card schema."""
-    from .refs import parse_ref, repo_card
+    from .repos.refs import parse_ref, repo_card
 
     ref = parse_ref(name)
     if ref.kind != "registered":

@@ -21,6 +21,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from .errors import ConfigError
@@ -310,9 +311,16 @@ def check_mirror(mirror: Path, settings: Settings) -> None:
         "<mirror>/<org>/<name>/<file>; fix the path, create the folder, or remove it from the list")
 
 
+def _no_host_limits() -> Limits | None:
+    return None
+
+
+# the loaded plugin host's limits, or None: zoo.plugins installs its reader here when it is imported
+# (config imports nothing of the plugin machinery, so the two modules make no circle)
+_host_limits: Callable[[], Limits | None] = _no_host_limits
+
+
 def current_limits() -> Limits:
     """The limits in force: those of the loaded plugin host, else read now."""
-    from . import plugins
-
-    host = plugins._host
-    return host.settings.limits if host is not None else load_settings().limits
+    limits = _host_limits()
+    return limits if limits is not None else load_settings().limits

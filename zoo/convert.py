@@ -40,7 +40,7 @@ from .loading import import_path
 from .registry import Architecture
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .card_writer import Card
+    from .cards.writer import Card
 
 StateDict = dict[str, torch.Tensor]
 Converter = Callable[[list[StateDict], dict[str, Any]], tuple[StateDict, dict[str, Any]]]
@@ -345,7 +345,7 @@ def convert(
     name = name or f"{record.name}.{layout}"
     meta["name"] = name
     (out / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    from .card_writer import write
+    from .cards.writer import write
 
     write(card_content(record, layout, cfg, srcs, license=license, source_url=source_url, name=name), out,
           needs_metrics=False)
@@ -372,7 +372,7 @@ def card_content(
     name: str = "",
 ) -> Card:
     """The card of converted weights: where they came from, honest that they were not verified."""
-    from .card_writer import Card, Citation, Training
+    from .cards.writer import Card, Citation, Training
 
     files = "\n".join(f"- `{s['file']}` (sha256 `{s['sha256']}`, {s['size']} bytes)" for s in sources)
     where = source_url or "(the person who converted them did not give a URL)"
@@ -422,6 +422,6 @@ def render_card(
     name: str = "",
 ) -> str:
     """The card text of converted weights (:func:`card_content` through zoo.card_writer)."""
-    from .card_writer import render
+    from .cards.writer import render
 
     return render(card_content(arch, layout, config, sources, license=license, source_url=source_url, name=name))

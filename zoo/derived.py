@@ -64,7 +64,7 @@ def _say(message: str) -> None:
 
 def derive(w: Weights, store: Path | None = None, *, say: Callable[[str], None] = _say) -> Path:
     """Run ``w.derive`` into the store (replacing what is there) and return the checked weights file."""
-    from .hub import sha256_file
+    from .repos.hub import sha256_file
 
     if not w.derive:
         raise DerivationError(f"{w.name!r} is downloaded, not derived: use `zoo download {w.name}`")
@@ -100,7 +100,7 @@ def derive(w: Weights, store: Path | None = None, *, say: Callable[[str], None] 
 
 def find_or_derive(w: Weights, store: Path | None = None, *, say: Callable[[str], None] = _say) -> Path:
     """The derived weights file of ``w``, checked against its pin; derived first if absent or bad."""
-    from .hub import checked_sha256
+    from .repos.hub import checked_sha256
 
     path = folder_of(w, store) / w.filename
     if path.is_file() and not path.is_symlink():

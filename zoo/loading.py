@@ -27,10 +27,10 @@ from .errors import (
     WeightsNotFoundError,
     ZooError,
 )
-from .hub import checked_sha256, find_file
+from .repos.hub import checked_sha256, find_file
 from .plugins import get_host
 from .importing import import_object
-from .refs import ModelRef, ModelSource, fetch_weights, open_repo, parse_ref, source_of
+from .repos.refs import ModelRef, ModelSource, fetch_weights, open_repo, parse_ref, source_of
 from .registry import Architecture, Weights
 
 

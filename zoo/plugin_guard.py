@@ -78,7 +78,7 @@ def stdout_to_stderr(plugin: str) -> Iterator[None]:
                 low = raw.read(_MAX_SHOWN).decode("utf-8", "replace")
             text = buf.getvalue()[:_MAX_SHOWN] + low
             if text.strip():
-                from .cards import terminal_safe
+                from .text import terminal_safe
 
                 lines = "".join(f"  [{plugin}] {terminal_safe(line)}\n" for line in text.splitlines())
                 _stderr(f"zoo: plugin {plugin!r} wrote to stdout while loading; shown here on stderr so that it "

@@ -36,8 +36,9 @@ from urllib.parse import unquote, urlparse
 
 import pluggy
 
+from . import config as _config
 from . import hookspecs
-from .config import Settings, load_settings
+from .config import Limits, Settings, load_settings
 from .errors import (ConfigError, PluginTimeoutError, ReentrantCallError, ReservedCommandError, ReservedNameError,
                      ZooError)
 from .plugin_guard import bounded_import, report_slow, stdout_to_stderr
@@ -396,6 +397,14 @@ def check_imports(host: PluginHost) -> list[ImportProblem]:
 
 _lock = threading.Lock()
 _host: PluginHost | None = None
+
+
+def _host_limits() -> Limits | None:
+    return _host.settings.limits if _host is not None else None
+
+
+_config._host_limits = _host_limits  # config.current_limits reads the loaded host's limits through it
+
 _loading = threading.local()  # .active: this thread is loading plugins (running their code)
 
 

@@ -17,10 +17,10 @@ import torch
 
 from zoo.card_writer import Card, Citation, Metric, Result, SampleGrid, Training, rows, stylizer_snippet, write
 
-from . import train as T
+from . import parts as T
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .trainer import AdaINTrainer
+    from zoo.training.engine import Trainer  # here a zoo_adain.trainer.AdaINTrainer, which imports this module
 
 
 def folder_model_name(out: Path, arch: str = "adain") -> str:
@@ -54,9 +54,9 @@ def rewrite_card(folder: Path) -> Path:
     return write(card_content(config, folder_model_name(folder), caption), folder)
 
 
-def write_style_folder(trainer: AdaINTrainer, out: Path, summary: dict[str, Any]) -> Path:
+def write_style_folder(trainer: Trainer, out: Path, summary: dict[str, Any]) -> Path:
     from .convert import save_safetensors_deterministic
-    from .trainer import model_config
+    from .runs import model_config
 
     cfg = trainer.cfg
     model = trainer.published().float().eval()

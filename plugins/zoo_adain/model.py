@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-EPS = 1e-5
+from .ops import EPS, StyleStats, adain, adain_from_stats, calc_mean_std  # noqa: F401  (zoo_adain.model's names)
+
 
 #: VGG-19 widths up to relu4_1, per stage: (name, out_channels); "pool" between stages.
 VGG_STAGES: tuple[tuple[tuple[str, int], ...], ...] = (
@@ -58,45 +58,6 @@ VGG_STAGES: tuple[tuple[tuple[str, int], ...], ...] = (
 
 #: The style-loss / statistics layers, in order.
 FEATURE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
-
-
-# --------------------------------------------------------------------------- the op
-def calc_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-sample, per-channel mean and std over space of ``feat`` (N, C, H, W).
-
-    Returns two (N, C, 1, 1) tensors; std = sqrt(unbiased variance + eps). Computed
-    in float32 whatever the input dtype.
-    """
-    if feat.dim() != 4:
-        raise ValueError(f"expected features of shape (N, C, H, W), got {tuple(feat.shape)}")
-    n, c = feat.shape[:2]
-    flat = feat.reshape(n, c, -1).float()
-    var, mean = torch.var_mean(flat, dim=2, correction=1 if flat.shape[2] > 1 else 0)
-    return mean.view(n, c, 1, 1), (var + eps).sqrt().view(n, c, 1, 1)
-
-
-def adain_from_stats(
-    content_feat: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor, eps: float = EPS
-) -> torch.Tensor:
-    """AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y), with y's statistics given."""
-    c_mean, c_std = calc_mean_std(content_feat, eps)
-    scale = (style_std / c_std).to(content_feat.dtype)
-    shift = (style_mean - c_mean * style_std / c_std).to(content_feat.dtype)
-    return content_feat * scale + shift
-
-
-def adain(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = EPS) -> torch.Tensor:
-    """Adaptive instance normalisation of ``content_feat`` to ``style_feat``'s statistics.
-
-    The style batch is either the same size as the content batch or 1 (broadcast).
-    """
-    if content_feat.shape[1] != style_feat.shape[1]:
-        raise ValueError(
-            f"content has {content_feat.shape[1]} channels, style {style_feat.shape[1]}: "
-            "both must come from the same encoder"
-        )
-    s_mean, s_std = calc_mean_std(style_feat, eps)
-    return adain_from_stats(content_feat, s_mean, s_std, eps)
 
 
 # ---------------------------------------------------------------------- the blocks
@@ -291,27 +252,6 @@ class Decoder(nn.Module):
 
 
 # ---------------------------------------------------------------------- the model
-@dataclass(frozen=True)
-class StyleStats:
-    """A style's statistics at the AdaIN layer: mean and std, each (N, C, 1, 1) float32.
-
-    Compute once with :meth:`AdaIN.style_stats` and pass as ``style`` to reuse.
-    """
-
-    mean: torch.Tensor
-    std: torch.Tensor
-
-    def __len__(self) -> int:
-        return int(self.mean.shape[0])
-
-    @staticmethod
-    def mix(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
-        """Weighted mix: equal to the weighted sum of the AdaIN outputs (weights sum to 1)."""
-        mean = sum(w * s.mean for s, w in zip(stats, weights))
-        std = sum(w * s.std for s, w in zip(stats, weights))
-        return StyleStats(mean, std)  # type: ignore[arg-type]
-
-
 class AdaIN(nn.Module):
     """Encoder, AdaIN, decoder. Images are RGB in [0, 1], (N, 3, H, W).
 

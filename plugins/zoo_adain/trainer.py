@@ -31,7 +31,8 @@ from torch import nn
 from zoo.errors import ConfigError
 from zoo.training.engine import StepContext, Trainer
 
-from . import train as T
+from . import parts as T
+from .runs import model_config
 
 # the loop's own settings: LoopConfig (and `zoo train`'s options) carries them, not the trainer's settings
 _LOOP_KEYS = {"out", "steps", "minutes", "threads", "seed", "log_every", "save_every", "bf16", "channels_last"}
@@ -114,13 +115,6 @@ def train_config(config: Mapping[str, Any], settings: Mapping[str, Any], *, out:
                            "decoder_width": float(config.get("decoder_width", 1.0)),
                            "depth": int(config.get("depth", 4))})
     return cfg, losses
-
-
-def model_config(cfg: T.TrainConfig) -> dict[str, Any]:
-    """The builder config of the model a run exports."""
-    if cfg.encoder == "vgg16-hed":
-        return T.vgg16_model_config(cfg.decoder_width, cfg.depth)
-    return {**T.MODEL_CONFIG, "decoder_width": float(cfg.decoder_width), "depth": cfg.depth}
 
 
 def decoder_state_of(path: str | Path) -> dict[str, torch.Tensor]:

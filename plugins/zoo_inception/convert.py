@@ -24,7 +24,7 @@ import torch
 from safetensors.torch import save_file
 
 from zoo.errors import ConversionError, HashMismatchError, WeightsNotFoundError
-from zoo.hub import sha256_file
+from zoo.repos.hub import sha256_file
 
 from .model import ConvBN, InceptionFID
 

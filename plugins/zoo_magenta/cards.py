@@ -356,8 +356,8 @@ def pictures() -> None:
 def pins(write_back: bool = False) -> None:
     import tempfile
 
-    from zoo.hub import sha256_file
-    from zoo.publish import folder_revision
+    from zoo.repos.hub import sha256_file
+    from zoo.repos.publish import folder_revision
 
     from .convert import derive_arbitrary, derive_multistyle
 

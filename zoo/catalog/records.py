@@ -176,7 +176,7 @@ class CardDoc:
 def find_card(host: Any, w: Weights) -> Path | None:
     """The card file, from the cache at the pinned revision, then the mirrors; no network."""
     from ..errors import WeightsError
-    from ..hub import from_cache, from_mirrors
+    from ..repos.hub import from_cache, from_mirrors
 
     try:
         cached = from_cache(w.repo_id, w.card, w.revision)

@@ -49,7 +49,7 @@ def inception_extractor(precision: str = "fp32") -> tuple[torch.nn.Module, str, 
 
 
 def classifier_extractor(dataset: str, classifier_dir: str | Path | None) -> tuple[torch.nn.Module, str, str]:
-    from ..hub import sha256_file
+    from ..repos.hub import sha256_file
 
     cdir = Path(classifier_dir) if classifier_dir else default_classifier_dir(dataset)
     clf = load_classifier(cdir)
@@ -115,7 +115,7 @@ def evaluate_generator(G: torch.nn.Module, dataset: str, data: str | Path, proto
 
 def update_folder(folder: str | Path, metrics: dict[str, Any]) -> None:
     """Store ``metrics`` in the folder's config.json and re-write its README.md card (zoo.card_writer)."""
-    from ..card_writer import write
+    from ..cards.writer import write
     from ..training.export import card_content
 
     folder = Path(folder)

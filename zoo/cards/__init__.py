@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .config import Limits, current_limits
-from .errors import CardError, LimitExceededError
+from ..config import Limits, current_limits
+from ..errors import CardError, LimitExceededError
+from ..text import _UNSAFE, terminal_safe  # noqa: F401  (zoo.cards.terminal_safe, as before)
 
 if TYPE_CHECKING:  # pragma: no cover
     from huggingface_hub import ModelCard
@@ -156,17 +157,6 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [x for pair in node.value for x in pair]
     return []
-
-
-# C0/C1 controls but tab and newline, DEL, and the bidi embeddings/overrides/isolates
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with every control character that could drive a terminal (escape sequences, carriage
-    returns that overwrite a line, bidi overrides) shown as a visible escape such as ``\\x1b``."""
-    text = text.replace("\r\n", "\n")
-    return _UNSAFE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 def read_card_text(path: str | Path, limits: Limits | None = None) -> str:
@@ -312,8 +302,8 @@ def read_card_file(path: str | Path, *, needs_metrics: bool = True) -> ModelCard
 
 def card_for(name: str) -> ModelCard:
     """The card of a registered model, found like its weights (cache, endpoint, mirrors)."""
-    from .hub import find_file
-    from .plugins import get_host
+    from ..repos.hub import find_file
+    from ..plugins import get_host
 
     host = get_host()
     info = host.registry.info(name)
