@@ -55,6 +55,9 @@ def train_command(name: str, data: str, out: Path, minutes: float, device: str, 
     for s in sets + ([f"ema={ema}"] if ema else []):
         cmd += ["--set", s]
     if init_from is not None:
+        # a card without training_state.safetensors has no critic: let the fresh one learn first
+        if not (init_from / "training_state.safetensors").exists():
+            cmd += ["--set", "critic_warmup=500"]
         cmd += ["--init-from", str(init_from)]
     return cmd
 

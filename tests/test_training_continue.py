@@ -152,3 +152,21 @@ def test_wall_time_adds_every_stretch_of_the_log_and_the_continued_folder(tmp_pa
                              [(10, 5.0), (20, 9.0), (30, 12.5), (40, 2.0), (50, 4.0)]) + "\n")
     assert logged_wall_time(log) == pytest.approx(16.5)
     assert logged_wall_time(tmp_path / "none.jsonl") == 0.0
+
+
+def test_critic_warmup_trains_only_the_fresh_critic_first(tmp_path: Path) -> None:
+    """Continuing a generator without its discriminator: for critic_warmup steps only the critic moves."""
+    imgs = tiny_images()
+    G0, D0 = _pair()
+    recipe = Recipe(loss="hinge", batch_size=16, lr_g=1e-3, lr_d=1e-3, critic_warmup=3)
+    init = InitState(generator={k: v.clone() for k, v in G0.state_dict().items()}, step=10)  # no discriminator
+    G, D = _pair(seed=5)
+    d_before = {k: v.clone() for k, v in D.state_dict().items()}
+    train_gan(G, D, imgs, recipe, LoopConfig(steps=13, seed=1, run_dir=tmp_path / "w", progress=False), init=init)
+    # steps 11-13: the critic only (the generator's weights stay; its batch-norm statistics follow the batches)
+    assert all(torch.equal(v, dict(G.named_parameters())[k]) for k, v in G0.named_parameters())
+    assert any(not torch.equal(v, D.state_dict()[k]) for k, v in d_before.items())
+    train_gan(G, D, imgs, recipe, LoopConfig(steps=14, seed=1, run_dir=tmp_path / "w", progress=False), init=init)
+    assert any(not torch.equal(v, dict(G.named_parameters())[k]) for k, v in G0.named_parameters())  # then both
+    with pytest.raises(ConfigError, match="critic_warmup"):
+        Recipe(critic_warmup=-1)

@@ -153,7 +153,11 @@ class AdversarialTrainer(Trainer):
         self.opt_d = make_optimizer(D.parameters(), recipe, recipe.lr_d)
         self.ema = EMA(G, recipe.ema) if recipe.ema is not None else None
         self.start = 0
+        # steps before which the generator is not updated: a fresh critic learns first (recipe critic_warmup)
+        self.warmup_until = -1
         if init is not None:
+            if init.discriminator is None and recipe.critic_warmup:
+                self.warmup_until = int(init.step) + recipe.critic_warmup
             G.load_state_dict(init.generator)
             if init.discriminator is not None:
                 D.load_state_dict(init.discriminator)
@@ -211,18 +215,22 @@ class AdversarialTrainer(Trainer):
                 with torch.no_grad():
                     for p in D.parameters():
                         p.clamp_(-recipe.clip, recipe.clip)
-        # generator update on the last generated batch
-        if not ctx.ddp:
-            D.requires_grad_(False)
-        with ctx.autocast():
-            loss_g = loss.g(self.d_run(fake).float())
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-        if self.ema is not None:
-            self.ema.update(G)
-        if not ctx.ddp:
-            D.requires_grad_(True)
+        # generator update on the last generated batch (none while a fresh critic warms up)
+        if step < self.warmup_until:
+            with torch.no_grad(), ctx.autocast():
+                loss_g = loss.g(self.d_run(fake).float())
+        else:
+            if not ctx.ddp:
+                D.requires_grad_(False)
+            with ctx.autocast():
+                loss_g = loss.g(self.d_run(fake).float())
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.opt_g.step()
+            if self.ema is not None:
+                self.ema.update(G)
+            if not ctx.ddp:
+                D.requires_grad_(True)
         out = {"loss_d": loss_d.detach(), "loss_g": loss_g.detach()}
         if gp is not None:
             out["gp"] = gp.detach()

@@ -49,6 +49,10 @@ class Recipe:
     # exponential moving average of the generator's weights (decay per generator step); when set, the
     # published generator is the average (its buffers are the trained generator's), not the raw one
     ema: float | None = None
+    # generator steps during which only the critic is updated, when a run continues from a folder that has no
+    # discriminator (zoo train --init-from): a fresh critic's first gradients are noise that a trained
+    # generator would follow (seen: WGAN-GP and SN-GAN continued that way got worse)
+    critic_warmup: int = 0
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -58,6 +62,8 @@ class Recipe:
                               "(a d/g pair: bce-nonsaturating, wasserstein, hinge, ...; `zoo plugins` lists them)")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ConfigError(f"recipe optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
+        if self.critic_warmup < 0:
+            raise ConfigError(f"recipe critic_warmup is a number of steps >= 0, got {self.critic_warmup!r}")
         if self.n_critic < 1 or self.batch_size < 1:
             raise ConfigError("recipe n_critic and batch_size must be >= 1")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
@@ -94,7 +100,7 @@ def recipe_from_mapping(mapping: Mapping[str, Any] | None, **overrides: Any) -> 
         values.pop("ema")
     if "clip" in values:
         values["clip"] = float(values["clip"])
-    for key in ("batch_size", "n_critic", "steps"):
+    for key in ("batch_size", "n_critic", "steps", "critic_warmup"):
         if key in values:
             values[key] = int(values[key])
     if "source" in values:
