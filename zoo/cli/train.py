@@ -262,18 +262,15 @@ def _eval_fid50k_train(name: str, G: Any, dataset: str, data: str, expected: dic
                        device: str = "cpu") -> None:
     """`zoo eval --protocol fid50k-train`: the published protocol's FID, compared with the card's and the paper's."""
     from ..metrics.evaluate import merge_folder_metrics
-    from ..metrics.published_protocol import KEY, PublishedProtocol, evaluate_fid50k_train
+    from ..metrics.published_protocol import KEY, PublishedProtocol, evaluate_fid50k_train, result_key
 
     # fp32 unless asked: bf16's effect on this protocol's FID was not shown to stay within 0.5% (docs/training.md)
     precision = "fp32" if precision == "auto" else precision
     p = PublishedProtocol(n_samples=50_000 if n_samples is None else n_samples, seed=seed)
     result = evaluate_fid50k_train(G, dataset, data, p, precision=precision, with_baseline=not no_baseline,
                                    device=device)
-    published_protocol = p.n_samples == 50_000 and precision == "fp32"
-    key = KEY if published_protocol else f"fid{p.n_samples // 1000 if p.n_samples % 1000 == 0 else p.n_samples}" + (
-        "k" if p.n_samples % 1000 == 0 else "") + "_train" + ("" if precision == "fp32" else f"_{precision}")
-    if not published_protocol:  # another sample count or precision is not the published figure: another key
-        result = {k.replace(KEY, key): v for k, v in result.items()}
+    key = result_key(p.n_samples, precision)
+    published_protocol = key == KEY
     result[f"{key}_command"] = "zoo eval " + shlex.join(
         [name, "--data", data, "--protocol", "fid50k-train"] + (["-n", str(p.n_samples)] if n_samples else [])
         + (["--precision", precision] if precision != "fp32" else []))

@@ -32,6 +32,13 @@ from .features import cache_dir, cache_key, progress_bar
 KEY = "fid50k_train"
 
 
+def result_key(n_samples: int, precision: str) -> str:
+    """The metric key of this computation: ``fid50k_train`` for the published protocol (50,000 samples, fp32);
+    another sample count or precision gets its own (``fid12_train_bf16``), never the published one's."""
+    count = f"{n_samples // 1000}k" if n_samples % 1000 == 0 else str(n_samples)
+    return f"fid{count}_train" + ("" if precision == "fp32" else f"_{precision}")
+
+
 @dataclass(frozen=True)
 class PublishedProtocol:
     """FID of ``n_samples`` generated images (seed ``seed``) against all training images."""
@@ -157,19 +164,20 @@ def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: Publi
     t0 = time.perf_counter()
     mu_t, cov_t = reference_statistics(model, train.images, key_parts=parts, batch_size=p.batch_size,
                                        desc="train statistics (once per machine)", progress=progress)
+    key = result_key(p.n_samples, prec)
     out: dict[str, Any] = {}
     mu_g, cov_g = generator_statistics(G, model, p, progress)
-    out[KEY] = frechet_distance(mu_g, cov_g, mu_t, cov_t)
+    out[key] = frechet_distance(mu_g, cov_g, mu_t, cov_t)
     if with_baseline:
         test = load_dataset(dataset, root, "test")
         mu_r, cov_r = reference_statistics(model, test.images, key_parts={**parts, "split": "test", "n": len(test)},
                                            batch_size=p.batch_size, desc="test statistics", progress=progress)
-        out[f"{KEY}_real_baseline"] = frechet_distance(mu_r, cov_r, mu_t, cov_t)
-    out[f"{KEY}_n_samples"] = p.n_samples
-    out[f"{KEY}_n_train"] = len(train)
-    out[f"{KEY}_precision"] = prec
-    out[f"{KEY}_device"] = torch.device(device).type
-    out[f"{KEY}_protocol"] = p.describe(name) + (
+        out[f"{key}_real_baseline"] = frechet_distance(mu_r, cov_r, mu_t, cov_t)
+    out[f"{key}_n_samples"] = p.n_samples
+    out[f"{key}_n_train"] = len(train)
+    out[f"{key}_precision"] = prec
+    out[f"{key}_device"] = torch.device(device).type
+    out[f"{key}_protocol"] = p.describe(name) + (
         "; real-vs-real baseline: the whole test split against the same statistics" if with_baseline else "")
-    out[f"{KEY}_seconds"] = round(time.perf_counter() - t0, 1)
+    out[f"{key}_seconds"] = round(time.perf_counter() - t0, 1)
     return out

@@ -201,6 +201,15 @@ def logged_wall_time(log: Path) -> float:
     return total + last
 
 
+def record_wall_time(run_dir: Path, steps: int, base: float = 0.0) -> float:
+    """The training time of ``run_dir`` (every stretch of its log, stopped ones included) plus ``base`` (the
+    time of a folder the run continued from), kept in run_dir/wall_time.json for the card."""
+    total = logged_wall_time(run_dir / "log.jsonl") + base
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "wall_time.json").write_text(json.dumps({"wall_time_s": total, "steps": steps}))
+    return total
+
+
 def run_training(job: TrainJob) -> dict[str, Any]:
     """Train ``job.arch`` on ``job.dataset`` and write the Hub-repo folder ``job.out`` (rank 0).
 
@@ -258,11 +267,8 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         history = json.loads(base_file.read_text()) if base_file.exists() else []
         if history:
             continued["continued_from"] = history
-        # the wall time of every process that trained in this run_dir (stopped ones included), from the
-        # loop's log, plus the time of the folder it was continued from
-        total_wall = logged_wall_time(run_dir / "log.jsonl") + (float(history[-1].get("wall_time_s", 0.0))
-                                                                if history else 0.0)
-        (run_dir / "wall_time.json").write_text(json.dumps({"wall_time_s": total_wall, "steps": result.step}))
+        total_wall = record_wall_time(run_dir, result.step,
+                                      float(history[-1].get("wall_time_s", 0.0)) if history else 0.0)
     summary = {
         "architecture": arch.name,
         "config": cfg,
@@ -324,13 +330,7 @@ def run_component(job: TrainJob, arch: Architecture, component: type, rank: int,
     t0 = time.perf_counter()
     result = run_loop(trainer, loop_cfg, start_step=int(getattr(trainer, "start_step", 0)))
     wall = time.perf_counter() - t0
-    timing_file = Path(run_dir) / "wall_time.json"
-    total_wall = wall
-    if rank == 0:
-        prior = json.loads(timing_file.read_text()) if timing_file.exists() and result.resumed_from else {}
-        total_wall = float(prior.get("wall_time_s", 0.0)) + wall
-        timing_file.parent.mkdir(parents=True, exist_ok=True)
-        timing_file.write_text(json.dumps({"wall_time_s": total_wall, "steps": result.step}))
+    total_wall = record_wall_time(Path(run_dir), result.step) if rank == 0 else wall
     summary = {
         "architecture": arch.name,
         "config": cfg,
