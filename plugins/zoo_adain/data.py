@@ -25,6 +25,8 @@ HELD_OUT_STYLES = ("the_scream", "udnie", "woman_with_hat_matisse")
 # scikit-image images used as training content (public domain / CC0).
 SKIMAGE_CONTENT = ("rocket", "hubble_deep_field", "camera", "brick", "grass", "gravel")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+# style images may also be GIMP patterns (Debian's gimp-data: /usr/share/gimp/2.0/patterns), tiled
+PATTERN_SUFFIX = ".pat"
 
 
 # ---------------------------------------------------------------- images
@@ -57,12 +59,57 @@ def center_square(im: Image.Image, size: int) -> torch.Tensor:
     return to_tensor(im.crop((left, top, left + size, top + size)))
 
 
-def list_images(folder: str | Path, exclude: Sequence[str] = (), recursive: bool = False) -> list[Path]:
+def list_images(folder: str | Path, exclude: Sequence[str] = (), recursive: bool = False,
+                patterns: bool = False) -> list[Path]:
+    """The image files of ``folder`` (sorted), names in ``exclude`` left out; ``patterns``: GIMP's .pat too."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder {folder} does not exist; pass an existing folder")
     it = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(p for p in it if p.suffix.lower() in IMAGE_SUFFIXES and p.stem not in exclude)
+    suffixes = IMAGE_SUFFIXES + ((PATTERN_SUFFIX,) if patterns else ())
+    return sorted(p for p in it if p.suffix.lower() in suffixes and p.stem not in exclude)
+
+
+def read_gimp_pattern(path: str | Path) -> Image.Image:
+    """A GIMP pattern file (.pat, version 1) as an RGB image.
+
+    The format (GIMP's devel-docs/pat.txt): a big-endian header of uint32 header size, version (1), width,
+    height, bytes per pixel (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) and the magic ``GPAT``, then the
+    pattern's name (UTF-8, to the header's end), then width x height x bytes pixels, rows top to bottom.
+    A pattern with alpha is composited over white (GIMP's Stripes are black lines in alpha)."""
+    import struct
+
+    path = Path(path)
+    data = path.read_bytes()
+    what = f"{path} is not a GIMP pattern (.pat version 1)"
+    if len(data) < 24 or data[20:24] != b"GPAT":
+        raise ValueError(f"{what}: no GPAT header; give a .pat file from GIMP (Debian's gimp-data)")
+    header, version, w, h, depth = struct.unpack(">5I", data[:20])
+    if version != 1 or depth not in (1, 2, 3, 4) or not (0 < w <= 8192 and 0 < h <= 8192) or header < 24:
+        raise ValueError(f"{what}: version {version}, {w}x{h}, {depth} bytes per pixel")
+    need = header + w * h * depth
+    if len(data) < need:
+        raise ValueError(f"{what}: {len(data)} bytes, its header announces {need} (a truncated file)")
+    px = np.frombuffer(data, dtype=np.uint8, count=w * h * depth, offset=header).reshape(h, w, depth)
+    rgb = (px[..., :1].repeat(3, 2) if depth <= 2 else px[..., :3]).astype(np.float32)
+    if depth in (2, 4):
+        a = px[..., -1:].astype(np.float32) / 255.0
+        rgb = rgb * a + 255.0 * (1.0 - a)
+    return Image.fromarray(np.ascontiguousarray(rgb.round().astype(np.uint8)), "RGB")
+
+
+def tile_to(im: Image.Image, size: int) -> Image.Image:
+    """``im`` repeated (as a seamless pattern repeats) until both sides are at least ``size``: a small
+    texture keeps its own pixel scale instead of being blown up by the crop pool's resize."""
+    w, h = im.size
+    nx, ny = -(-size // w), -(-size // h)
+    if nx == 1 and ny == 1:
+        return im
+    out = Image.new("RGB", (w * nx, h * ny))
+    for i in range(nx):
+        for j in range(ny):
+            out.paste(im, (i * w, j * h))
+    return out
 
 
 class CropPool:
@@ -76,9 +123,12 @@ class CropPool:
     """
 
     def __init__(self, images: Sequence[Image.Image], resize: int, crop: int, names: Sequence[str] = (),
-                 scales: tuple[float, float] = (1.0, 1.0), hue: float = 0.0):
+                 scales: tuple[float, float] = (1.0, 1.0), hue: float = 0.0,
+                 weights: Sequence[float] | None = None):
         if not images:
             raise ValueError("CropPool needs at least one image")
+        if weights is not None and (len(weights) != len(images) or min(weights) < 0 or sum(weights) <= 0):
+            raise ValueError(f"CropPool weights: one non-negative number per image ({len(images)}), not all 0")
         if crop > resize:
             raise ValueError(f"crop {crop} must not exceed resize {resize}")
         if not 0 < scales[0] <= scales[1]:
@@ -89,6 +139,8 @@ class CropPool:
         self.crop = crop
         self.scales = scales
         self.hue = hue
+        # None: every image equally likely (the draw the pool always made, so old runs resume bit for bit)
+        self.weights = list(weights) if weights is not None else None
 
     @property
     def tensors(self) -> list[torch.Tensor]:  # kept for callers that count images
@@ -97,7 +149,9 @@ class CropPool:
     def sample(self, n: int, rng: random.Random) -> torch.Tensor:
         out = []
         for _ in range(n):
-            t = self.images[rng.randrange(len(self.images))]
+            k = rng.randrange(len(self.images)) if self.weights is None else \
+                rng.choices(range(len(self.images)), self.weights)[0]
+            t = self.images[k]
             _, h, w = t.shape
             side = self.crop
             if self.scales != (1.0, 1.0):
@@ -156,6 +210,8 @@ def content_sources(cfg: Any) -> list[tuple[str, Path]]:
 
 
 def _open_rgb(p: Path, resize: int) -> Image.Image:
+    if p.suffix.lower() == PATTERN_SUFFIX:
+        return tile_to(read_gimp_pattern(p), resize)
     with Image.open(p) as im:
         im.draft("RGB", (resize, resize))  # JPEG: decode at a reduced size, much faster for big files
         return im.convert("RGB")
@@ -176,10 +232,23 @@ def load_pools(cfg: Any) -> tuple[CropPool, CropPool]:
         content_imgs.append(skimage_image(name))
         content_names.append(f"skimage:{name}")
     held_styles = set(HELD_OUT_STYLES) | set(cfg.held_out_styles)
-    style_paths = list_images(cfg.style_dir, tuple(held_styles), recursive=cfg.recursive)
+    style_paths = list_images(cfg.style_dir, tuple(held_styles), recursive=cfg.recursive, patterns=True)
     if cfg.max_images and len(style_paths) > cfg.max_images:
         style_paths = sorted(pick.sample(style_paths, cfg.max_images))
-    style_imgs = [_open_rgb(p, cfg.resize) for p in style_paths]
-    style_names = [p.stem for p in style_paths]
+    listed = [(n, p) for m in getattr(cfg, "style_lists", ()) for n, p in read_manifest(m) if n not in held_styles]
+    style_imgs = [_open_rgb(p, cfg.resize) for p in style_paths] + [_open_rgb(p, cfg.resize) for _, p in listed]
+    style_names = [p.stem for p in style_paths] + [n for n, _ in listed]
     return (CropPool(content_imgs, cfg.resize, cfg.crop, content_names, cfg.scales),
-            CropPool(style_imgs, cfg.resize, cfg.crop, style_names, cfg.scales, hue=cfg.style_hue))
+            CropPool(style_imgs, cfg.resize, cfg.crop, style_names, cfg.scales, hue=cfg.style_hue,
+                     weights=style_weights(len(style_paths), len(listed), getattr(cfg, "style_list_share", 0.0))))
+
+
+def style_weights(n_folder: int, n_listed: int, share: float) -> list[float] | None:
+    """Sampling weights of the style pool: ``None`` (uniform over all images) when ``share`` is 0 or one
+    side is empty; else the manifests' images together are drawn with probability ``share`` and the style
+    folder's with ``1 - share`` (each side uniform within itself)."""
+    if not 0.0 <= share < 1.0:
+        raise ValueError(f"style_list_share is a probability in [0, 1), got {share}")
+    if share == 0.0 or not n_folder or not n_listed:
+        return None
+    return [(1.0 - share) / n_folder] * n_folder + [share / n_listed] * n_listed

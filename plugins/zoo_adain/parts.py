@@ -10,7 +10,7 @@ from . import encoders as E  # noqa: F401  (the encoder candidates, as T.E)
 from .data import (  # noqa: F401
     HELD_OUT_CONTENT, HELD_OUT_STYLES, SKIMAGE_CONTENT, IMAGE_SUFFIXES, skimage_image, resize_short, to_tensor,
     center_square, list_images, CropPool, _YIQ, rotate_hue, read_manifest, content_sources, _open_rgb,
-    load_pools,
+    load_pools, read_gimp_pattern, tile_to, style_weights, PATTERN_SUFFIX,
 )
 from .recipe import (  # noqa: F401
     mean_std, adain, total_variation, content_loss, style_loss, TrainConfig, ENCODER_KINDS, vgg16_hed_encoder,

@@ -65,6 +65,11 @@ class TrainConfig:
     style_dir: str = ""
     content_dirs: tuple[str, ...] = ()
     content_lists: tuple[str, ...] = ()  # TSV manifests name<TAB>path (see read_manifest)
+    # more style images: TSV manifests (paths may be GIMP .pat patterns, tiled), e.g. the gimp-data list
+    style_lists: tuple[str, ...] = ()
+    # with style_lists: the probability that a style crop comes from the manifests' images (0: every style
+    # image, folder or manifest, equally likely)
+    style_list_share: float = 0.0
     recursive: bool = False  # search the folders recursively (COCO, WikiArt's per-artist folders)
     max_images: int = 0  # 0: all; else at most this many content and style images (chosen by seed)
     held_out_content: tuple[str, ...] = ()  # more names (file stems / manifest names) kept out

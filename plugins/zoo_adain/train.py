@@ -43,7 +43,7 @@ from . import encoders as E  # noqa: F401  (the encoder candidates, as T.E)
 from .data import (  # noqa: F401
     HELD_OUT_CONTENT, HELD_OUT_STYLES, SKIMAGE_CONTENT, IMAGE_SUFFIXES, skimage_image, resize_short, to_tensor,
     center_square, list_images, CropPool, _YIQ, rotate_hue, read_manifest, content_sources, _open_rgb,
-    load_pools,
+    load_pools, read_gimp_pattern, tile_to, style_weights, PATTERN_SUFFIX,
 )
 from .recipe import (  # noqa: F401
     mean_std, adain, total_variation, content_loss, style_loss, TrainConfig, ENCODER_KINDS, vgg16_hed_encoder,
@@ -104,6 +104,10 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     p.add_argument("--normalise-features", action="store_true",
                    help="divide each layer's features by its mean activation before the losses (as the paper's normalised VGG)")
     p.add_argument("--style-dir", required=True, help="folder of style images (paintings)")
+    p.add_argument("--style-list", action="append", default=[],
+                   help="TSV manifest name<TAB>path of more style images (GIMP .pat patterns allowed); repeatable")
+    p.add_argument("--style-list-share", type=float, default=d.style_list_share,
+                   help="probability that a style crop comes from the --style-list images (0: all images alike)")
     p.add_argument("--no-skimage", action="store_true", help="do not add scikit-image's photos to the content")
     p.add_argument("--skimage", action="append", default=[], help="a scikit-image photo used as content (default: "
                    + ", ".join(SKIMAGE_CONTENT) + "); repeatable")
@@ -123,7 +127,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         p.error("--teacher-weight needs --teacher (the zoo model whose stylizations are the target)")
     return TrainConfig(
         encoder=a.encoder, out=a.out, content_dirs=tuple(a.content_dir), style_dir=a.style_dir,
-        content_lists=tuple(a.content_list), recursive=a.recursive, max_images=a.max_images,
+        content_lists=tuple(a.content_list), style_lists=tuple(a.style_list),
+        style_list_share=a.style_list_share, recursive=a.recursive, max_images=a.max_images,
         held_out_content=tuple(a.held_out_content), held_out_styles=tuple(a.held_out_style),
         scales=tuple(a.scales), encoder_weights=a.encoder_weights, decoder_width=a.decoder_width,
         channels_last=not a.no_channels_last, normalise_features=a.normalise_features, style_hue=a.style_hue, revive_dead=a.revive_dead, data_init=a.data_init, first_lr_scale=a.first_lr_scale,
