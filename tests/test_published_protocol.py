@@ -91,3 +91,82 @@ def test_other_datasets_are_refused_with_the_reason(tmp_path: Path) -> None:
 
     with pytest.raises(DataError, match="CIFAR-10"):
         evaluate_fid50k_train(torch.nn.Identity(), "mnist", tmp_path)
+
+
+class _Features(torch.nn.Module):
+    """A fixed random projection of the pixels (8 features); ``fail_after`` batches then an error, as a
+    computation stopped half way (Ctrl-C, the session's end)."""
+
+    num_features = 8
+
+    def __init__(self, fail_after: int | None = None):
+        super().__init__()
+        self.w = torch.randn(3 * 4 * 4, 8, generator=torch.Generator().manual_seed(1))
+        self.calls, self.fail_after = 0, fail_after
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise KeyboardInterrupt
+        return x.flatten(1) @ self.w
+
+
+def test_statistics_resume_where_an_interrupted_run_stopped(tmp_path: Path, capsys) -> None:
+    from zoo.metrics.published_protocol import streamed_statistics
+
+    images = torch.randint(0, 256, (100, 3, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    whole = streamed_statistics(_Features(), images, tmp_path / "whole.safetensors", batch_size=10,
+                                desc="x", progress=False)
+    path = tmp_path / "stats.safetensors"
+    partial = tmp_path / "stats.partial.safetensors"
+    with pytest.raises(KeyboardInterrupt):
+        streamed_statistics(_Features(fail_after=7), images, path, batch_size=10, desc="x", progress=False,
+                            checkpoint_every=30)
+    assert partial.is_file() and not path.exists()  # 60 images' sums kept (saved at 30 and 60)
+    f = _Features()
+    resumed = streamed_statistics(f, images, path, batch_size=10, desc="train statistics", progress=False)
+    assert f.calls == 4  # 60 of 100 were done: four batches left
+    assert "resuming at 60/100" in capsys.readouterr().err
+    for a, b in zip(resumed, whole):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert path.is_file() and not partial.exists()
+    # done: read back, nothing computed
+    again = _Features(fail_after=0)
+    torch.testing.assert_close(streamed_statistics(again, images, path, batch_size=10, desc="x")[1], whole[1])
+
+
+def test_a_partial_file_that_does_not_fit_is_started_over(tmp_path: Path) -> None:
+    from zoo.metrics.published_protocol import streamed_statistics
+
+    images = torch.randint(0, 256, (40, 3, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(2))
+    path = tmp_path / "s.safetensors"
+    (tmp_path / "s.partial.safetensors").write_bytes(b"not safetensors")
+    f = _Features()
+    mu, _ = streamed_statistics(f, images, path, batch_size=10, desc="x", progress=False)
+    assert f.calls == 4
+    torch.testing.assert_close(mu, (images.flatten(1).double() / 255 @ f.w.double()).mean(0))
+
+
+def test_generated_statistics_are_kept_under_the_generators_weights(tmp_path: Path, monkeypatch) -> None:
+    from zoo.metrics.published_protocol import PublishedProtocol, generator_statistics, weights_digest
+
+    monkeypatch.setenv("ZOO_FEATURE_CACHE", str(tmp_path / "cache"))
+
+    class G(torch.nn.Module):
+        def __init__(self, bias: float):
+            super().__init__()
+            self.b = torch.nn.Parameter(torch.tensor(bias))
+
+        def sample(self, n: int, seed: int = 0, device: object = None) -> torch.Tensor:
+            g = torch.Generator().manual_seed(seed)
+            return (torch.rand(n, 3, 4, 4, generator=g) * 0.5 + self.b).clamp(0, 1).detach()
+
+    p = PublishedProtocol(n_samples=30, seed=0, batch_size=10)
+    parts = {"extractor": "x", "precision": "fp32", "device": "cpu"}
+    a = generator_statistics(G(0.1), _Features(), p, False, key_parts=parts)
+    f = _Features(fail_after=0)  # the same weights: read from the cache, no extractor call
+    torch.testing.assert_close(generator_statistics(G(0.1), f, p, False, key_parts=parts)[0], a[0])
+    b = generator_statistics(G(0.3), _Features(), p, False, key_parts=parts)  # other weights: computed
+    assert not torch.allclose(a[0], b[0])
+    assert weights_digest(G(0.1)) == weights_digest(G(0.1)) != weights_digest(G(0.3))
+    assert not list((tmp_path / "cache").glob("*.partial.*"))

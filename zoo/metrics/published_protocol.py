@@ -8,7 +8,13 @@ The metric is stored under the key ``fid50k_train`` with its protocol beside it.
 statistics (mean and covariance, 33 MB, not the 800 MB of features) are computed once per machine and kept
 in the feature cache (zoo.metrics.features.cache_dir) under a key made of the dataset files' sha256, the
 extractor's weights sha256, its precision and the batch size. Generated features are never kept: each batch
-is folded into running sums (float64), so memory stays at the size of one batch.
+is folded into running sums (float64), so memory stays at the size of one batch; the generated statistics
+are kept under a key of the generator's weights (their sha256), the seed and the sample count.
+
+Both are resumable: on a CPU the 100,000 Inception passes take hours, so every ``checkpoint_every`` images
+(default 2,000; ``$ZOO_STATS_CHECKPOINT``) the running sums go to a ``.partial`` file beside the final one,
+and a run that was stopped goes on from there (same key: same images, same extractor, same batches). The
+sums are order-free float64, so a resumed figure equals an unbroken one to rounding.
 
 The real-vs-real baseline of this protocol is the test split (10,000 real images) against the same training
 statistics: about the floor a perfect generator would reach with 10k samples (with 50k it is lower still).
@@ -16,7 +22,9 @@ statistics: about the floor a perfect generator would reach with 10k samples (wi
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +74,16 @@ class GaussianStats:
         self.sum += f.sum(0)
         self.outer += f.T @ f
 
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """The running sums, to save (``from_tensors`` reads them back)."""
+        return {"sum": self.sum.contiguous(), "outer": self.outer.contiguous(), "n": torch.tensor(self.n)}
+
+    @classmethod
+    def from_tensors(cls, t: dict[str, torch.Tensor]) -> GaussianStats:
+        stats = cls(int(t["sum"].shape[0]))
+        stats.sum, stats.outer, stats.n = t["sum"].double(), t["outer"].double(), int(t["n"].item())
+        return stats
+
     def mean_cov(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.n < 2:
             raise DataError(f"a covariance needs at least 2 images, got {self.n}")
@@ -88,50 +106,112 @@ def _device_of(module: nn.Module) -> torch.device:
     return p.device if p is not None else torch.device("cpu")
 
 
-def _extract_into(stats: GaussianStats, extractor: nn.Module, images: torch.Tensor, batch_size: int, desc: str,
-                  progress: bool | None) -> None:
-    bar = progress_bar(len(images), desc, progress)
-    device = _device_of(extractor)
-    with torch.inference_mode():
-        for i in range(0, len(images), batch_size):
-            x = images[i : i + batch_size].to(device)
-            x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
-            stats.update(extractor(x))
-            if bar is not None:
-                bar.update(len(x))
-    if bar is not None:
-        bar.close()
+def _atomic_save(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path)
 
 
-def reference_statistics(extractor: nn.Module, images: torch.Tensor, *, key_parts: dict[str, Any], batch_size: int,
-                         desc: str, progress: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mean, covariance) of ``images``' features, cached on disk under a key of ``key_parts``."""
-    path = cache_dir() / f"stats-{cache_key(kind='gaussian', batch=batch_size, **key_parts)}.safetensors"
-    if path.is_file():
+def checkpoint_every_default() -> int:
+    raw = os.environ.get("ZOO_STATS_CHECKPOINT", "2000")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DataError(f"ZOO_STATS_CHECKPOINT={raw!r}: give a number of images (0: no partial files)") from None
+    return max(0, value)
+
+
+def _partial_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".partial.safetensors")
+
+
+def _resume_point(partial: Path, dim: int, total: int, batch_size: int) -> GaussianStats | None:
+    """The saved running sums of an interrupted computation, if they fit this one (else None: start over)."""
+    if not partial.is_file():
+        return None
+    try:
+        stats = GaussianStats.from_tensors(load_file(str(partial)))
+    except Exception:  # a truncated or foreign file
+        return None
+    if stats.sum.shape != (dim,) or not 0 < stats.n < total or stats.n % batch_size:
+        return None
+    return stats
+
+
+def streamed_statistics(extractor: nn.Module, images: torch.Tensor, path: Path | None, *, batch_size: int, desc: str,
+                        progress: bool | None = None, checkpoint_every: int | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, covariance) of ``images``' features, kept at ``path`` (read back when it is there), computed
+    batch by batch with the running sums saved to ``path``'s ``.partial`` file every ``checkpoint_every``
+    images, from which an interrupted call resumes. ``path`` None: nothing is read or kept."""
+    if path is not None and path.is_file():
         try:
             saved = load_file(str(path))
             if int(saved["n"].item()) == len(images):
                 return saved["mu"], saved["cov"]
         except Exception:  # a truncated or foreign file: compute again
             pass
-    stats = GaussianStats(int(extractor.num_features))
-    _extract_into(stats, extractor, images, batch_size, desc, progress)
+    every = checkpoint_every_default() if checkpoint_every is None else checkpoint_every
+    partial = _partial_path(path) if path is not None else None
+    dim = int(extractor.num_features)
+    stats = (_resume_point(partial, dim, len(images), batch_size) if partial else None) or GaussianStats(dim)
+    if stats.n:
+        print(f"{desc}: resuming at {stats.n}/{len(images)} images from {partial}", file=sys.stderr)
+    bar = progress_bar(len(images), desc, progress)
+    if bar is not None and stats.n:
+        bar.update(stats.n)
+    device = _device_of(extractor)
+    last_saved = stats.n
+    with torch.inference_mode():
+        for i in range(stats.n, len(images), batch_size):
+            x = images[i : i + batch_size].to(device)
+            x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+            stats.update(extractor(x))
+            if bar is not None:
+                bar.update(len(x))
+            if partial and every and stats.n - last_saved >= every and stats.n < len(images):
+                _atomic_save(stats.tensors(), partial)
+                last_saved = stats.n
+    if bar is not None:
+        bar.close()
     mu, cov = stats.mean_cov()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    save_file({"mu": mu.contiguous(), "cov": cov.contiguous(), "n": torch.tensor(stats.n)}, str(tmp))
-    os.replace(tmp, path)
+    if path is not None and partial is not None:
+        _atomic_save({"mu": mu.contiguous(), "cov": cov.contiguous(), "n": torch.tensor(stats.n)}, path)
+        partial.unlink(missing_ok=True)
     return mu, cov
 
 
-def generator_statistics(G: nn.Module, extractor: nn.Module, p: PublishedProtocol,
-                         progress: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def reference_statistics(extractor: nn.Module, images: torch.Tensor, *, key_parts: dict[str, Any], batch_size: int,
+                         desc: str, progress: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, covariance) of ``images``' features, cached on disk under a key of ``key_parts`` (resumable)."""
+    path = cache_dir() / f"stats-{cache_key(kind='gaussian', batch=batch_size, **key_parts)}.safetensors"
+    return streamed_statistics(extractor, images, path, batch_size=batch_size, desc=desc, progress=progress)
+
+
+def weights_digest(module: nn.Module) -> str:
+    """sha256 over a module's state (names, dtypes, shapes and bytes, in order): which weights made the samples."""
+    h = hashlib.sha256()
+    for name, t in module.state_dict().items():
+        t = t.detach().to("cpu").contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def generator_statistics(G: nn.Module, extractor: nn.Module, p: PublishedProtocol, progress: bool | None = None,
+                         key_parts: dict[str, Any] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Statistics of ``p.n_samples`` images of ``G``: the same images as ``G.sample(n, seed=seed)`` (sampled
-    batch by batch through the generator's own batching, then fed to the extractor)."""
-    stats = GaussianStats(int(extractor.num_features))
+    batch by batch through the generator's own batching, then fed to the extractor). With ``key_parts`` (the
+    extractor's), kept and resumable under a key of the generator's weights, the seed and the count."""
     images = G.sample(p.n_samples, seed=p.seed, device=_device_of(G))
-    _extract_into(stats, extractor, images, p.batch_size, "generated samples", progress)
-    return stats.mean_cov()
+    if key_parts is None:
+        return streamed_statistics(extractor, images, None, batch_size=p.batch_size, desc="generated samples",
+                                   progress=progress)
+    parts = {**key_parts, "generator": weights_digest(G), "seed": p.seed, "n": p.n_samples, "split": "generated"}
+    path = cache_dir() / f"stats-{cache_key(kind='gaussian', batch=p.batch_size, **parts)}.safetensors"
+    return streamed_statistics(extractor, images, path, batch_size=p.batch_size, desc="generated samples",
+                               progress=progress)
 
 
 def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: PublishedProtocol = PublishedProtocol(),
@@ -166,7 +246,8 @@ def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: Publi
                                        desc="train statistics (once per machine)", progress=progress)
     key = result_key(p.n_samples, prec)
     out: dict[str, Any] = {}
-    mu_g, cov_g = generator_statistics(G, model, p, progress)
+    mu_g, cov_g = generator_statistics(G, model, p, progress, key_parts={k: v for k, v in parts.items()
+                                                                           if k in ("extractor", "precision", "device")})
     out[key] = frechet_distance(mu_g, cov_g, mu_t, cov_t)
     if with_baseline:
         test = load_dataset(dataset, root, "test")
