@@ -7,8 +7,9 @@ Recipes (the ones the cards compare with): DCGAN, Radford et al. 2016 (`dcgan`, 
 beta1 0.5, batch 128); WGAN-GP, Gulrajani et al. 2017 (`wgan-gp --recipe reference`: n_critic 5, lambda 10,
 Adam 1e-4 betas (0.5, 0.9)); SN-GAN, Miyato et al. 2018's standard CNN (`sngan --recipe cnn`: hinge, n_dis 1,
 setting C, as pytorch-gan-collections' CIFAR-10 CNN run). `--ema 0.999` adds an EMA of the generator (stated
-in the card); `--init-from-cards` continues each from its card in cards/zoo (its training_state.safetensors
-when there is one) instead of starting afresh, so a GPU stretch adds to the CPU ones.
+in the card); `--init-from-cards` continues each card in cards/zoo that has its discriminator
+(training_state.safetensors) instead of starting afresh, so a GPU stretch adds to the CPU ones; a card
+without one is trained from scratch (a fresh critic made every CPU continuation worse: docs/training.md).
 
 The budget is split: the evaluation (50k samples and the train statistics, fp32) is reserved first from
 --eval-s, the rest goes to training in proportion to --weights. Each training stops cleanly at its share
@@ -54,11 +55,14 @@ def train_command(name: str, data: str, out: Path, minutes: float, device: str, 
         cmd += ["--recipe", recipe]
     for s in sets + ([f"ema={ema}"] if ema else []):
         cmd += ["--set", s]
-    if init_from is not None:
-        # a card without training_state.safetensors has no critic: let the fresh one learn first
-        if not (init_from / "training_state.safetensors").exists():
-            cmd += ["--set", "critic_warmup=500"]
+    if init_from is not None and (init_from / "training_state.safetensors").exists():
         cmd += ["--init-from", str(init_from)]
+    elif init_from is not None:
+        # a card without training_state.safetensors has no discriminator: continuing it with a fresh one
+        # made every CIFAR-10 continuation on the CPU worse (docs/training.md, 2026-12-06, critic_warmup
+        # included), and on a GPU the budget retrains the CPU's steps many times over: start afresh
+        print(f"{name}: {init_from} has no training_state.safetensors (no discriminator): trained from scratch",
+              flush=True)
     return cmd
 
 
