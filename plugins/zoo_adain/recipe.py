@@ -143,9 +143,25 @@ class TrainConfig:
     # Not in the paper (which uses 4, relu4_1): the AdaIN layer relu{depth}_1; the
     # content loss is taken there and the style loss at relu1_1..relu{depth}_1.
     depth: int = 4
+    # Not in the paper, whose loss network is its encoder: "vgg16-hed" measures the style loss with the
+    # ImageNet-descended VGG16 (relu1_1..relu4_1; with normalise_features, each layer divided by its own
+    # mean activation) while the content loss stays at the encoder's AdaIN layer. For a decoder over a
+    # random-weight encoder (adain.zoo), whose own statistics say little about strokes.
+    loss_network: str = ""
 
 
 ENCODER_KINDS = (*E.KINDS, "vgg16-hed")
+LOSS_NETWORKS = ("vgg16-hed",)
+LOSS_NETWORK_DEPTH = 4  # relu1_1..relu4_1, the paper's statistics layers
+
+
+def loss_network(name: str) -> nn.Module | None:
+    """The network of the style loss when it is not the encoder (TrainConfig.loss_network), frozen."""
+    if not name:
+        return None
+    if name not in LOSS_NETWORKS:
+        raise ValueError(f"loss_network {name!r}: choose one of {list(LOSS_NETWORKS)} (or '' for the encoder)")
+    return vgg16_hed_encoder()
 
 
 def vgg16_hed_encoder(weights: str | None = None) -> nn.Module:

