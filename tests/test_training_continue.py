@@ -170,3 +170,49 @@ def test_critic_warmup_trains_only_the_fresh_critic_first(tmp_path: Path) -> Non
     assert any(not torch.equal(v, dict(G.named_parameters())[k]) for k, v in G0.named_parameters())  # then both
     with pytest.raises(ConfigError, match="critic_warmup"):
         Recipe(critic_warmup=-1)
+
+
+def test_exported_ema_has_its_own_batch_norm_statistics(tmp_path: Path) -> None:
+    """The EMA's weights are an average; the raw generator's batch-norm statistics (which the EMA carries while
+    training) do not fit them. The export recomputes them from the EMA's own activations; training is untouched."""
+    from zoo.training.loop import ema_for_export, recompute_batch_norm
+
+    torch.manual_seed(0)
+    G = TinyG()
+    with torch.no_grad():
+        G.net[1].running_mean.fill_(5.0)  # statistics that belong to other weights
+    out = ema_for_export(G, batch_size=16)
+    assert torch.equal(G.net[1].running_mean, torch.full((32,), 5.0))  # the original is left alone
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        pre = torch.stack([G.net[0](G.latent(16, gen)) for _ in range(50)])  # what the BN layer sees, per batch
+    # the cumulative average over the batches of each batch's mean and (unbiased) variance
+    torch.testing.assert_close(out.net[1].running_mean, pre.mean((0, 1)), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(out.net[1].running_var, pre.var(1, unbiased=True).mean(0), rtol=1e-4, atol=1e-5)
+    assert not out.training and out.net[1].momentum == G.net[1].momentum
+    assert recompute_batch_norm(TinyG(bn=False)) is False
+
+
+def test_zoo_train_exports_the_ema_with_recomputed_statistics(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from zoo.cli_train import train
+
+    data = _tiny_cifar(tmp_path / "data")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(train, ["dcgan", "--data", str(data), "--dataset", "cifar10", "--set", "ngf=4",
+                                   "--set", "ndf=4", "--set", "nz=8", "--set", "batch_size=16", "--set", "ema=0.9",
+                                   "--no-progress", "--threads", "1", "--out", str(out), "--run-dir",
+                                   str(tmp_path / "r"), "--steps", "3"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    published = load_file(str(out / "model.safetensors"))
+    ckpt = torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)
+    ema_train = ckpt["G_ema"]  # the EMA as training keeps it: the raw generator's statistics
+    stats = [k for k in published if k.endswith("running_mean")]
+    assert stats and all(torch.equal(ema_train[k], ckpt["G"][k]) for k in stats)
+    assert all(not torch.equal(published[k], ema_train[k]) for k in stats)
+    for k in published:
+        if not k.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            assert torch.equal(published[k], ema_train[k]), k  # the weights are the EMA's
+    cfg = json.loads((out / "config.json").read_text())
+    assert "recomputed" in cfg["training"]["ema_batch_norm"]

@@ -72,6 +72,44 @@ class EMA:
             avg.copy_(b)
 
 
+@torch.no_grad()
+def recompute_batch_norm(G: nn.Module, batches: int = 50, batch_size: int = 128, seed: int = 0) -> bool:
+    """Set the batch-norm statistics of generator ``G`` (in place) to those of its own activations over
+    ``batches`` batches of latents (seed ``seed``), a cumulative average as torch.optim.swa_utils.update_bn
+    makes for averaged weights. An EMA generator's weights are an average over steps, and the raw
+    generator's statistics, which it carries during training, do not fit them: at 4,000 DCGAN steps on
+    CIFAR-10 the EMA scored FID 106.0 with the raw statistics, 88.4 with its own, the raw generator 90.6
+    (2,000 samples vs test; docs/training.md). Returns whether ``G`` has batch norms at all."""
+    bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return False
+    was_training, momenta = G.training, [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    G.train()
+    gen = torch.Generator().manual_seed(seed)
+    device = next(G.parameters()).device
+    try:
+        for _ in range(batches):
+            G(_latent(G, batch_size, gen).to(device))
+    finally:
+        for m, momentum in zip(bns, momenta):
+            m.momentum = momentum
+        G.train(was_training)
+    return True
+
+
+def ema_for_export(ema_model: nn.Module, batch_size: int) -> nn.Module:
+    """A copy of the EMA generator with its own batch-norm statistics (:func:`recompute_batch_norm`): what
+    the export publishes and the sample grids show. The EMA kept for training is left as it is."""
+    import copy
+
+    out = copy.deepcopy(ema_model)
+    recompute_batch_norm(out, batch_size=batch_size)
+    return out.eval()
+
+
 class BatchStream:
     """Batches of a data tensor in an order fixed by (seed, counter): uint8 images become
     floats in [-1, 1]; float data (e.g. 2D points) is passed through unchanged.
@@ -239,7 +277,7 @@ class AdversarialTrainer(Trainer):
         return out
 
     def sample_images(self, ctx: StepContext) -> torch.Tensor:
-        shown = self.ema.model if self.ema is not None else self.G
+        shown = ema_for_export(self.ema.model, self.recipe.batch_size) if self.ema is not None else self.G
         shown.eval()
         with torch.no_grad():
             x = shown(self.fixed_z)
@@ -247,7 +285,7 @@ class AdversarialTrainer(Trainer):
         return x.add(1).mul(0.5).clamp(0, 1)
 
     def published(self) -> nn.Module:
-        return self.ema.model if self.ema is not None else self.G
+        return ema_for_export(self.ema.model, self.recipe.batch_size) if self.ema is not None else self.G
 
 
 def train_gan(

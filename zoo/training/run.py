@@ -288,12 +288,18 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         "machine": machine_description(),
         "command": job.command,
         "final_losses": result.history[-1] if result.history else {},
+        **({"ema_batch_norm": f"the EMA generator's batch-norm statistics recomputed over 50 batches of "
+                              f"{recipe.batch_size} of its own samples (seed 0)"}
+           if recipe.ema is not None and any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                                              for m in G.modules()) else {}),
         **continued,
     }
     if rank == 0:
         from .export import write_hub_folder
 
-        published = result.G_ema if result.G_ema is not None else G
+        from .loop import ema_for_export
+
+        published = ema_for_export(result.G_ema, recipe.batch_size) if result.G_ema is not None else G
         write_hub_folder(published, Path(job.out), summary, training_state={"generator": G, "discriminator": D})
     if world > 1:
         torch.distributed.barrier()
