@@ -16,7 +16,7 @@ PUBLISHED = [
     zoo.Weights(
         name="magenta-arbitrary.int8",
         repo_id="zoo/magenta-arbitrary",
-        revision="d3bd8c3aebfb0c5756c96170c18da59d78ec23c7",
+        revision="52f27c324b2c6745977bdf9e9bfd404a41bcf8bf",
         sha256="85a21963aca7b552bc01d9de70eaf1a5913aef0600cb07344999940ad6f0ec5c",
         size=10099832,
         config={"style_dim": 100},
