@@ -276,6 +276,37 @@ def load_image(src: Any, *, alpha: AlphaPolicy = "drop") -> tuple[torch.Tensor, 
     return x[None], (a[None] if (a is not None and alpha == "keep") else None)
 
 
+# NTSC YIQ (FCC 1953 coefficients): Y is the luminance, I and Q the chroma. One matrix for every
+# colour operation of the style-transfer models (luminance-only transfer, hue rotation).
+RGB_TO_YIQ = (
+    (0.299, 0.587, 0.114),
+    (0.595716, -0.274453, -0.321263),
+    (0.211456, -0.522591, 0.311135),
+)
+
+
+def yiq_matrix(like: torch.Tensor | None = None) -> torch.Tensor:
+    """RGB_TO_YIQ as a (3, 3) tensor (on ``like``'s device and dtype when given)."""
+    import torch
+
+    m = torch.tensor(RGB_TO_YIQ, dtype=torch.float64)
+    return m if like is None else m.to(like)
+
+
+def rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) RGB to YIQ."""
+    import torch
+
+    return torch.einsum("ij,njhw->nihw", yiq_matrix(x), x)
+
+
+def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) YIQ back to RGB (the inverse matrix, computed in float64)."""
+    import torch
+
+    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(yiq_matrix()).to(x), x)
+
+
 def fit_pixels(height: int, width: int, max_pixels: int | None) -> tuple[int, int]:
     """(h, w) with the same aspect ratio and at most ``max_pixels`` pixels (never upscaled)."""
     if max_pixels is None or height * width <= max_pixels:

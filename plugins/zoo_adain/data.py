@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from zoo.images import yiq_matrix
+
 
 # Held out of all training, for evaluation (all have clear licences, so the
 # card's pictures can use them): scikit-image photos and whole paintings.
@@ -170,7 +172,7 @@ class CropPool:
         return torch.stack(out)
 
 
-_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]])
+_YIQ = yiq_matrix().float()
 
 
 def rotate_hue(x: torch.Tensor, angle: float) -> torch.Tensor:
@@ -235,12 +237,12 @@ def load_pools(cfg: Any) -> tuple[CropPool, CropPool]:
     style_paths = list_images(cfg.style_dir, tuple(held_styles), recursive=cfg.recursive, patterns=True)
     if cfg.max_images and len(style_paths) > cfg.max_images:
         style_paths = sorted(pick.sample(style_paths, cfg.max_images))
-    listed = [(n, p) for m in getattr(cfg, "style_lists", ()) for n, p in read_manifest(m) if n not in held_styles]
+    listed = [(n, p) for m in cfg.style_lists for n, p in read_manifest(m) if n not in held_styles]
     style_imgs = [_open_rgb(p, cfg.resize) for p in style_paths] + [_open_rgb(p, cfg.resize) for _, p in listed]
     style_names = [p.stem for p in style_paths] + [n for n, _ in listed]
     return (CropPool(content_imgs, cfg.resize, cfg.crop, content_names, cfg.scales),
             CropPool(style_imgs, cfg.resize, cfg.crop, style_names, cfg.scales, hue=cfg.style_hue,
-                     weights=style_weights(len(style_paths), len(listed), getattr(cfg, "style_list_share", 0.0))))
+                     weights=style_weights(len(style_paths), len(listed), cfg.style_list_share)))
 
 
 def style_weights(n_folder: int, n_listed: int, share: float) -> list[float] | None:

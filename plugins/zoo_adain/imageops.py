@@ -13,23 +13,13 @@ import torch
 import torch.nn.functional as F
 
 from zoo.errors import ImageError
-from zoo.images import open_image, shorter_side
+from zoo.images import open_image, rgb_to_yiq, shorter_side, yiq_matrix, yiq_to_rgb  # noqa: F401
 
 from .ops import EPS, StyleStats
 
 
 # ----------------------------------------------------------------- colour helpers
-_RGB2YIQ = torch.tensor(
-    [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]]
-)
-
-
-def rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", _RGB2YIQ.to(x), x)
-
-
-def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB2YIQ.double()).to(x), x)
+_RGB2YIQ = yiq_matrix().float()
 
 
 def _sym_power(cov: torch.Tensor, p: float) -> torch.Tensor:

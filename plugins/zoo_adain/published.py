@@ -25,7 +25,7 @@ PUBLISHED = [
     zoo.Weights(
         name="adain.zoo",
         repo_id="zoo/adain-zoo",
-        revision="17a33b5e0ff1a3ce3a6dee3788e8829098e4c8a0",
+        revision="8ec992b4d99b4b794394ff7d1b70eec140f16402",
         sha256="bc0a86a2d8646513a4074ab0a758bc37c8dc0e59755fbc201a88c75efda0394d",
         size=4443956,
         config={'decoder_width': 1.0, 'depth': 3, 'encoder': 'vgg19_normalised', 'encoder_width': 1.0, 'pretrained_encoder': False},

@@ -13,20 +13,12 @@ import torch
 import torch.nn.functional as F
 
 from zoo.errors import ConfigError, ImageError
-from zoo.images import check_tensor, fit_pixels, load_image, open_image, resize, shorter_side, to_pil
+from zoo.images import (check_tensor, fit_pixels, load_image, open_image, resize, rgb_to_yiq, shorter_side,
+                        to_pil, yiq_matrix, yiq_to_rgb)
 
 
-_RGB2YIQ = torch.tensor(
-    [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]]
-)
-
-
-def _yiq(x: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", _RGB2YIQ.to(x), x)
-
-
-def _rgb(x: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB2YIQ.double()).to(x), x)
+_RGB2YIQ = yiq_matrix().float()
+_yiq, _rgb = rgb_to_yiq, yiq_to_rgb
 
 
 # ------------------------------------------------------------------ options

@@ -17,7 +17,7 @@ from ..registry import Architecture
 from .data import ImageData, load_dataset, resolve_data_dir
 from .export import TRAINING_STATE_FILE
 from .engine import LoopConfig, TrainResult, init_distributed
-from .loop import InitState, train_gan
+from .loop import InitState, batch_norms, ema_for_export, train_gan
 from .recipes import Recipe, architecture_recipe
 
 
@@ -290,14 +290,11 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         "final_losses": result.history[-1] if result.history else {},
         **({"ema_batch_norm": f"the EMA generator's batch-norm statistics recomputed over 50 batches of "
                               f"{recipe.batch_size} of its own samples (seed 0)"}
-           if recipe.ema is not None and any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-                                              for m in G.modules()) else {}),
+           if recipe.ema is not None and batch_norms(G) else {}),
         **continued,
     }
     if rank == 0:
         from .export import write_hub_folder
-
-        from .loop import ema_for_export
 
         published = ema_for_export(result.G_ema, recipe.batch_size) if result.G_ema is not None else G
         write_hub_folder(published, Path(job.out), summary, training_state={"generator": G, "discriminator": D})
