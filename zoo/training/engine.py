@@ -284,7 +284,7 @@ def run_loop(
         if int(state.get("seed", cfg.seed)) != cfg.seed:
             raise ValueError(f"{ckpt_path} was trained with seed {state['seed']}, not {cfg.seed}: use the same seed")
         trainer.load_state_dict(state)
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
         start = int(state["step"])
     trainer.setup(ctx)
 
