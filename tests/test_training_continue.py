@@ -216,3 +216,37 @@ def test_zoo_train_exports_the_ema_with_recomputed_statistics(tmp_path: Path) ->
             assert torch.equal(published[k], ema_train[k]), k  # the weights are the EMA's
     cfg = json.loads((out / "config.json").read_text())
     assert "recomputed" in cfg["training"]["ema_batch_norm"]
+
+
+def test_a_folder_whose_training_state_holds_only_the_discriminator_continues_from_the_published_generator(
+        tmp_path: Path) -> None:
+    """A GPU run's folder may come back without its raw generator (a transfer limit): --init-from then takes
+    the published generator as the one to train, keeps the discriminator, and the card says so."""
+    from safetensors.torch import load_file, save_file
+
+    from zoo.cli_train import train
+    from zoo.plugins import get_host
+    from zoo.training.export import render_card
+    from zoo.training.run import read_init_state
+
+    data = _tiny_cifar(tmp_path / "data")
+    out = tmp_path / "out"
+    args = ["dcgan", "--data", str(data), "--dataset", "cifar10", "--set", "ngf=4", "--set", "ndf=4", "--set", "nz=8",
+            "--set", "batch_size=16", "--set", "ema=0.9", "--no-progress", "--threads", "1", "--out", str(out),
+            "--run-dir", str(tmp_path / "run"), "--steps", "2"]
+    assert CliRunner().invoke(train, args, catch_exceptions=False).exit_code == 0
+    state_file = out / "training_state.safetensors"
+    state = load_file(str(state_file))
+    save_file({k: v for k, v in state.items() if k.startswith("discriminator.")}, str(state_file))
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["training_state"]["modules"] = ["discriminator"]
+    (out / "config.json").write_text(json.dumps(cfg))
+
+    init = read_init_state(out, get_host().registry.architectures["dcgan"], cfg["config"])
+    published = load_file(str(out / "model.safetensors"))
+    assert init.generator.keys() == published.keys()
+    assert all(torch.equal(init.generator[k], published[k]) for k in published)
+    assert init.discriminator is not None and init.generator_ema is None and init.step == 2
+    card = render_card(cfg)
+    assert "no raw generator: training continues from the published one" in card
+    assert "the generator there is the raw" not in card

@@ -152,8 +152,10 @@ def card_content(config: dict[str, Any]) -> Card:
         f"`{json.dumps(cfg, sort_keys=True)}`. "
         + (f"`model.safetensors` holds the generator{' (the exponential moving average of its weights, decay ' + str(rec['ema']) + ')' if rec.get('ema') else ''} "
            f"in float32; `{config['training_state']['file']}` holds the state training continues from "
-           f"({', '.join(config['training_state']['modules'])}, under those prefixes; the generator there is the raw, "
-           "not averaged, one): `zoo train ... --init-from` reads it."
+           f"({', '.join(config['training_state']['modules'])}, under those prefixes"
+           + ("; the generator there is the raw, not averaged, one" if "generator" in config["training_state"]["modules"]
+              else "; no raw generator: training continues from the published one")
+           + "): `zoo train ... --init-from` reads it."
            if config.get("training_state") else
            "This repository holds the generator only (float32 safetensors); the discriminator was used for "
            "training and is not published.")
