@@ -30,7 +30,7 @@ def test_split_settings_routes_config_and_recipe_keys():
 
 @needs_data
 @pytest.mark.slow
-def test_train_then_eval_writes_a_valid_hub_folder(tmp_path):
+def test_train_then_eval_writes_a_valid_hub_folder(tmp_path, monkeypatch):
     from zoo.cards import check_card
     from zoo.metrics.classifier import build, save_classifier
     from zoo.metrics.evaluate import load_generator_folder
@@ -61,7 +61,16 @@ def test_train_then_eval_writes_a_valid_hub_folder(tmp_path):
     metrics = json.loads((out / "config.json").read_text())["metrics"]
     assert metrics["fid"] > metrics["fid_real_baseline"] > 0  # 3 steps of training are far from the data
     assert check_card((out / "README.md").read_text()) == []
-    # a second eval reproduces the card's numbers
+    # the scores were kept: a second eval of the same weights reads them (nothing sampled or extracted)
+    from zoo.metrics.fid import Evaluator
+
+    monkeypatch.setattr(Evaluator, "score_generator", lambda self, G: pytest.fail("scored again"))
+    res = runner.invoke(eval_cmd, [str(out), "--data", str(Path(DATA) / "mnist"), "-n", "200", "--classifier",
+                                   str(clf_dir)], catch_exceptions=False)
+    assert res.exit_code == 0 and "matches the card" in res.output, res.output
+    monkeypatch.undo()
+    # with an empty cache, a second eval reproduces the card's numbers
+    monkeypatch.setenv("ZOO_FEATURE_CACHE", str(tmp_path / "fresh-cache"))
     res = runner.invoke(eval_cmd, [str(out), "--data", str(Path(DATA) / "mnist"), "-n", "200", "--classifier",
                                    str(clf_dir)], catch_exceptions=False)
     assert res.exit_code == 0 and "matches the card" in res.output, res.output

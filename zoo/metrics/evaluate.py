@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from ..errors import DataError
 from ..machine import resolve_precision
 from ..training.data import ImageData, load_dataset, resolve_data_dir
 from .classifier import default_classifier_dir, load_classifier
-from .features import cache_key
+from .features import cache_dir, cache_key, weights_digest
 from .fid import Evaluator, Protocol
 
 
@@ -102,7 +103,7 @@ def evaluate_generator(G: torch.nn.Module, dataset: str, data: str | Path, proto
                        progress: bool | None = None) -> dict[str, Any]:
     """FID, KID (mean and std) of ``G`` and, with ``with_baseline``, of train vs test."""
     ev, train_images, base_key = make_evaluator(dataset, data, protocol, classifier_dir, extractor, precision, progress)
-    out: dict[str, Any] = dict(ev.score_generator(G))
+    out: dict[str, Any] = dict(cached_scores(ev, G, protocol, base_key))
     if with_baseline:
         b = ev.baseline(train_images, key=base_key)
         out.update({f"{k}_real_baseline": v for k, v in b.items()})
@@ -111,6 +112,27 @@ def evaluate_generator(G: torch.nn.Module, dataset: str, data: str | Path, proto
     out["extractor"] = ev.extractor_name
     out["protocol"] = protocol.describe(ev.extractor_name)
     return out
+
+
+def cached_scores(ev: Evaluator, G: torch.nn.Module, protocol: Protocol, base_key: str) -> dict[str, float]:
+    """``ev.score_generator(G)``, kept in the feature cache as JSON under a key of the generator's weights, the
+    protocol and the reference's key parts (those of ``base_key``): `zoo eval NAME` then `zoo eval NAME --write`
+    samples and extracts once. A file that cannot be read is computed again."""
+    key = cache_key(generator=weights_digest(G), protocol=asdict(protocol), base=base_key, extractor=ev.extractor_name)
+    path = cache_dir() / f"scores-{key}.json"
+    try:
+        return {k: float(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        pass
+    scores = dict(ev.score_generator(G))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(scores))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs the next evaluation its time
+    return scores
 
 
 def update_folder(folder: str | Path, metrics: dict[str, Any]) -> None:

@@ -33,6 +33,16 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+def weights_digest(module: nn.Module) -> str:
+    """sha256 over a module's state (names, dtypes, shapes and bytes, in order): which weights made the samples."""
+    h = hashlib.sha256()
+    for name, t in module.state_dict().items():
+        t = t.detach().to("cpu").contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
 def progress_bar(total: int, desc: str, progress: bool | None = None) -> Any:
     """A tqdm bar on stderr updated after every batch, also for a job of one batch (``progress=False``: None).
     Redrawn on a terminal; into a log file a line every 30 s."""

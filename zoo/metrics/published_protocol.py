@@ -22,7 +22,6 @@ statistics: about the floor a perfect generator would reach with 10k samples (wi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -35,7 +34,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import DataError
-from .features import cache_dir, cache_key, progress_bar
+from .features import cache_dir, cache_key, progress_bar, weights_digest
 
 KEY = "fid50k_train"
 
@@ -187,16 +186,6 @@ def reference_statistics(extractor: nn.Module, images: torch.Tensor, *, key_part
     """(mean, covariance) of ``images``' features, cached on disk under a key of ``key_parts`` (resumable)."""
     path = cache_dir() / f"stats-{cache_key(kind='gaussian', batch=batch_size, **key_parts)}.safetensors"
     return streamed_statistics(extractor, images, path, batch_size=batch_size, desc=desc, progress=progress)
-
-
-def weights_digest(module: nn.Module) -> str:
-    """sha256 over a module's state (names, dtypes, shapes and bytes, in order): which weights made the samples."""
-    h = hashlib.sha256()
-    for name, t in module.state_dict().items():
-        t = t.detach().to("cpu").contiguous()
-        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()
 
 
 def generator_statistics(G: nn.Module, extractor: nn.Module, p: PublishedProtocol, progress: bool | None = None,
