@@ -38,3 +38,49 @@ def test_every_include_of_a_registered_model_is_registered_and_fits_its_prefix()
         w = zoo.model_info(name).weights
         for prefix, other in w.includes.items():
             assert zoo.model_info(other).weights is not None, f"{name} includes {other}, which has no weights"
+
+
+def _decoder_folder(tmp_path, includes):
+    """A folder as `zoo train adain` exports over the VGG16: config.json names the included encoder and
+    model.safetensors holds the decoder only."""
+    import json
+
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    config = {"encoder": "vgg16", "decoder_width": 0.0625}
+    model = zoo.build("adain", **config)
+    folder = tmp_path / "adain-mine"
+    folder.mkdir()
+    save_file({k: v.contiguous() for k, v in model.state_dict().items() if k.startswith("decoder.")},
+              str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps({"architecture": "adain", "config": config, "includes": includes}))
+    encoder = tmp_path / "encoder.safetensors"
+    save_file({k.removeprefix("encoder."): torch.randn(v.shape) * 0.01 for k, v in model.state_dict().items()
+               if k.startswith("encoder.")}, str(encoder))
+    return folder, encoder
+
+
+def test_a_folder_loads_the_models_its_config_includes(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    import zoo.loading
+
+    folder, encoder = _decoder_folder(tmp_path, {"encoder": "vgg16.hed-bsds500"})
+    asked = []
+    monkeypatch.setattr(zoo.loading, "weights_path", lambda w, revision=None: asked.append(w.name) or encoder)
+    model = zoo.load(str(folder))
+    assert asked == ["vgg16.hed-bsds500"]
+    for k, v in load_file(str(encoder)).items():
+        assert model.state_dict()[f"encoder.{k}"].equal(v)
+
+
+@pytest.mark.parametrize("includes, error", [({"encoder": "vgg16.nowhere"}, "no plugin here registers"),
+                                             ({"enc oder": "vgg16.hed-bsds500"}, "must map a prefix"),
+                                             (["vgg16.hed-bsds500"], "must map a prefix")])
+def test_a_folder_including_an_unknown_model_or_a_bad_prefix_is_refused(tmp_path, includes, error):
+    from zoo.errors import ZooError
+
+    folder, _ = _decoder_folder(tmp_path, includes)
+    with pytest.raises(ZooError, match=error):
+        zoo.load(str(folder))

@@ -312,19 +312,39 @@ def build_bounded(record: Architecture, config: dict[str, Any], *, where: str) -
     return model
 
 
+def repo_includes(name: str, given: Any) -> dict[str, str]:
+    """The files of a folder's or Hub repo's config.json ``"includes"`` (prefix -> a registered weights name
+    whose tensors load under ``prefix.``, as a Weights record's ``includes``: an AdaIN decoder exported over
+    the shared VGG16 says ``{"encoder": "vgg16.hed-bsds500"}``), each that model's checked local file."""
+    if not given:
+        return {}
+    if not isinstance(given, dict) or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str)
+                                              for k, v in given.items()):
+        raise ConfigError(f"{name}: config.json 'includes' must map a prefix such as 'encoder' to a registered "
+                          f"weights name, got {given!r}")
+    registry = get_host().registry
+    unknown = sorted(v for v in given.values() if v not in registry.weights)
+    if unknown:
+        raise WeightsNotFoundError(f"{name}: config.json includes {unknown}, which no plugin here registers: "
+                                   "install the plugin that publishes them (`zoo list --pretrained` lists the names)")
+    return {prefix: str(weights_path(registry.weights[other])) for prefix, other in given.items()}
+
+
 def load_repo(ref: ModelRef | str | os.PathLike[str], *, architecture: str | None = None) -> torch.nn.Module:
     """The model of a folder or Hub repo reference, in eval mode, with ``zoo_name`` and ``zoo_source``.
 
     Checks in order, each before anything costly: config.json (bounded) through the architecture's
     schema; the model built on the meta device and its size bounded (``[limits] parameters``); only
     then the weights, fetched (a Hub repo's at its resolved commit), hashed, and assigned with the
-    same checks as registered weights (keys, shapes, dtypes, finite values).
+    same checks as registered weights (keys, shapes, dtypes, finite values), together with the files of
+    the registered models that config.json ``includes`` (:func:`repo_includes`).
     ``architecture``: the one expected; a config.json that names none is taken to be it.
     """
     repo = open_repo(parse_ref(ref), architecture=architecture)
     model = build_bounded(repo.architecture, dict(repo.config), where=repo.name if repo.repo_id else str(repo.config_file))
+    includes = repo_includes(repo.name, repo.meta.get("includes"))
     weights = fetch_weights(repo)
-    load_state(model, str(weights.path), name=repo.name)
+    load_state(model, str(weights.path), name=repo.name, includes=includes)
     model.eval()
     model.zoo_name = repo.name  # type: ignore[attr-defined]
     model.zoo_source = source_of(repo, weights)  # type: ignore[attr-defined]
