@@ -250,3 +250,12 @@ def test_a_folder_whose_training_state_holds_only_the_discriminator_continues_fr
     card = render_card(cfg)
     assert "no raw generator: training continues from the published one" in card
     assert "the generator there is the raw" not in card
+
+
+def test_the_card_says_where_the_generator_was_trained() -> None:
+    from zoo.training.export import _where_trained
+
+    gpu = {"machine": "Intel(R) Xeon(R) Processor, 16 logical CPUs, 5 torch thread(s), torch 2.11.0+cu130, "
+                      "python 3.12.3, GPU NVIDIA H100 80GB HBM3", "wall_time_s": 404.9}
+    assert _where_trained(gpu) == "on one GPU (NVIDIA H100 80GB HBM3, 405 s of training)"
+    assert _where_trained({"machine": "Intel(R) Xeon(R) Processor, 2 logical CPUs, 1 torch thread(s)"}) == "on a CPU"

@@ -203,11 +203,20 @@ def card_content(config: dict[str, Any]) -> Card:
         results=_results(metrics, config.get("published"), info),
         notes=tuple([notes] if isinstance(notes, str) else list(notes or ())),
         limitations=(
-            "Trained briefly on a CPU: not state of the art, and some samples are malformed; look at the grid "
-            f"before relying on it. {_comparability_text(metrics, info)}"
+            f"Trained briefly {_where_trained(tr)}: not state of the art, and some samples are malformed; look at "
+            f"the grid before relying on it. {_comparability_text(metrics, info)}"
         ),
         citation=citation,
     )
+
+
+def _where_trained(training: dict[str, Any]) -> str:
+    """"on a CPU" or "on one GPU, NAME", from the machine line of the training summary."""
+    machine = str(training.get("machine", ""))
+    gpu = machine.split(", GPU ", 1)[1].strip() if ", GPU " in machine else ""
+    if gpu:
+        return f"on one GPU ({gpu}, {float(training.get('wall_time_s') or 0):,.0f} s of training)"
+    return "on a CPU"
 
 
 def render_card(config: dict[str, Any]) -> str:
