@@ -57,7 +57,8 @@ JUDGE_CONTENT = ("plasma:EveningGlow", "mate:Storm")
 # the scikit-image photos of the adain.vgg16 card's run (none of them held out)
 SKIMAGE = ("rocket", "hubble_deep_field", "camera", "brick", "grass", "gravel", "coins", "moon", "clock",
            "immunohistochemistry", "retina")
-DEFAULT_CONTENT_LISTS = ("cards/zoo/adain-vgg16/content-debian.tsv",)
+DEFAULT_CONTENT_LISTS = ("cards/zoo/adain-vgg16/content-debian.tsv",
+                         "plugins/zoo_adain/manifests/content-debian-photos.tsv")
 DEFAULT_STYLE_LISTS = ("plugins/zoo_adain/manifests/style-gimp.tsv",)
 RETURN_FILES, RETURN_MIB = 8, 16  # what the device brings back: files under $OUT, MiB each
 

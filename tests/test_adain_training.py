@@ -432,3 +432,17 @@ def test_a_run_starts_from_an_exported_model_file(tmp_path):
     T.train(second, print_fn=lambda *a, **k: None)
     a, b = load_file(str(tmp_path / "a" / "decoder.safetensors")), load_file(str(tmp_path / "b" / "decoder.safetensors"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_judges_wallpapers_stay_out_of_training_even_when_a_manifest_lists_them(tmp_path):
+    from types import SimpleNamespace
+
+    from zoo_adain.data import HELD_OUT_CONTENT, content_sources
+    from zoo_adain.evaluate import WALLPAPER_HELD_OUT
+
+    assert set(WALLPAPER_HELD_OUT) <= set(HELD_OUT_CONTENT)
+    manifest = tmp_path / "photos.tsv"
+    manifest.write_text("# name<TAB>path\nplasma:EveningGlow\ta.jpg\nmate:Storm\tb.jpg\nmate:Dune\tc.jpg\n")
+    cfg = SimpleNamespace(content_dir=None, content_dirs=(), recursive=False, content_lists=(str(manifest),),
+                          held_out_content=())
+    assert [n for n, _ in content_sources(cfg)] == ["mate:Dune"]

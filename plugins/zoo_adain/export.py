@@ -146,8 +146,8 @@ def card_content(config: dict[str, Any], name: str, sample_caption: str | None) 
         training_data=(f"Content: the photos of {list(st.get('content_dirs', []))} and manifests "
                        f"{list(st.get('content_lists', []))}, plus scikit-image's {list(st.get('skimage_content', []))}; "
                        f"styles: the paintings of {st.get('style_dir')}. Held out of training: "
-                       f"{list(T.HELD_OUT_CONTENT) + list(st.get('held_out_content', []))} and "
-                       f"{list(T.HELD_OUT_STYLES) + list(st.get('held_out_styles', []))}."),
+                       f"{list(dict.fromkeys([*T.HELD_OUT_CONTENT, *st.get('held_out_content', [])]))} and "
+                       f"{list(dict.fromkeys([*T.HELD_OUT_STYLES, *st.get('held_out_styles', [])]))}."),
         training=Training(
             "Trained with the zoo's training mechanism (`zoo.training.run_loop`) and AdaIN's trainer component "
             f"(`zoo_adain.trainer`), losses {tr.get('losses')}:\n\n"

@@ -230,7 +230,8 @@ class AdaINTrainer(Trainer):
         self.sample_pairs = (self.content_pool.sample(2, srng), self.style_pool.sample(2, srng))
         print_fn(f"content: {len(self.content_pool.images)} images {self.content_pool.names}; "
                  f"style: {len(self.style_pool.images)} images {self.style_pool.names}; held out "
-                 f"{(*T.HELD_OUT_CONTENT, *cfg.held_out_content)} {(*T.HELD_OUT_STYLES, *cfg.held_out_styles)}")
+                 f"{tuple(dict.fromkeys((*T.HELD_OUT_CONTENT, *cfg.held_out_content)))} "
+                 f"{tuple(dict.fromkeys((*T.HELD_OUT_STYLES, *cfg.held_out_styles)))}")
         self.decoder.train()
         self.d_run: nn.Module = self.decoder
 
