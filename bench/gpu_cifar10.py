@@ -13,9 +13,10 @@ without one is trained from scratch (a fresh critic made every CPU continuation 
 
 The budget is split: the evaluation (50k samples and the train statistics, fp32) is reserved first from
 --eval-s, the rest goes to training in proportion to --weights. Each training stops cleanly at its share
-(`zoo train --minutes`: checkpoint, export). `--parallel` trains the three at once, each for the whole training budget: each process is bound by its kernel
-launches and leaves the GPU mostly idle (one H100, 2026-12-06, 405 s of loop each, bf16, channels_last, EMA
-0.999: DCGAN 33,026 steps, WGAN-GP 7,314, SN-GAN 11,297; run by run they would have shared those seconds).
+(`zoo train --minutes`: checkpoint, export). `--parallel` trains the three at once, each for the whole
+training budget: small 32 px GANs issue many small kernels, so three processes can share one GPU (one H100,
+2026-12-06, 405 s of loop each, bf16, channels_last, EMA 0.999: DCGAN 33,026 steps, WGAN-GP 7,314, SN-GAN
+11,297; run by run they would have shared those seconds; one alone was not timed).
 `--eval-samples 0` trains only, for a machine that cannot hold the FID Inception beside the data (this
 workplace's device takes 64 MiB of files a call: the JPEG CIFAR-10 zip is 59 MiB, inception.fid 83 MiB), and
 the folders are evaluated where the Inception is (`zoo eval FOLDER --data ...`).
@@ -140,8 +141,8 @@ def main() -> None:
     summary: dict[str, dict] = {}
     commands = {}
     for name, w in zip(args.models, weights):
-        # --parallel: every model trains for the whole budget at once (small GANs leave the GPU mostly idle:
-        # each process is bound by its kernel launches), else the budget is split in proportion to --weights
+        # --parallel: every model trains for the whole budget at once (small GANs issue many small kernels, so
+        # three processes can share one GPU), else the budget is split in proportion to --weights
         share = train_s if args.parallel else train_s * w / sum(weights)
         # the process start, data loading and export take time outside the loop's budget
         minutes = max((share - 25.0) / 60.0, 0.2)
