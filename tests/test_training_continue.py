@@ -259,3 +259,38 @@ def test_the_card_says_where_the_generator_was_trained() -> None:
                       "python 3.12.3, GPU NVIDIA H100 80GB HBM3", "wall_time_s": 404.9}
     assert _where_trained(gpu) == "on one GPU (NVIDIA H100 80GB HBM3, 405 s of training)"
     assert _where_trained({"machine": "Intel(R) Xeon(R) Processor, 2 logical CPUs, 1 torch thread(s)"}) == "on a CPU"
+
+
+def test_a_folder_can_publish_its_raw_generator_instead_of_the_ema(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from zoo.cli_train import train
+    from zoo.errors import ConfigError
+    from zoo.loading import load_folder
+    from zoo.training.export import publish_raw_generator
+
+    data = _tiny_cifar(tmp_path / "data")
+    out = tmp_path / "out"
+    args = ["dcgan", "--data", str(data), "--dataset", "cifar10", "--set", "ngf=4", "--set", "ndf=4", "--set", "nz=8",
+            "--set", "batch_size=16", "--set", "ema=0.9", "--no-progress", "--threads", "1", "--out", str(out),
+            "--run-dir", str(tmp_path / "run"), "--steps", "2"]
+    assert CliRunner().invoke(train, args, catch_exceptions=False).exit_code == 0
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["metrics"] = {"fid": 1.0}
+    (out / "config.json").write_text(json.dumps(cfg))
+    grid = (out / "samples.png").read_bytes()
+    publish_raw_generator(out)
+    raw = {k.removeprefix("generator."): v for k, v in load_file(str(out / "training_state.safetensors")).items()
+           if k.startswith("generator.")}
+    published = load_file(str(out / "model.safetensors"))
+    assert published.keys() == raw.keys() and all(torch.equal(published[k], raw[k]) for k in raw)
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["published_generator"] == "raw" and cfg["metrics"] == {}  # the EMA's figures are gone
+    assert (out / "samples.png").read_bytes() != grid
+    card = (out / "README.md").read_text()
+    assert "the raw one: training also kept an exponential moving average" in card
+    assert load_folder(out).sample(2, seed=0).shape[0] == 2
+
+    (out / "training_state.safetensors").unlink()
+    with pytest.raises(ConfigError, match="no raw generator"):
+        publish_raw_generator(out)

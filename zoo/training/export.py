@@ -97,6 +97,31 @@ def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any],
     return out
 
 
+def publish_raw_generator(out: Path) -> None:
+    """Make a folder publish its raw generator instead of the EMA that training also kept (for a run where the
+    EMA scored worse): ``model.safetensors`` becomes ``training_state``'s generator, config.json says
+    ``"published_generator": "raw"`` and drops the metrics (they were the EMA's), the grid and card are
+    re-written. Measure it again with `zoo eval FOLDER --write`."""
+    from safetensors.torch import load_file
+
+    from ..errors import ConfigError
+    from ..loading import load_folder
+
+    out = Path(out)
+    state_file = out / TRAINING_STATE_FILE
+    raw = ({k.removeprefix("generator."): v for k, v in load_file(str(state_file)).items()
+            if k.startswith("generator.")} if state_file.is_file() else {})
+    if not raw:
+        raise ConfigError(f"{out}: no raw generator in {TRAINING_STATE_FILE}; nothing to publish instead of the EMA")
+    save_file(raw, str(out / "model.safetensors"), metadata={"format": "pt"})
+    config = json.loads((out / "config.json").read_text())
+    config["published_generator"] = "raw"
+    config["metrics"] = {}
+    (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    save_grid(load_folder(out).sample(64, seed=0), out / "samples.png", nrow=8, scale=2)
+    write(card_content(config), out)
+
+
 def _clean_command(command: str, steps: int | None = None) -> str:
     """The training command without the options that do not change the weights; a run stopped by
     ``--minutes`` is given as the ``--steps`` it reached (the time budget depends on the machine).
@@ -150,8 +175,7 @@ def card_content(config: dict[str, Any]) -> Card:
         f"A {arch.upper()} generator trained by the zoo on {info['title']} at {size}x{size} pixels, "
         f"{channels} channel(s), built from the `{arch}` architecture with config "
         f"`{json.dumps(cfg, sort_keys=True)}`. "
-        + (f"`model.safetensors` holds the generator{' (the exponential moving average of its weights, decay ' + str(rec['ema']) + ')' if rec.get('ema') else ''} "
-           f"in float32; `{config['training_state']['file']}` holds the state training continues from "
+        + (f"`model.safetensors` holds the generator{_which_generator(config)} in float32; `{config['training_state']['file']}` holds the state training continues from "
            f"({', '.join(config['training_state']['modules'])}, under those prefixes"
            + ("; the generator there is the raw, not averaged, one" if "generator" in config["training_state"]["modules"]
               else "; no raw generator: training continues from the published one")
@@ -208,6 +232,17 @@ def card_content(config: dict[str, Any]) -> Card:
         ),
         citation=citation,
     )
+
+
+def _which_generator(config: dict[str, Any]) -> str:
+    """What the published generator is, when training kept an EMA of its weights."""
+    ema = config["recipe"].get("ema")
+    if not ema:
+        return ""
+    if config.get("published_generator") == "raw":
+        return (f" (the raw one: training also kept an exponential moving average of its weights, decay {ema}, "
+                "which scored worse; see the notes)")
+    return f" (the exponential moving average of its weights, decay {ema})"
 
 
 def _where_trained(training: dict[str, Any]) -> str:
