@@ -218,16 +218,9 @@ def test_zoo_train_exports_the_ema_with_recomputed_statistics(tmp_path: Path) ->
     assert "recomputed" in cfg["training"]["ema_batch_norm"]
 
 
-def test_a_folder_whose_training_state_holds_only_the_discriminator_continues_from_the_published_generator(
-        tmp_path: Path) -> None:
-    """A GPU run's folder may come back without its raw generator (a transfer limit): --init-from then takes
-    the published generator as the one to train, keeps the discriminator, and the card says so."""
-    from safetensors.torch import load_file, save_file
-
+def _tiny_ema_folder(tmp_path: Path) -> Path:
+    """A folder `zoo train dcgan` writes after 2 steps of a tiny model with an EMA (decay 0.9)."""
     from zoo.cli_train import train
-    from zoo.plugins import get_host
-    from zoo.training.export import render_card
-    from zoo.training.run import read_init_state
 
     data = _tiny_cifar(tmp_path / "data")
     out = tmp_path / "out"
@@ -235,6 +228,20 @@ def test_a_folder_whose_training_state_holds_only_the_discriminator_continues_fr
             "--set", "batch_size=16", "--set", "ema=0.9", "--no-progress", "--threads", "1", "--out", str(out),
             "--run-dir", str(tmp_path / "run"), "--steps", "2"]
     assert CliRunner().invoke(train, args, catch_exceptions=False).exit_code == 0
+    return out
+
+
+def test_a_folder_whose_training_state_holds_only_the_discriminator_continues_from_the_published_generator(
+        tmp_path: Path) -> None:
+    """A GPU run's folder may come back without its raw generator (a transfer limit): --init-from then takes
+    the published generator as the one to train, keeps the discriminator, and the card says so."""
+    from safetensors.torch import load_file, save_file
+
+    from zoo.plugins import get_host
+    from zoo.training.export import render_card
+    from zoo.training.run import read_init_state
+
+    out = _tiny_ema_folder(tmp_path)
     state_file = out / "training_state.safetensors"
     state = load_file(str(state_file))
     save_file({k: v for k, v in state.items() if k.startswith("discriminator.")}, str(state_file))
@@ -264,17 +271,11 @@ def test_the_card_says_where_the_generator_was_trained() -> None:
 def test_a_folder_can_publish_its_raw_generator_instead_of_the_ema(tmp_path: Path) -> None:
     from safetensors.torch import load_file
 
-    from zoo.cli_train import train
     from zoo.errors import ConfigError
     from zoo.loading import load_folder
     from zoo.training.export import publish_raw_generator
 
-    data = _tiny_cifar(tmp_path / "data")
-    out = tmp_path / "out"
-    args = ["dcgan", "--data", str(data), "--dataset", "cifar10", "--set", "ngf=4", "--set", "ndf=4", "--set", "nz=8",
-            "--set", "batch_size=16", "--set", "ema=0.9", "--no-progress", "--threads", "1", "--out", str(out),
-            "--run-dir", str(tmp_path / "run"), "--steps", "2"]
-    assert CliRunner().invoke(train, args, catch_exceptions=False).exit_code == 0
+    out = _tiny_ema_folder(tmp_path)
     cfg = json.loads((out / "config.json").read_text())
     cfg["metrics"] = {"fid": 1.0}
     (out / "config.json").write_text(json.dumps(cfg))

@@ -13,13 +13,12 @@ import torch
 import torch.nn.functional as F
 
 from zoo.errors import ImageError
-from zoo.images import open_image, rgb_to_yiq, shorter_side, yiq_matrix, yiq_to_rgb  # noqa: F401
+from zoo.images import open_image, rgb_to_yiq, shorter_side, yiq_to_rgb  # noqa: F401
 
 from .ops import EPS, StyleStats
 
 
 # ----------------------------------------------------------------- colour helpers
-_RGB2YIQ = yiq_matrix().float()
 
 
 def _sym_power(cov: torch.Tensor, p: float) -> torch.Tensor:

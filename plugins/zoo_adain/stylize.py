@@ -101,7 +101,7 @@ from zoo.images import (
 
 from .ops import StyleStats, adain_from_stats, calc_mean_std
 from .imageops import (  # noqa: F401  (zoo_adain.stylize's names before the split)
-    _RGB2YIQ, rgb_to_yiq, yiq_to_rgb, _sym_power, coral, luminance, _out_size, reference_size, reference_resize,
+    rgb_to_yiq, yiq_to_rgb, _sym_power, coral, luminance, _out_size, reference_size, reference_resize,
     pad_small, pad_to_multiple, masked_adain, _load_mask, _mask_native_size,
 )
 

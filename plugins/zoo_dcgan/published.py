@@ -16,7 +16,7 @@ PUBLISHED = [
         dataset="mnist",
         metrics={'fid': 20.7389, 'kid': 2.3604, 'fid_real_baseline': 0.1699, 'kid_real_baseline': -0.0033},
         protocols={'fid': 'classifier.mnist features (128-d), 10k samples vs MNIST test', 'kid': 'classifier.mnist features (128-d), 10k samples vs MNIST test'},
-        recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'ema': 0.999, 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
+        recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
     ),
     zoo.Weights(
         name="dcgan.fashion-mnist",
@@ -29,7 +29,7 @@ PUBLISHED = [
         dataset="fashion-mnist",
         metrics={'fid': 19.7613, 'kid': 1.4548, 'fid_real_baseline': 0.0491, 'kid_real_baseline': -0.0072},
         protocols={'fid': 'classifier.fashion-mnist features (128-d), 10k samples vs Fashion-MNIST test', 'kid': 'classifier.fashion-mnist features (128-d), 10k samples vs Fashion-MNIST test'},
-        recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'ema': 0.999, 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
+        recipe={'batch_size': 128, 'betas': [0.5, 0.999], 'gp_lambda': 0.0, 'loss': 'bce-nonsaturating', 'lr_d': 0.0002, 'lr_g': 0.0002, 'n_critic': 1, 'optimizer': 'adam', 'source': 'Radford et al. 2016, section 4; pytorch/examples dcgan/main.py'},
     ),
     zoo.Weights(
         name="dcgan.cifar10",

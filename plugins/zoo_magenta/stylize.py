@@ -57,7 +57,7 @@ from zoo.errors import ConfigError, ImageError
 from zoo.images import DEFAULT_MAX_PIXELS, check_tensor, load_image, open_image, resize
 
 from .stylize_common import (  # noqa: F401  (zoo_magenta.stylize's names before the split)
-    _RGB2YIQ, _yiq, _rgb, _check_common, _normalised, _color_mode, _dtype, _Net, pad_to, _load_mask,
+    _yiq, _rgb, _check_common, _normalised, _color_mode, _dtype, _Net, pad_to, _load_mask,
     _mask_sources, _masks_at, _composite, _work_size, _finish, _run,
 )
 

@@ -14,10 +14,9 @@ import torch.nn.functional as F
 
 from zoo.errors import ConfigError, ImageError
 from zoo.images import (check_tensor, fit_pixels, load_image, open_image, resize, rgb_to_yiq, shorter_side,
-                        to_pil, yiq_matrix, yiq_to_rgb)
+                        to_pil, yiq_to_rgb)
 
 
-_RGB2YIQ = yiq_matrix().float()
 _yiq, _rgb = rgb_to_yiq, yiq_to_rgb
 
 
