@@ -66,23 +66,32 @@ def test_eval_published_protocol_stores_its_key_beside_the_other_metrics(tmp_pat
     r = CliRunner().invoke(eval_cmd, args)
     assert r.exit_code == 0, r.output
     metrics = json.loads((folder / "config.json").read_text())["metrics"]
-    # 12 samples in bf16 is not the published protocol: its own key, never fid50k_train
+    # 12 samples is not the published protocol: its own key, never fid50k_train
     assert "fid50k_train" not in metrics
-    fid = metrics["fid12_train_bf16"]
-    assert fid > 0 and metrics["fid12_train_bf16_real_baseline"] > 0
-    assert metrics["fid12_train_bf16_n_train"] == 30 and metrics["fid12_train_bf16_n_samples"] == 12
-    assert "--protocol fid50k-train" in metrics["fid12_train_bf16_command"]
+    fid = metrics["fid12_train"]
+    assert fid > 0 and metrics["fid12_train_real_baseline"] > 0
+    assert metrics["fid12_train_n_train"] == 30 and metrics["fid12_train_n_samples"] == 12
+    assert metrics["fid12_train_precision"] == "bf16"
+    assert "--protocol fid50k-train" in metrics["fid12_train_command"]
     assert {k: metrics[k] for k in before} == before  # the 10k-vs-test figures stay
     from zoo.cards import check_card
 
     card = (folder / "README.md").read_text()
-    assert "`fid12_train_bf16` | " in card and check_card(card) == []
+    assert "`fid12_train` | " in card and check_card(card) == []
     # the train statistics were cached: a second run reads them and gives the same figure
     cached = sorted(Path(__import__("os").environ["ZOO_FEATURE_CACHE"]).glob("stats-*.safetensors"))
     assert len(cached) >= 2  # train and test statistics
     r2 = CliRunner().invoke(eval_cmd, args[:-1])
     assert r2.exit_code == 0, r2.output
     assert f"{fid:.5g}" in r2.output
+
+
+def test_only_the_published_sample_count_in_a_checked_precision_gets_the_published_key() -> None:
+    from zoo.metrics.published_protocol import KEY, result_key
+
+    assert result_key(50_000, "fp32") == KEY == result_key(50_000, "bf16")
+    assert result_key(10_000, "bf16") == "fid10k_train" and result_key(12, "fp32") == "fid12_train"
+    assert result_key(50_000, "fp16") == "fid50k_train_fp16"  # never checked against fp32
 
 
 def test_other_datasets_are_refused_with_the_reason(tmp_path: Path) -> None:
