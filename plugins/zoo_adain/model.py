@@ -44,7 +44,9 @@ from typing import Any
 
 import torch
 from torch import nn
+from zoo.fastconv import conv_reflect
 
+from .fastpath import forward_chain as _forward_chain, hooked as _hooked
 from .ops import EPS, StyleStats, adain, adain_from_stats, calc_mean_std  # noqa: F401  (zoo_adain.model's names)
 
 
@@ -70,6 +72,11 @@ class ConvReLU(nn.Sequential):
         self.conv = nn.Conv2d(cin, cout, 3)
         if relu:
             self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() or _hooked([self]):
+            return super().forward(x)
+        return conv_reflect(x, self.conv, relu=hasattr(self, "relu"))  # the same numbers, without the copies
 
 
 def _scaled(c: int, width: float) -> int:
@@ -120,16 +127,14 @@ class VGGEncoder(nn.Module):
         x = self.preprocess(x)
         feats = []
         for stage in self.stages:
-            x = stage(x)
+            x = _forward_chain(list(stage.children()), x, banded=False)
             feats.append(x)
         return feats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """relu4_1 of ``x``."""
-        x = self.preprocess(x)
-        for stage in self.stages:
-            x = stage(x)
-        return x
+        mods = [self.preprocess, *(m for st in self.stages for m in st.children())]
+        return _forward_chain(mods, x)
 
 
 class TimmEncoder(nn.Module):
@@ -246,9 +251,7 @@ class Decoder(nn.Module):
         self.upsampling = 2 ** (n - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for stage in self.stages:
-            x = stage(x)
-        return x
+        return _forward_chain([m for st in self.stages for m in st.children()], x)
 
 
 # ---------------------------------------------------------------------- the model

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+from zoo.fastconv import instance_affine
 
 EPS = 1e-5
 
@@ -33,7 +34,12 @@ def calc_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, t
 def adain_from_stats(
     content_feat: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor, eps: float = EPS
 ) -> torch.Tensor:
-    """AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y), with y's statistics given."""
+    """AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y), with y's statistics given.
+
+    Without autograd it is one batch-norm call per sample (zoo.fastconv.instance_affine: the same numbers,
+    several times faster in bf16 on a CPU)."""
+    if not torch.is_grad_enabled():
+        return instance_affine(content_feat, style_std, style_mean, eps)
     c_mean, c_std = calc_mean_std(content_feat, eps)
     scale = (style_std / c_std).to(content_feat.dtype)
     shift = (style_mean - c_mean * style_std / c_std).to(content_feat.dtype)

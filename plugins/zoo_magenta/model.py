@@ -47,7 +47,7 @@ from torch import nn
 
 from .layers import (  # noqa: F401  (zoo_magenta.model's names before the split)
     STYLE_DIM, STYLE_SIZE, MULTIPLE, NUM_STYLES, EPS, fq, _qbuf, _tf_same_pad, InvertedResidual, instance_norm,
-    ConditionalInstanceNorm, _UPSAMPLE_TAPS, upsample_conv, ConvLayer, PlainConv, NormConv, ResidualBlock,
+    ConditionalInstanceNorm, upsample_conv, ConvLayer, PlainConv, NormConv, ResidualBlock,
     StyleTableNorm, TableConv, TableResidual,
 )
 

@@ -1,0 +1,265 @@
+"""Inference kernels for the convolutional stylizers on a CPU: the same numbers as the plain layers, faster.
+
+Measured with ``bench/bench_fastconv.py`` (bf16, channels_last, one thread), the plain ``ReflectionPad2d ->
+Conv2d -> ReLU`` spends as long in the pad and the ReLU as in the convolution: bf16 elementwise kernels are
+not vectorised the way oneDNN's convolutions are. Each function here gives what the plain layers give, up to
+float rounding (tests/test_fastconv.py), without those passes over the full-size activations:
+
+- :func:`conv_reflect`: ``relu?(conv(reflect_pad_1(x)))``. The convolution runs with zero padding inside
+  oneDNN; only the one-pixel ring of the output sees the padding, so the ring is recomputed from thin
+  reflection-padded strips (rows 1, 0, 1 at the top, and so on; the corners come out right because each
+  strip is padded at its own ends) and written over it. The ReLU is fused into the convolution
+  (oneDNN's post-op) where torch has that kernel; elsewhere it runs in place.
+- :func:`upsample_conv`: ``relu?(conv(reflect_pad_1(nearest_upsample_x2(x))))`` from the low resolution,
+  as a stride-2 transposed convolution with summed 4x4 taps on the replicate-padded input.
+- :func:`max_pool_2x2`: ceil-mode 2x2 max-pooling without the indices aten computes beside it.
+- :func:`instance_affine`: ``(x - mean) / std * scale + shift`` per sample and channel with AdaIN's
+  unbiased-variance ``std``, as one batch-norm call (one pass for the statistics and the affine).
+
+Everything falls back to the plain computation when autograd is recording (training needs the plain
+graph) or when a shape is too small for a trick (fewer than 2 pixels a side).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["conv_reflect", "upsample_conv", "max_pool_2x2", "instance_affine", "fused_relu_available"]
+
+
+def _mkldnn_op(name: str):  # type: ignore[no-untyped-def]
+    """oneDNN's convolution with a fused post-op, as torch registers it for its CPU compiler (inductor);
+    None on a build without it."""
+    ops = getattr(torch.ops, "mkldnn", None)
+    try:
+        return getattr(ops, name) if ops is not None else None
+    except (AttributeError, RuntimeError):
+        return None
+
+
+_FUSED = _mkldnn_op("_convolution_pointwise")
+_FUSED_T = _mkldnn_op("_convolution_transpose_pointwise")
+
+
+def fused_relu_available(x: torch.Tensor) -> bool:
+    """Whether ``x`` can go through oneDNN's convolution with a fused ReLU (CPU, float32 or bf16)."""
+    return (_FUSED is not None and x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16)
+            and torch.backends.mkldnn.is_available())
+
+
+def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int | tuple[int, int],
+          relu: bool) -> torch.Tensor:
+    pad = (padding, padding) if isinstance(padding, int) else padding
+    if relu and fused_relu_available(x):
+        try:
+            return _FUSED(x, weight, bias, list(pad), [1, 1], [1, 1], 1, "relu", [], "")
+        except RuntimeError:  # a build or layout oneDNN refuses: the plain path below
+            pass
+    y = F.conv2d(x, weight, bias, padding=pad)
+    return y.relu_() if relu else y
+
+
+def _plain_reflect(x: torch.Tensor, conv: nn.Conv2d, relu: bool) -> torch.Tensor:
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), conv.weight, conv.bias)
+    return torch.relu(y) if relu else y
+
+
+def conv_reflect(x: torch.Tensor, conv: nn.Conv2d, relu: bool = True) -> torch.Tensor:
+    """``relu?(conv(reflect_pad_1(x)))`` for a 3x3, stride-1, unpadded ``conv``, without the padded copy."""
+    h, w = x.shape[-2:]
+    if torch.is_grad_enabled() or h < 3 or w < 3 or conv.kernel_size != (3, 3) or conv.stride != (1, 1):
+        return _plain_reflect(x, conv, relu)
+    wt, b = conv.weight, conv.bias
+    y = _conv(x, wt, b, 1, relu)
+    # the ring: each strip holds the three input rows (columns) an edge output row (column) reads, padded
+    # by reflection along its length; a valid conv of it is that row (column) as the padded input gives it
+    top = _take(x, 2, (1, 0, 1))
+    bottom = _take(x, 2, (h - 2, h - 1, h - 2))
+    rows = F.pad(torch.cat([top, bottom], 0), (1, 1, 0, 0), mode="reflect")
+    r = _conv(rows, wt, b, 0, relu)  # (2N, C, 1, W)
+    left = _take(x, 3, (1, 0, 1))
+    right = _take(x, 3, (w - 2, w - 1, w - 2))
+    cols = F.pad(torch.cat([left, right], 0), (0, 0, 1, 1), mode="reflect")
+    c = _conv(cols, wt, b, 0, relu)  # (2N, C, H, 1)
+    n = x.shape[0]
+    y[:, :, 0:1, :] = r[:n]
+    y[:, :, h - 1:h, :] = r[n:]
+    y[:, :, :, 0:1] = c[:n]
+    y[:, :, :, w - 1:w] = c[n:]
+    return y
+
+
+def _take(x: torch.Tensor, dim: int, index: tuple[int, ...]) -> torch.Tensor:
+    """``x``'s rows (dim 2) or columns (dim 3) ``index``, by slices (advanced indexing is 30x slower here)."""
+    return torch.cat([x.narrow(dim, i, 1) for i in index], dim)
+
+
+#: nearest x2 upsampling followed by a 3-tap kernel (w0, w1, w2) is a stride-2 transposed conv with the
+#: 4-tap kernel (w2, w1 + w2, w0 + w1, w0): row k of this matrix picks its taps
+_UPSAMPLE_TAPS = ((0.0, 0.0, 1.0), (0.0, 1.0, 1.0), (1.0, 1.0, 0.0), (1.0, 0.0, 0.0))
+
+
+def upsample_conv(x: torch.Tensor, conv: nn.Conv2d, relu: bool = False) -> torch.Tensor:
+    """``relu?(conv(reflect_pad_1(nearest_upsample_x2(x))))`` computed from the low resolution: reflecting
+    the upsampled image by one pixel repeats its edge, which is the low-resolution image padded by
+    replication, and an upsampling followed by a 3x3 conv is a stride-2 transposed conv with summed 4x4 taps.
+    The same numbers up to float rounding (tests/test_magenta_convert.py, tests/test_fastconv.py), without
+    the upsampled intermediate or its padding. Differentiable (it is used in training too)."""
+    return _transpose_conv(F.pad(x, (1, 1, 1, 1), mode="replicate"), conv, relu, (3, 3))
+
+
+def _transpose_conv(xp: torch.Tensor, conv: nn.Conv2d, relu: bool, padding: tuple[int, int]) -> torch.Tensor:
+    """The stride-2 transposed conv of :func:`upsample_conv` on the padded ``xp``."""
+    w = conv.weight
+    a = torch.tensor(_UPSAMPLE_TAPS, dtype=w.dtype, device=w.device)
+    wt = torch.einsum("ka,ocab,lb->cokl", a, w, a)  # (in, out, 4, 4), conv_transpose2d's layout
+    fmt = torch.channels_last if xp.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    wt = wt.contiguous(memory_format=fmt)
+    if relu and not torch.is_grad_enabled() and _FUSED_T is not None and fused_relu_available(xp):
+        try:
+            return _FUSED_T(xp, wt, conv.bias, list(padding), [0, 0], [2, 2], [1, 1], 1, "relu", [], "")
+        except RuntimeError:  # a build or layout oneDNN refuses: the plain path below
+            pass
+    y = F.conv_transpose2d(xp, wt, conv.bias, stride=2, padding=padding)
+    if not relu:
+        return y
+    return y.relu_() if not torch.is_grad_enabled() else torch.relu(y)
+
+
+def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:
+    """``max_pool2d(x, 2, 2, ceil_mode=True)``; for even sides, the maximum of the four strided views."""
+    h, w = x.shape[-2:]
+    if torch.is_grad_enabled() or h % 2 or w % 2:
+        return F.max_pool2d(x, 2, 2, ceil_mode=True)
+    a = torch.maximum(x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2])
+    b = torch.maximum(x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2])
+    return torch.maximum(a, b, out=a)
+
+
+def instance_affine(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """``(x - mean) / sqrt(var + eps) * scale + shift`` with each sample's and channel's mean and unbiased
+    variance over the pixels (AdaIN's ``calc_mean_std``), ``scale`` and ``shift`` of shape (N, C, 1, 1).
+
+    Batch norm on one sample normalises by the biased variance: ``var_u + eps = n / (n - 1) * (var_b + eps')``
+    with ``eps' = eps (n - 1) / n``, so the factor goes into the scale and the same numbers come out."""
+    n_pix = x.shape[-2] * x.shape[-1]
+    if n_pix < 2 or torch.is_grad_enabled():
+        var, mean = torch.var_mean(x.float(), dim=(-2, -1), keepdim=True, correction=1 if n_pix > 1 else 0)
+        return ((x.float() - mean) / (var + eps).sqrt() * scale + shift).to(x.dtype)
+    k = (n_pix / (n_pix - 1)) ** -0.5
+    outs = []
+    for i in range(x.shape[0]):
+        j = i if scale.shape[0] > 1 else 0  # one style for a batch of contents
+        g = (scale[j].reshape(-1).float() * k).to(x.dtype)
+        s = shift[j].reshape(-1).to(x.dtype)
+        outs.append(F.batch_norm(x[i:i + 1], None, None, g, s, True, 0.0, eps * (n_pix - 1) / n_pix))
+    return outs[0] if len(outs) == 1 else torch.cat(outs, 0)
+
+
+# ------------------------------------------------------------------------- banded execution
+@dataclass(frozen=True)
+class BandOp:
+    """One layer of a chain run in bands (:func:`run_banded`): ``"conv"`` (3x3, reflection padding 1),
+    ``"pointwise"`` (1x1), ``"pool"`` (2x2 max, ceil mode) or ``"up_conv"`` (nearest x2, then ``"conv"``)."""
+
+    kind: str
+    conv: nn.Conv2d | None = None
+    relu: bool = False
+
+    def out_height(self, h: int) -> int:
+        return -(-h // 2) if self.kind == "pool" else 2 * h if self.kind == "up_conv" else h
+
+    def needs(self, a: int, b: int, h_in: int) -> tuple[int, int]:
+        """The input rows that output rows [a, b) read (an image's edge rows stand for its padding)."""
+        if self.kind == "conv":
+            return max(a - 1, 0), min(b + 1, h_in)
+        if self.kind == "pool":
+            return 2 * a, min(2 * b, h_in)
+        if self.kind == "up_conv":
+            return max((a - 1) // 2, 0), min(-(-(b + 1) // 2), h_in)
+        return a, b
+
+    def run(self, t: torch.Tensor, lo: int, hi: int, h: int) -> tuple[torch.Tensor, int, int]:
+        """This layer on rows [lo, hi) of an input ``h`` rows high: the output rows it can give, and where."""
+        top, bottom = int(lo == 0), int(hi == h)
+        if self.kind == "pointwise":
+            return _conv(t, self.conv.weight, self.conv.bias, 0, self.relu), lo, hi
+        if self.kind == "conv":
+            return _conv_rows(t, self.conv, self.relu, top, bottom), lo + 1 - top, hi - 1 + bottom
+        if self.kind == "pool":
+            if lo % 2:
+                t, lo = t[:, :, 1:], lo + 1
+            if not bottom and (hi - lo) % 2:
+                t, hi = t[:, :, :-1], hi - 1
+            return max_pool_2x2(t), lo // 2, -(-hi // 2)
+        # up_conv: the transposed conv of upsample_conv without padding along the rows, except at the image's
+        # edges; output row j of the band is image row j + 2 * vlo - 1, valid for j in [2, 2n)
+        tp = F.pad(t, (1, 1, top, bottom), mode="replicate")
+        vlo, vhi = lo - top, hi + bottom
+        y = _transpose_conv(tp, self.conv, self.relu, (0, 3))
+        y = y[:, :, 2: 2 * (vhi - vlo)]
+        o_lo = 2 * vlo + 1
+        if o_lo < 0:
+            y, o_lo = y[:, :, -o_lo:], 0
+        o_hi = min(2 * vhi - 1, 2 * h)
+        return y[:, :, : o_hi - o_lo], o_lo, o_hi
+
+
+def _conv_rows(t: torch.Tensor, conv: nn.Conv2d, relu: bool, top: int, bottom: int) -> torch.Tensor:
+    """The 3x3 reflect-padded conv of a band whose rows carry their own context: padded by reflection only
+    at the image's top (``top``) and bottom (``bottom``); the columns' reflection is the zero-padded conv
+    with its two edge columns recomputed from three-column strips (no padded copy of the band)."""
+    if top or bottom:
+        t = torch.cat([*([t.narrow(2, 1, 1)] if top else []), t,
+                       *([t.narrow(2, t.shape[2] - 2, 1)] if bottom else [])], 2)
+    w = t.shape[-1]
+    wt, b = conv.weight, conv.bias
+    y = _conv(t, wt, b, (0, 1), relu)
+    if w < 2:
+        return _conv(F.pad(t, (1, 1, 0, 0), mode="reflect"), wt, b, 0, relu)
+    n = t.shape[0]
+    cols = torch.cat([_take(t, 3, (1, 0, 1)), _take(t, 3, (w - 2, w - 1, w - 2))], 0)
+    c = _conv(cols, wt, b, 0, relu)
+    y[:, :, :, 0:1] = c[:n]
+    y[:, :, :, w - 1:w] = c[n:]
+    return y
+
+
+def _band_rows(w_in: int, h_in: int, h_out: int) -> int:
+    """Output rows per band: about 32 input rows of a 1024-pixel-wide image (measured best for 64 channels,
+    bench/bench_fastconv.py), as many for narrower images as keep the band's pixels."""
+    rows_in = max(16, 32768 // max(w_in, 1))
+    return max(4, rows_in * h_out // max(h_in, 1))
+
+
+def run_banded(ops: list[BandOp], x: torch.Tensor, band_rows: int | None = None) -> torch.Tensor:
+    """The chain ``ops`` on ``x`` (N, C, H, W), computed in bands of output rows so that each band's
+    activations stay in the CPU's cache: each band reads the input rows its receptive field needs and the
+    image's own padding at its edges, so the result is the whole-image computation's, up to float rounding."""
+    heights = [x.shape[-2]]
+    for op in ops:
+        heights.append(op.out_height(heights[-1]))
+    h_out = heights[-1]
+    rows = band_rows or _band_rows(x.shape[-1], heights[0], h_out)
+    out: torch.Tensor | None = None
+    for a in range(0, h_out, rows):
+        b = min(a + rows, h_out)
+        spans = [(a, b)]
+        for op, h_in in zip(reversed(ops), reversed(heights[:-1])):
+            spans.append(op.needs(*spans[-1], h_in))
+        lo, hi = spans[-1]
+        t = x[:, :, lo:hi]
+        for op, h_in in zip(ops, heights[:-1]):
+            t, lo, hi = op.run(t, lo, hi, h_in)
+        y = t[:, :, a - lo: b - lo]
+        if out is None:
+            out = torch.empty((*y.shape[:2], h_out, y.shape[-1]), dtype=y.dtype, device=y.device)
+            out = out.contiguous(memory_format=torch.channels_last) if y.is_contiguous(
+                memory_format=torch.channels_last) else out
+        out[:, :, a:b] = y
+    assert out is not None
+    return out
