@@ -120,3 +120,19 @@ def test_banded_output_keeps_channels_last() -> None:
     with torch.inference_mode():
         y = fc.run_banded(ops, x, band_rows=3)
     assert y.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_kept_transposed_weights_follow_a_change_of_the_conv() -> None:
+    conv = _conv(4, 5, 14)
+    x = torch.randn(1, 4, 6, 6)
+    with torch.inference_mode():
+        fc.upsample_conv(x, conv, True)  # keeps the summed taps
+    with torch.no_grad():
+        conv.weight.mul_(-2.0)  # an in-place change (as an optimizer step makes)
+    want = _plain([fc.BandOp("up_conv", conv, True)], x)
+    with torch.inference_mode():
+        torch.testing.assert_close(fc.upsample_conv(x, conv, True), want, atol=1e-5, rtol=1e-5)
+    conv.to(torch.float64)  # a new dtype (and storage)
+    with torch.inference_mode():
+        got = fc.upsample_conv(x.double(), conv, True)
+    torch.testing.assert_close(got, want.double(), atol=1e-5, rtol=1e-5)

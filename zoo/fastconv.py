@@ -22,6 +22,7 @@ graph) or when a shape is too small for a trick (fewer than 2 pixels a side).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -112,13 +113,34 @@ def upsample_conv(x: torch.Tensor, conv: nn.Conv2d, relu: bool = False) -> torch
     return _transpose_conv(F.pad(x, (1, 1, 1, 1), mode="replicate"), conv, relu, (3, 3))
 
 
+_TAPS_CACHE: "weakref.WeakKeyDictionary[nn.Conv2d, tuple[tuple, torch.Tensor]]" = weakref.WeakKeyDictionary()
+
+
+def _summed_taps(conv: nn.Conv2d, fmt: torch.memory_format) -> torch.Tensor:
+    """The transposed conv's (in, out, 4, 4) weights for the 3x3 ``conv``; without autograd they are kept per
+    conv (and its weight's storage, dtype and version: an optimizer step, a load_state_dict or a .to() makes
+    them anew), since a bf16 einsum costs a millisecond and a banded layer asks for them at every band."""
+    w = conv.weight
+
+    def make() -> torch.Tensor:
+        a = torch.tensor(_UPSAMPLE_TAPS, dtype=w.dtype, device=w.device)
+        return torch.einsum("ka,ocab,lb->cokl", a, w, a).contiguous(memory_format=fmt)  # conv_transpose2d's layout
+
+    if torch.is_grad_enabled() and w.requires_grad:
+        return make()
+    key = (w._version, w.data_ptr(), w.dtype, w.device, fmt)
+    hit = _TAPS_CACHE.get(conv)
+    if hit is None or hit[0] != key:
+        with torch.no_grad():
+            hit = (key, make())
+        _TAPS_CACHE[conv] = hit
+    return hit[1]
+
+
 def _transpose_conv(xp: torch.Tensor, conv: nn.Conv2d, relu: bool, padding: tuple[int, int]) -> torch.Tensor:
     """The stride-2 transposed conv of :func:`upsample_conv` on the padded ``xp``."""
-    w = conv.weight
-    a = torch.tensor(_UPSAMPLE_TAPS, dtype=w.dtype, device=w.device)
-    wt = torch.einsum("ka,ocab,lb->cokl", a, w, a)  # (in, out, 4, 4), conv_transpose2d's layout
     fmt = torch.channels_last if xp.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
-    wt = wt.contiguous(memory_format=fmt)
+    wt = _summed_taps(conv, fmt)
     if relu and not torch.is_grad_enabled() and _FUSED_T is not None and fused_relu_available(xp):
         try:
             return _FUSED_T(xp, wt, conv.bias, list(padding), [0, 0], [2, 2], [1, 1], 1, "relu", [], "")
@@ -229,11 +251,23 @@ def _conv_rows(t: torch.Tensor, conv: nn.Conv2d, relu: bool, top: int, bottom: i
     return y
 
 
-def _band_rows(w_in: int, h_in: int, h_out: int) -> int:
-    """Output rows per band: about 32 input rows of a 1024-pixel-wide image (measured best for 64 channels,
-    bench/bench_fastconv.py), as many for narrower images as keep the band's pixels."""
-    rows_in = max(16, 32768 // max(w_in, 1))
-    return max(4, rows_in * h_out // max(h_in, 1))
+#: elements of a band's largest activation: 32 rows of a 1024-wide, 64-channel image (4 MiB in bf16),
+#: measured best for that layer (bench/bench_fastconv.py)
+BAND_ELEMENTS = 64 * 32 * 1024
+
+
+def _band_rows(ops: list[BandOp], x: torch.Tensor, heights: list[int]) -> int:
+    """Output rows per band such that no layer's activation in a band holds more than BAND_ELEMENTS."""
+    c, w = x.shape[1], x.shape[-1]
+    h_out = heights[-1]
+    rows = h_out
+    for op, h_in, h in zip(ops, heights[:-1], heights[1:]):
+        if op.conv is not None:
+            c = op.conv.out_channels
+        w = op.out_height(w)  # widths change as heights do
+        per_out_row = c * w * h / max(h_out, 1)  # elements of this layer per output row of the band
+        rows = min(rows, int(BAND_ELEMENTS // max(per_out_row, 1)))
+    return max(4, rows)
 
 
 def run_banded(ops: list[BandOp], x: torch.Tensor, band_rows: int | None = None) -> torch.Tensor:
@@ -244,7 +278,7 @@ def run_banded(ops: list[BandOp], x: torch.Tensor, band_rows: int | None = None)
     for op in ops:
         heights.append(op.out_height(heights[-1]))
     h_out = heights[-1]
-    rows = band_rows or _band_rows(x.shape[-1], heights[0], h_out)
+    rows = band_rows or _band_rows(ops, x, heights)
     out: torch.Tensor | None = None
     for a in range(0, h_out, rows):
         b = min(a + rows, h_out)
@@ -257,9 +291,8 @@ def run_banded(ops: list[BandOp], x: torch.Tensor, band_rows: int | None = None)
             t, lo, hi = op.run(t, lo, hi, h_in)
         y = t[:, :, a - lo: b - lo]
         if out is None:
-            out = torch.empty((*y.shape[:2], h_out, y.shape[-1]), dtype=y.dtype, device=y.device)
-            out = out.contiguous(memory_format=torch.channels_last) if y.is_contiguous(
-                memory_format=torch.channels_last) else out
+            fmt = torch.channels_last if y.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+            out = torch.empty((*y.shape[:2], h_out, y.shape[-1]), dtype=y.dtype, device=y.device, memory_format=fmt)
         out[:, :, a:b] = y
     assert out is not None
     return out
