@@ -42,6 +42,20 @@ def test_conv_reflect_equals_pad_then_conv(shape: tuple[int, ...], relu: bool) -
     assert got.shape == want.shape
 
 
+@pytest.mark.parametrize("k,shape", [(1, (1, 5, 4, 4)), (5, (1, 5, 5, 9)), (9, (2, 5, 12, 10)), (9, (1, 5, 30, 17))])
+@pytest.mark.parametrize("relu", [True, False])
+def test_conv_reflect_of_a_larger_kernel_equals_pad_then_conv(k: int, shape: tuple[int, ...], relu: bool) -> None:
+    torch.manual_seed(k)
+    conv = nn.Conv2d(5, 4, k)
+    x = torch.randn(shape)
+    p = k // 2
+    want = conv(F.pad(x, (p, p, p, p), mode="reflect")) if p else conv(x)
+    want = torch.relu(want) if relu else want
+    with torch.inference_mode():
+        got = fc.conv_reflect(x, conv, relu)
+    torch.testing.assert_close(got, want.detach(), atol=1e-5, rtol=1e-5)
+
+
 def test_conv_reflect_in_bf16_channels_last_stays_within_bf16_rounding() -> None:
     conv = _conv(16, 16, 1).to(torch.bfloat16).to(memory_format=torch.channels_last)
     x = torch.randn(1, 16, 40, 36).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)

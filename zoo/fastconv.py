@@ -23,13 +23,15 @@ graph) or when a shape is too small for a trick (fewer than 2 pixels a side).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["conv_reflect", "upsample_conv", "max_pool_2x2", "instance_affine", "fused_relu_available"]
+__all__ = ["conv_reflect", "upsample_conv", "max_pool_2x2", "instance_affine", "fused_relu_available", "hooked",
+           "BandOp", "run_banded"]
 
 
 def _mkldnn_op(name: str):  # type: ignore[no-untyped-def]
@@ -44,6 +46,16 @@ def _mkldnn_op(name: str):  # type: ignore[no-untyped-def]
 
 _FUSED = _mkldnn_op("_convolution_pointwise")
 _FUSED_T = _mkldnn_op("_convolution_transpose_pointwise")
+
+
+def hooked(mods: Sequence[nn.Module]) -> bool:
+    """Whether a forward hook watches any of ``mods`` or their submodules (or every module): these kernels
+    call no module, so a caller runs the modules' own forwards for the hooks to see them."""
+    from torch.nn.modules import module as _module
+
+    if _module._global_forward_hooks or _module._global_forward_pre_hooks:
+        return True
+    return any(sub._forward_hooks or sub._forward_pre_hooks for m in mods for sub in m.modules())
 
 
 def fused_relu_available(x: torch.Tensor) -> bool:
@@ -65,32 +77,37 @@ def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padd
 
 
 def _plain_reflect(x: torch.Tensor, conv: nn.Conv2d, relu: bool) -> torch.Tensor:
-    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), conv.weight, conv.bias)
+    p = conv.kernel_size[0] // 2
+    y = F.conv2d(F.pad(x, (p, p, p, p), mode="reflect"), conv.weight, conv.bias, stride=conv.stride)
     return torch.relu(y) if relu else y
 
 
 def conv_reflect(x: torch.Tensor, conv: nn.Conv2d, relu: bool = True) -> torch.Tensor:
-    """``relu?(conv(reflect_pad_1(x)))`` for a 3x3, stride-1, unpadded ``conv``, without the padded copy."""
+    """``relu?(conv(reflect_pad_p(x)))`` for a square k x k (k odd, p = k // 2), stride-1, unpadded ``conv``,
+    without the padded copy: oneDNN's zero-padded conv, then the p-pixel ring of the output recomputed from
+    strips of the 2p rows (columns) at each edge, reflection-padded as the whole image would be (the corners
+    come out right because each strip is padded along its whole length)."""
     h, w = x.shape[-2:]
-    if torch.is_grad_enabled() or h < 3 or w < 3 or conv.kernel_size != (3, 3) or conv.stride != (1, 1):
+    k = conv.kernel_size[0]
+    p = k // 2
+    if (torch.is_grad_enabled() or conv.kernel_size != (k, k) or k % 2 == 0 or conv.stride != (1, 1)
+            or conv.padding != (0, 0) or conv.dilation != (1, 1) or conv.groups != 1 or min(h, w) < 2 * p + 1):
         return _plain_reflect(x, conv, relu)
     wt, b = conv.weight, conv.bias
-    y = _conv(x, wt, b, 1, relu)
-    # the ring: each strip holds the three input rows (columns) an edge output row (column) reads, padded
-    # by reflection along its length; a valid conv of it is that row (column) as the padded input gives it
-    top = _take(x, 2, (1, 0, 1))
-    bottom = _take(x, 2, (h - 2, h - 1, h - 2))
-    rows = F.pad(torch.cat([top, bottom], 0), (1, 1, 0, 0), mode="reflect")
-    r = _conv(rows, wt, b, 0, relu)  # (2N, C, 1, W)
-    left = _take(x, 3, (1, 0, 1))
-    right = _take(x, 3, (w - 2, w - 1, w - 2))
-    cols = F.pad(torch.cat([left, right], 0), (0, 0, 1, 1), mode="reflect")
-    c = _conv(cols, wt, b, 0, relu)  # (2N, C, H, 1)
+    y = _conv(x, wt, b, p, relu)
+    if p == 0:
+        return y
     n = x.shape[0]
-    y[:, :, 0:1, :] = r[:n]
-    y[:, :, h - 1:h, :] = r[n:]
-    y[:, :, :, 0:1] = c[:n]
-    y[:, :, :, w - 1:w] = c[n:]
+    rows = torch.cat([F.pad(x.narrow(2, 0, 2 * p), (p, p, p, 0), mode="reflect"),
+                      F.pad(x.narrow(2, h - 2 * p, 2 * p), (p, p, 0, p), mode="reflect")], 0)
+    r = _conv(rows, wt, b, 0, relu)  # (2N, C, p, W)
+    cols = torch.cat([F.pad(x.narrow(3, 0, 2 * p), (p, 0, p, p), mode="reflect"),
+                      F.pad(x.narrow(3, w - 2 * p, 2 * p), (0, p, p, p), mode="reflect")], 0)
+    c = _conv(cols, wt, b, 0, relu)  # (2N, C, H, p)
+    y[:, :, :p, :] = r[:n]
+    y[:, :, h - p:, :] = r[n:]
+    y[:, :, :, :p] = c[:n]
+    y[:, :, :, w - p:] = c[n:]
     return y
 
 

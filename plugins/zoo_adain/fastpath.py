@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from zoo.fastconv import BandOp, conv_reflect, max_pool_2x2, run_banded, upsample_conv
+from zoo.fastconv import BandOp, conv_reflect, hooked, max_pool_2x2, run_banded, upsample_conv
 
 #: images at least this high and wide may run in bands on a CPU
 BAND_MIN_SIDE = 96
@@ -105,16 +105,6 @@ def run_stage_fast(mods: Sequence[nn.Module], x: torch.Tensor) -> torch.Tensor:
             x = m(x)
         i += 1
     return x
-
-
-def hooked(mods: Sequence[nn.Module]) -> bool:
-    """Whether a forward hook watches any of ``mods`` or their submodules (or all modules): the kernels call
-    no module, so such a chain runs the modules' own forwards for the hooks to see them."""
-    from torch.nn.modules import module as _module
-
-    if _module._global_forward_hooks or _module._global_forward_pre_hooks:
-        return True
-    return any(sub._forward_hooks or sub._forward_pre_hooks for m in mods for sub in m.modules())
 
 
 def forward_chain(mods: Sequence[nn.Module], x: torch.Tensor, banded: bool = True) -> torch.Tensor:

@@ -44,9 +44,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from zoo.fastconv import conv_reflect
+from zoo.fastconv import conv_reflect, hooked as _hooked
 
-from .fastpath import forward_chain as _forward_chain, hooked as _hooked
+from .fastpath import forward_chain as _forward_chain
 from .ops import EPS, StyleStats, adain, adain_from_stats, calc_mean_std  # noqa: F401  (zoo_adain.model's names)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from zoo.fastconv import upsample_conv  # noqa: F401  (re-exported by zoo_magenta.model)
+from zoo.fastconv import conv_reflect, hooked, upsample_conv  # noqa: F401  (upsample_conv: re-exported by zoo_magenta.model)
 
 
 STYLE_DIM = 100
@@ -148,9 +148,14 @@ class ConvLayer(nn.Module):
         self.pad = k // 2
         self.conv = nn.Conv2d(cin, cout, k, stride, bias=bias)
 
-    def forward(self, x: torch.Tensor, exact: bool = False) -> torch.Tensor:
-        """``exact``: summed in onnxruntime's order (zoo_magenta.ortmath), for ``fake_quant``."""
+    def forward(self, x: torch.Tensor, exact: bool = False, relu: bool = False) -> torch.Tensor:
+        """``exact``: summed in onnxruntime's order (zoo_magenta.ortmath), for ``fake_quant``; ``relu``: a ReLU
+        after (fused into the conv by zoo.fastconv.conv_reflect at stride 1 without autograd)."""
+        if not exact and self.conv.stride == (1, 1) and not torch.is_grad_enabled() and not hooked([self.conv]):
+            return conv_reflect(x, self.conv, relu)  # the same numbers without the padded copy
         x = F.pad(x, (self.pad,) * 4, mode="reflect")
+        if relu and not exact:
+            return self.conv(x).relu_()
         if exact:
             from . import ortmath
 
@@ -167,8 +172,9 @@ class PlainConv(nn.Module):
         _qbuf(self, "out")
 
     def forward(self, x: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
-        y = self.layer(x, exact=fake_quant).relu_()
-        return fq(y, self.q_out) if fake_quant else y
+        if not fake_quant:
+            return self.layer(x, relu=True)
+        return fq(self.layer(x, exact=True).relu_(), self.q_out)
 
 
 class NormConv(nn.Module):
