@@ -150,3 +150,15 @@ def test_kept_transposed_weights_follow_a_change_of_the_conv() -> None:
     with torch.inference_mode():
         got = fc.upsample_conv(x.double(), conv, True)
     torch.testing.assert_close(got, want.double(), atol=1e-5, rtol=1e-5)
+
+
+def test_kept_transposed_weights_of_an_inference_tensor_follow_its_change() -> None:
+    with torch.inference_mode():  # weights made here keep no version counter
+        conv = _conv(4, 5, 15)
+        conv.weight.copy_(torch.randn_like(conv.weight))
+        x = torch.randn(1, 4, 6, 6)
+        fc.upsample_conv(x, conv, False)
+        conv.weight.mul_(-2.0)
+        got = fc.upsample_conv(x, conv, False)
+        want = conv(F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1, 1, 1, 1), mode="reflect"))
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)

@@ -145,13 +145,22 @@ def _summed_taps(conv: nn.Conv2d, fmt: torch.memory_format) -> torch.Tensor:
 
     if torch.is_grad_enabled() and w.requires_grad:
         return make()
-    key = (w._version, w.data_ptr(), w.dtype, w.device, fmt)
+    key = (_version_of(w), w.data_ptr(), w.dtype, w.device, fmt)
     hit = _TAPS_CACHE.get(conv)
     if hit is None or hit[0] != key:
         with torch.no_grad():
             hit = (key, make())
         _TAPS_CACHE[conv] = hit
     return hit[1]
+
+
+def _version_of(w: torch.Tensor) -> object:
+    """What changes when ``w`` is changed in place: its version counter, or, for a tensor made under
+    ``torch.inference_mode()`` (which keeps none), a fingerprint of its values."""
+    if w.is_inference():
+        f = w.detach().float()
+        return float(f.sum()), float(f.abs().sum()), float((f * f).sum())
+    return w._version
 
 
 def _transpose_conv(xp: torch.Tensor, conv: nn.Conv2d, relu: bool, padding: tuple[int, int]) -> torch.Tensor:
