@@ -5,19 +5,24 @@ Conv2d -> ReLU`` spends as long in the pad and the ReLU as in the convolution: b
 not vectorised the way oneDNN's convolutions are. Each function here gives what the plain layers give, up to
 float rounding (tests/test_fastconv.py), without those passes over the full-size activations:
 
-- :func:`conv_reflect`: ``relu?(conv(reflect_pad_1(x)))``. The convolution runs with zero padding inside
-  oneDNN; only the one-pixel ring of the output sees the padding, so the ring is recomputed from thin
-  reflection-padded strips (rows 1, 0, 1 at the top, and so on; the corners come out right because each
-  strip is padded at its own ends) and written over it. The ReLU is fused into the convolution
-  (oneDNN's post-op) where torch has that kernel; elsewhere it runs in place.
+- :func:`conv_reflect`: ``relu?(conv(reflect_pad_p(x)))`` for a k x k conv (p = k // 2). The convolution
+  runs with zero padding inside oneDNN; only the p-pixel ring of the output sees the padding, so the ring is
+  recomputed from thin reflection-padded strips (the corners come out right because each strip is padded
+  along its whole length) and written over it. The ReLU is fused into the convolution (oneDNN's post-op)
+  where torch has that kernel; elsewhere it runs in place.
 - :func:`upsample_conv`: ``relu?(conv(reflect_pad_1(nearest_upsample_x2(x))))`` from the low resolution,
   as a stride-2 transposed convolution with summed 4x4 taps on the replicate-padded input.
 - :func:`max_pool_2x2`: ceil-mode 2x2 max-pooling without the indices aten computes beside it.
 - :func:`instance_affine`: ``(x - mean) / std * scale + shift`` per sample and channel with AdaIN's
   unbiased-variance ``std``, as one batch-norm call (one pass for the statistics and the affine).
 
+- :func:`run_banded`: a chain of those layers (:class:`BandOp`) in bands of rows, each band reading the rows
+  its receptive field needs (and the image's own padding at its edges), so that large activations stay in
+  the CPU's cache: 1.4 to 2.6 times faster than whole-image kernels at 512 x 512 pixels and more.
+
 Everything falls back to the plain computation when autograd is recording (training needs the plain
-graph) or when a shape is too small for a trick (fewer than 2 pixels a side).
+graph) or when a shape is too small for a trick. The callers (zoo_adain.fastpath, zoo_magenta.layers) also
+keep the modules' own forwards while a forward hook watches one of them (:func:`hooked`).
 """
 
 from __future__ import annotations
