@@ -70,14 +70,14 @@ def fused_relu_available(x: torch.Tensor) -> bool:
 
 
 def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int | tuple[int, int],
-          relu: bool) -> torch.Tensor:
+          relu: bool, stride: int = 1) -> torch.Tensor:
     pad = (padding, padding) if isinstance(padding, int) else padding
     if relu and fused_relu_available(x):
         try:
-            return _FUSED(x, weight, bias, list(pad), [1, 1], [1, 1], 1, "relu", [], "")
+            return _FUSED(x, weight, bias, list(pad), [stride, stride], [1, 1], 1, "relu", [], "")
         except RuntimeError:  # a build or layout oneDNN refuses: the plain path below
             pass
-    y = F.conv2d(x, weight, bias, padding=pad)
+    y = F.conv2d(x, weight, bias, stride=stride, padding=pad)
     return y.relu_() if relu else y
 
 
@@ -88,32 +88,48 @@ def _plain_reflect(x: torch.Tensor, conv: nn.Conv2d, relu: bool) -> torch.Tensor
 
 
 def conv_reflect(x: torch.Tensor, conv: nn.Conv2d, relu: bool = True) -> torch.Tensor:
-    """``relu?(conv(reflect_pad_p(x)))`` for a square k x k (k odd, p = k // 2), stride-1, unpadded ``conv``,
-    without the padded copy: oneDNN's zero-padded conv, then the p-pixel ring of the output recomputed from
-    strips of the 2p rows (columns) at each edge, reflection-padded as the whole image would be (the corners
-    come out right because each strip is padded along its whole length)."""
+    """``relu?(conv(reflect_pad_p(x)))`` for a square k x k (k odd, p = k // 2), unpadded ``conv`` at any
+    square stride, without the padded copy: oneDNN's zero-padded conv, then the output rows and columns that
+    read the padding (p of them at each side for stride 1; the first, and the last for an odd side, for 3x3
+    at stride 2) recomputed from strips of the edge rows (columns), reflection-padded as the whole image would
+    be (the corners come out right because each strip is padded along its whole length)."""
     h, w = x.shape[-2:]
-    k = conv.kernel_size[0]
+    k, st = conv.kernel_size[0], conv.stride[0]
     p = k // 2
-    if (torch.is_grad_enabled() or conv.kernel_size != (k, k) or k % 2 == 0 or conv.stride != (1, 1)
-            or conv.padding != (0, 0) or conv.dilation != (1, 1) or conv.groups != 1 or min(h, w) < 2 * p + 1):
+    if (torch.is_grad_enabled() or conv.kernel_size != (k, k) or k % 2 == 0 or conv.stride != (st, st)
+            or conv.padding != (0, 0) or conv.dilation != (1, 1) or conv.groups != 1 or min(h, w) <= 2 * k):
         return _plain_reflect(x, conv, relu)
     wt, b = conv.weight, conv.bias
-    y = _conv(x, wt, b, p, relu)
+    y = _conv(x, wt, b, p, relu, st)
     if p == 0:
         return y
-    n = x.shape[0]
-    rows = torch.cat([F.pad(x.narrow(2, 0, 2 * p), (p, p, p, 0), mode="reflect"),
-                      F.pad(x.narrow(2, h - 2 * p, 2 * p), (p, p, 0, p), mode="reflect")], 0)
-    r = _conv(rows, wt, b, 0, relu)  # (2N, C, p, W)
-    cols = torch.cat([F.pad(x.narrow(3, 0, 2 * p), (p, 0, p, p), mode="reflect"),
-                      F.pad(x.narrow(3, w - 2 * p, 2 * p), (0, p, p, p), mode="reflect")], 0)
-    c = _conv(cols, wt, b, 0, relu)  # (2N, C, H, p)
-    y[:, :, :p, :] = r[:n]
-    y[:, :, h - p:, :] = r[n:]
-    y[:, :, :, :p] = c[:n]
-    y[:, :, :, w - p:] = c[n:]
+    for dim, size in ((2, h), (3, w)):
+        n_out = (size + 2 * p - k) // st + 1
+        top = min(n_out, -(-p // st))  # output lines [0, top) read the padding before the image
+        first_bottom = max((size - k + p) // st + 1, top)  # and [first_bottom, n_out) the padding after it
+        if st > 1:  # a strided bf16 conv one line wide comes out wrong in torch 2.14's oneDNN: two at least
+            top = min(max(top, 2), n_out)
+            first_bottom = min(first_bottom, max(n_out - 2, top)) if first_bottom < n_out else first_bottom
+        other = (p, p, 0, 0) if dim == 2 else (0, 0, p, p)  # the strip's length, padded as the image is
+        strips, outs = [], []
+        if top > 0:
+            length = min(st * (top - 1) - p + k, size)
+            strips.append(_pad_line(x.narrow(dim, 0, length), dim, other, before=p, after=0))
+            outs.append((0, top))
+        if first_bottom < n_out:
+            start = st * first_bottom - p
+            after = st * (n_out - 1) - p + k - size
+            strips.append(_pad_line(x.narrow(dim, start, size - start), dim, other, before=0, after=after))
+            outs.append((first_bottom, n_out))
+        for strip, (a, b_) in zip(strips, outs):
+            y.narrow(dim, a, b_ - a).copy_(_conv(strip, wt, b, 0, relu, st))
     return y
+
+
+def _pad_line(x: torch.Tensor, dim: int, other: tuple[int, int, int, int], before: int, after: int) -> torch.Tensor:
+    """``x`` reflection-padded by ``before``/``after`` along ``dim`` (2: rows, 3: columns) and by ``other``."""
+    pad = (other[0], other[1], before, after) if dim == 2 else (before, after, other[2], other[3])
+    return F.pad(x, pad, mode="reflect")
 
 
 def _take(x: torch.Tensor, dim: int, index: tuple[int, ...]) -> torch.Tensor:

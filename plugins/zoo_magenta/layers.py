@@ -150,8 +150,8 @@ class ConvLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, exact: bool = False, relu: bool = False) -> torch.Tensor:
         """``exact``: summed in onnxruntime's order (zoo_magenta.ortmath), for ``fake_quant``; ``relu``: a ReLU
-        after (fused into the conv by zoo.fastconv.conv_reflect at stride 1 without autograd)."""
-        if not exact and self.conv.stride == (1, 1) and not torch.is_grad_enabled() and not hooked([self.conv]):
+        after (fused into the conv by zoo.fastconv.conv_reflect without autograd)."""
+        if not exact and not torch.is_grad_enabled() and not hooked([self.conv]):
             return conv_reflect(x, self.conv, relu)  # the same numbers without the padded copy
         x = F.pad(x, (self.pad,) * 4, mode="reflect")
         if relu and not exact:
