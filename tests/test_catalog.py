@@ -65,6 +65,9 @@ def test_metric_directions_and_baselines():
     for name in ("accuracy", "ssim_to_content", "test_explained_variance", "psnr", "inception_score"):
         assert M.direction(name) == "higher", name
     assert M.direction("widgets") is None
+    for name in ("fid50k_train", "fid10k_train", "kid10k"):  # a sample count stays the metric it counts for
+        assert M.direction(name) == "lower", name
+    assert M.direction("l2") == "lower" and M.direction("palette_l1") == "lower"
     assert M.baseline_of("fid_real_baseline") == "fid" and M.baseline_of("fid") is None
     headline, baselines = M.split({"fid": 20.7, "kid": 2.3, "fid_real_baseline": 0.17})
     assert headline == {"fid": 20.7, "kid": 2.3} and baselines == {"fid": 0.17}

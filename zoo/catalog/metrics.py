@@ -7,6 +7,8 @@ the score of real data against real data, the floor a perfect model reaches.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from typing import Literal
 
@@ -52,7 +54,8 @@ def direction(metric: str) -> Direction | None:
     key = metric.lower()
     if key in _KNOWN:
         return _KNOWN[key]
-    words = key.replace("-", "_").split("_")
+    # a sample count after a metric's name stays that metric (fid50k_train, kid10k): "fid50k" is "fid"
+    words = [re.sub(r"^(fid|kid|is)\d+k?$", r"\1", w) for w in key.replace("-", "_").split("_")]
     for word in _HIGHER_WORDS:
         if word in key and (word in words or "_" in word):
             return "higher"
