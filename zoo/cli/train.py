@@ -283,6 +283,9 @@ def _eval_fid50k_train(name: str, G: Any, dataset: str, data: str, expected: dic
     published = meta.get("published") if isinstance(meta.get("published"), dict) else {}
     if published.get("fid") is not None:
         click.echo(f"  published FID {published['fid']} ({published.get('source', '')})")
+    seconds = result.pop(f"{key}_seconds", None)  # this run's time, not the figure's cost (statistics are cached)
+    if seconds is not None:
+        click.echo(f"  took {seconds} s (statistics kept in the feature cache were read, not recomputed)")
     if write and folder is not None:
         merge_folder_metrics(folder, result)
         click.echo(f"wrote {key} into {folder}/config.json and README.md")

@@ -256,5 +256,6 @@ def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: Publi
     out[f"{key}_device"] = torch.device(device).type
     out[f"{key}_protocol"] = p.describe(name) + (
         "; real-vs-real baseline: the whole test split against the same statistics" if with_baseline else "")
+    # wall time of this run: the whole computation only when no statistics came from the cache
     out[f"{key}_seconds"] = round(time.perf_counter() - t0, 1)
     return out
