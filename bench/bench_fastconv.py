@@ -61,7 +61,7 @@ def main() -> None:
                 for group, ops in groups:
                     plain = torch.nn.Sequential(*group)
                     ways = {
-                        "plain": lambda h=h, plain=plain: _with_grad_mode_plain(plain, h),
+                        "plain": lambda h=h, plain=plain: _plain_forward(plain, h),
                         "fused": lambda h=h, group=group: am.run_stage_fast(group, h),
                         "banded": lambda h=h, ops=ops: fc.run_banded(ops, h),
                     }
@@ -86,7 +86,7 @@ def main() -> None:
               f"{chosen / totals[0]:12.2f}   (banded where bands_pay)")
 
 
-def _with_grad_mode_plain(seq: torch.nn.Sequential, h: torch.Tensor) -> torch.Tensor:
+def _plain_forward(seq: torch.nn.Sequential, h: torch.Tensor) -> torch.Tensor:
     """The modules' own forwards (nn.Sequential's), bypassing the fast paths zoo_adain's modules take."""
     for mod in seq:
         if hasattr(mod, "pad") and hasattr(mod, "conv"):

@@ -184,3 +184,12 @@ def test_kept_transposed_weights_of_an_inference_tensor_follow_its_change() -> N
         got = fc.upsample_conv(x, conv, False)
         want = conv(F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1, 1, 1, 1), mode="reflect"))
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_instance_affine_of_one_pixel_is_the_shift() -> None:
+    # AdaIN's std of one value is sqrt(eps): the normalised value is 0 and the output the style's mean
+    x = torch.randn(2, 3, 1, 1)
+    shift = torch.randn(1, 3, 1, 1)
+    with torch.inference_mode():
+        got = fc.instance_affine(x, torch.ones(1, 3, 1, 1), shift)
+    torch.testing.assert_close(got, shift.expand(2, 3, 1, 1))

@@ -103,38 +103,38 @@ def conv_reflect(x: torch.Tensor, conv: nn.Conv2d, relu: bool = True) -> torch.T
     y = _conv(x, wt, b, p, relu, st)
     if p == 0:
         return y
-    for dim, size in ((2, h), (3, w)):
-        n_out = (size + 2 * p - k) // st + 1
-        top = min(n_out, -(-p // st))  # output lines [0, top) read the padding before the image
-        first_bottom = max((size - k + p) // st + 1, top)  # and [first_bottom, n_out) the padding after it
-        if st > 1:  # a strided bf16 conv one line wide comes out wrong in torch 2.14's oneDNN: two at least
-            top = min(max(top, 2), n_out)
-            first_bottom = min(first_bottom, max(n_out - 2, top)) if first_bottom < n_out else first_bottom
-        other = (p, p, 0, 0) if dim == 2 else (0, 0, p, p)  # the strip's length, padded as the image is
-        strips, outs = [], []
-        if top > 0:
-            length = min(st * (top - 1) - p + k, size)
-            strips.append(_pad_line(x.narrow(dim, 0, length), dim, other, before=p, after=0))
-            outs.append((0, top))
-        if first_bottom < n_out:
-            start = st * first_bottom - p
-            after = st * (n_out - 1) - p + k - size
-            strips.append(_pad_line(x.narrow(dim, start, size - start), dim, other, before=0, after=after))
-            outs.append((first_bottom, n_out))
-        for strip, (a, b_) in zip(strips, outs):
-            y.narrow(dim, a, b_ - a).copy_(_conv(strip, wt, b, 0, relu, st))
+    _redo_edges(y, x, conv, relu, 2, (p, p, 0, 0))
+    _redo_edges(y, x, conv, relu, 3, (0, 0, p, p))
     return y
+
+
+def _redo_edges(y: torch.Tensor, x: torch.Tensor, conv: nn.Conv2d, relu: bool, dim: int,
+                other: tuple[int, int, int, int]) -> None:
+    """Overwrite the output lines of ``y`` (rows: ``dim`` 2, columns: 3) that read the zero padding along
+    ``dim`` with the reflect-padded conv's, from strips of ``x``'s edge lines padded by reflection along
+    ``dim`` and by ``other`` along the other dimension (as the conv that gave ``y`` padded it there)."""
+    k, st = conv.kernel_size[0], conv.stride[0]
+    p, size = k // 2, x.shape[dim]
+    n_out = y.shape[dim]
+    top = min(n_out, -(-p // st))  # output lines [0, top) read the padding before the image
+    first_bottom = max((size - k + p) // st + 1, top)  # and [first_bottom, n_out) the padding after it
+    if st > 1:  # a strided bf16 conv one line wide comes out wrong in torch 2.14's oneDNN: two at least
+        top = min(max(top, 2), n_out)
+        first_bottom = min(first_bottom, max(n_out - 2, top)) if first_bottom < n_out else first_bottom
+    if top > 0:
+        strip = _pad_line(x.narrow(dim, 0, min(st * (top - 1) - p + k, size)), dim, other, before=p, after=0)
+        y.narrow(dim, 0, top).copy_(_conv(strip, conv.weight, conv.bias, 0, relu, st))
+    if first_bottom < n_out:
+        start = st * first_bottom - p
+        after = st * (n_out - 1) - p + k - size
+        strip = _pad_line(x.narrow(dim, start, size - start), dim, other, before=0, after=after)
+        y.narrow(dim, first_bottom, n_out - first_bottom).copy_(_conv(strip, conv.weight, conv.bias, 0, relu, st))
 
 
 def _pad_line(x: torch.Tensor, dim: int, other: tuple[int, int, int, int], before: int, after: int) -> torch.Tensor:
     """``x`` reflection-padded by ``before``/``after`` along ``dim`` (2: rows, 3: columns) and by ``other``."""
     pad = (other[0], other[1], before, after) if dim == 2 else (before, after, other[2], other[3])
     return F.pad(x, pad, mode="reflect")
-
-
-def _take(x: torch.Tensor, dim: int, index: tuple[int, ...]) -> torch.Tensor:
-    """``x``'s rows (dim 2) or columns (dim 3) ``index``, by slices (advanced indexing is 30x slower here)."""
-    return torch.cat([x.narrow(dim, i, 1) for i in index], dim)
 
 
 #: nearest x2 upsampling followed by a 3-tap kernel (w0, w1, w2) is a stride-2 transposed conv with the
@@ -216,9 +216,8 @@ def instance_affine(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, e
     Batch norm on one sample normalises by the biased variance: ``var_u + eps = n / (n - 1) * (var_b + eps')``
     with ``eps' = eps (n - 1) / n``, so the factor goes into the scale and the same numbers come out."""
     n_pix = x.shape[-2] * x.shape[-1]
-    if n_pix < 2 or torch.is_grad_enabled():
-        var, mean = torch.var_mean(x.float(), dim=(-2, -1), keepdim=True, correction=1 if n_pix > 1 else 0)
-        return ((x.float() - mean) / (var + eps).sqrt() * scale + shift).to(x.dtype)
+    if n_pix < 2:  # one pixel: AdaIN's std is sqrt(eps) (no correction), which batch norm cannot take
+        return (shift + 0.0 * x.float()).to(x.dtype)
     k = (n_pix / (n_pix - 1)) ** -0.5
     outs = []
     for i in range(x.shape[0]):
@@ -281,20 +280,14 @@ class BandOp:
 def _conv_rows(t: torch.Tensor, conv: nn.Conv2d, relu: bool, top: int, bottom: int) -> torch.Tensor:
     """The 3x3 reflect-padded conv of a band whose rows carry their own context: padded by reflection only
     at the image's top (``top``) and bottom (``bottom``); the columns' reflection is the zero-padded conv
-    with its two edge columns recomputed from three-column strips (no padded copy of the band)."""
+    with its two edge columns recomputed (:func:`_redo_edges`; no padded copy of the band)."""
     if top or bottom:
         t = torch.cat([*([t.narrow(2, 1, 1)] if top else []), t,
                        *([t.narrow(2, t.shape[2] - 2, 1)] if bottom else [])], 2)
-    w = t.shape[-1]
-    wt, b = conv.weight, conv.bias
-    y = _conv(t, wt, b, (0, 1), relu)
-    if w < 2:
-        return _conv(F.pad(t, (1, 1, 0, 0), mode="reflect"), wt, b, 0, relu)
-    n = t.shape[0]
-    cols = torch.cat([_take(t, 3, (1, 0, 1)), _take(t, 3, (w - 2, w - 1, w - 2))], 0)
-    c = _conv(cols, wt, b, 0, relu)
-    y[:, :, :, 0:1] = c[:n]
-    y[:, :, :, w - 1:w] = c[n:]
+    if t.shape[-1] < 3:
+        return _conv(F.pad(t, (1, 1, 0, 0), mode="reflect"), conv.weight, conv.bias, 0, relu)
+    y = _conv(t, conv.weight, conv.bias, (0, 1), relu)
+    _redo_edges(y, t, conv, relu, 3, (0, 0, 0, 0))  # the rows are valid: no padding along them
     return y
 
 
