@@ -82,16 +82,23 @@ def main() -> None:
     p.add_argument("--card-png", default=None, help="grid of the scikit-image pairs only (for committed cards)")
     p.add_argument("--json", default=None)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--styles", default=None,
+                   help="comma-separated paintings of --style-dir in place of the held-out three (e.g. training "
+                   "paintings, to tell under-fitting from poor generalisation; the figures are then not held-out)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     t0 = time.time()
     which = "skimage" if a.no_wallpapers else a.heldout
     judge = J.judge_network(a.judge_weights)
-    contents, styles = J.held_out_set(Path(a.style_dir), a.size, which)
+    style_names = [n.strip() for n in a.styles.split(",") if n.strip()] if a.styles else list(J.HELD_OUT_STYLES)
+    contents, styles = J.held_out_set(Path(a.style_dir), a.size, which, style_names)
     models, steps = load_models(a.model, a.run)
     methods, per, table, outputs = J.evaluate_pairs(models, contents, styles, judge)
     n_pairs = len(contents) * len(styles)
     protocols = J.protocol_strings(n_pairs, a.size)
+    if a.styles:
+        protocols = {k: v.replace("held-out pairs", "pairs with the paintings " + ", ".join(styles))
+                     for k, v in protocols.items()}
     print(f"# style-transfer judge: {n_pairs} pairs ({', '.join(contents)} x {', '.join(styles)}) at "
           f"{a.size}x{a.size}; {protocols['style_loss_judge']}; {platform.processor() or platform.machine()}, "
           f"torch {torch.__version__}, {time.time() - t0:.0f}s")

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import zoo
 from zoo.cli_train import eval as eval_cmd
 from zoo.cli_train import train
+from zoo.errors import DataError
 
 DATA = os.environ.get("ZOO_DATA_DIR")
 needs_data = pytest.mark.skipif(not DATA, reason="ZOO_DATA_DIR is not set: ../shared/data is needed")
@@ -175,3 +176,15 @@ def test_zoo_info_says_what_trains_and_what_evaluates_each_architecture():
     out = CliRunner().invoke(cli, ["info", "dcgan"]).output
     assert "the adversarial trainer" in out and "fid-kid (plugin zoo)" in out
     assert "accuracy (plugin zoo)" in CliRunner().invoke(cli, ["info", "classifier"]).output
+
+
+@needs_data
+def test_the_judges_pairs_can_take_other_paintings_to_tell_underfitting_from_poor_generalisation():
+    from zoo_adain import evaluate as J
+
+    contents, styles = J.held_out_set(Path(DATA) / "style-transfer", 32)
+    assert list(styles) == list(J.HELD_OUT_STYLES) and list(contents) == list(J.SKIMAGE_HELD_OUT)
+    contents, styles = J.held_out_set(Path(DATA) / "style-transfer", 32, style_names=("starry_night", "wave"))
+    assert list(styles) == ["starry_night", "wave"] and all(s.shape == (1, 3, 32, 32) for s in styles.values())
+    with pytest.raises(DataError, match="no_such_painting"):
+        J.held_out_set(Path(DATA) / "style-transfer", 32, style_names=("no_such_painting",))

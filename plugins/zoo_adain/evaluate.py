@@ -26,7 +26,7 @@ same table for several models at once and draws the grids, from these functions.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ def style_image(style_dir: Path, name: str) -> Image.Image:
         if p.is_file():
             with Image.open(p) as im:
                 return im.convert("RGB")
-    raise DataError(f"the held-out painting {name!r} is not in {style_dir}: pass --data with the style-transfer "
+    raise DataError(f"the painting {name!r} is not in {style_dir}: pass --data with the style-transfer "
                     f"folder (its style/ holds {', '.join(HELD_OUT_STYLES)})")
 
 
@@ -77,9 +77,12 @@ def style_folder(data: str | Path | None) -> Path:
     return root / "style" if (root / "style").is_dir() else root
 
 
-def held_out_set(data: str | Path | None, size: int = 256, which: str = "skimage"
+def held_out_set(data: str | Path | None, size: int = 256, which: str = "skimage",
+                 style_names: Sequence[str] = HELD_OUT_STYLES
                  ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """(contents, styles): name -> (1, 3, size, size) tensors of the held-out set ``which``."""
+    """(contents, styles): name -> (1, 3, size, size) tensors of the held-out set ``which``; ``style_names``:
+    other paintings of the style folder in place of the held-out three (e.g. training paintings, to tell
+    under-fitting from poor generalisation: the figures are then not the held-out ones)."""
     if which not in SETS:
         raise DataError(f"held-out set {which!r}: choose one of {list(SETS)}")
     contents = {n: T.center_square(T.skimage_image(n), size)[None] for n in SKIMAGE_HELD_OUT}
@@ -94,7 +97,7 @@ def held_out_set(data: str | Path | None, size: int = 256, which: str = "skimage
             with Image.open(p) as im:
                 contents[n] = T.center_square(im.convert("RGB"), size)[None]
     folder = style_folder(data)
-    styles = {n: T.center_square(style_image(folder, n), size)[None] for n in HELD_OUT_STYLES}
+    styles = {n: T.center_square(style_image(folder, n), size)[None] for n in style_names}
     return contents, styles
 
 
