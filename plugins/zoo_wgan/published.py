@@ -34,7 +34,7 @@ PUBLISHED = [
     zoo.Weights(
         name="wgan-gp.cifar10",
         repo_id="zoo/wgan-gp-cifar10",
-        revision="51d2d70d479b62b18f7ddd2f17a6c1abb9a34ce8",
+        revision="d0bd3be4250358c56b48b71060b895a42360b3ab",
         sha256="2a53452d0eed09cb469900649b7a7602b89f5c0d9b6d9ce67ad8beeda1229c17",
         size=4280924,
         config={'bn_eps': 0.8, 'critic_norm': 'none', 'image_size': 32, 'nc': 3, 'ndf': 64, 'net': 'dcgan', 'ngf': 64, 'nz': 100},
