@@ -95,10 +95,8 @@ def main() -> None:
     models, steps = load_models(a.model, a.run)
     methods, per, table, outputs = J.evaluate_pairs(models, contents, styles, judge)
     n_pairs = len(contents) * len(styles)
-    protocols = J.protocol_strings(n_pairs, a.size)
-    if a.styles:
-        protocols = {k: v.replace("held-out pairs", "pairs with the paintings " + ", ".join(styles))
-                     for k, v in protocols.items()}
+    protocols = J.protocol_strings(n_pairs, a.size, "pairs with the paintings " + ", ".join(styles)
+                                   if a.styles else "held-out pairs")
     print(f"# style-transfer judge: {n_pairs} pairs ({', '.join(contents)} x {', '.join(styles)}) at "
           f"{a.size}x{a.size}; {protocols['style_loss_judge']}; {platform.processor() or platform.machine()}, "
           f"torch {torch.__version__}, {time.time() - t0:.0f}s")

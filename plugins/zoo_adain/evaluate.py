@@ -175,9 +175,10 @@ def evaluate_pairs(models: Mapping[str, Any], contents: Mapping[str, torch.Tenso
     return methods, per, table, outputs
 
 
-def protocol_strings(n_pairs: int, size: int) -> dict[str, str]:
-    """Metric -> protocol, in the short form of Weights.protocols."""
-    pairs = f"{n_pairs} held-out pairs at {size} px"
+def protocol_strings(n_pairs: int, size: int, pairs_of: str = "held-out pairs") -> dict[str, str]:
+    """Metric -> protocol, in the short form of Weights.protocols (``pairs_of``: what the pairs are, for a set
+    other than the held-out one)."""
+    pairs = f"{n_pairs} {pairs_of} at {size} px"
     return {"content_loss_judge": f"{JUDGE} judge, {pairs}", "style_loss_judge": f"{JUDGE} judge, {pairs}",
             "palette_l1": f"RGB palette distance, {pairs}", "ssim_to_content": f"luminance SSIM to the photo, {pairs}"}
 

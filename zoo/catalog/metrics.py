@@ -8,7 +8,6 @@ the score of real data against real data, the floor a perfect model reaches.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 from typing import Literal
 
