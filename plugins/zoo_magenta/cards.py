@@ -37,7 +37,7 @@ PARITY = {
     "pipeline_fq_mean_abs_255": 5.60,
     "layers_transformer_share_differing": 0.0,
     "layers_predictor_share_differing": 8.0e-6,
-    "multistyle_max_abs": 1.79e-5,
+    "multistyle_max_abs": 8.66e-5,
 }
 
 # the style-transfer judge (`zoo eval magenta-arbitrary --data ../shared/data/style-transfer`, or

@@ -115,11 +115,14 @@ class ConditionalInstanceNorm(nn.Module):
         self.register_buffer("eps", torch.tensor(EPS))
         _qbuf(self, *self.QPOINTS)
 
+    def affine(self, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The per-channel (gamma, beta), each (N or 1, C), for style vectors (N or 1, 100)."""
+        return self.gamma(style.to(self.gamma.weight.dtype)), self.beta(style.to(self.beta.weight.dtype))
+
     def forward(self, x: torch.Tensor, style: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
         n, c = x.shape[:2]
         if not fake_quant:
-            gamma = self.gamma(style.to(self.gamma.weight.dtype))
-            beta = self.beta(style.to(self.beta.weight.dtype))
+            gamma, beta = self.affine(style)
             return instance_norm(x, gamma, beta, float(self.eps), self.relu)
         from . import ortmath  # onnxruntime's summation order: the int8 graph's values, not just its operations
 
@@ -218,10 +221,16 @@ class StyleTableNorm(nn.Module):
         self.beta = nn.Parameter(torch.zeros(num_styles, channels))
         self.relu = relu
 
+    eps = EPS
+
+    def affine(self, weights: torch.Tensor, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+        """The per-channel (gamma, beta), each (N or 1, C), blended by style weights (N or 1, 26)."""
+        w = weights.to(dtype)
+        return w @ self.gamma.to(dtype), w @ self.beta.to(dtype)
+
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        pd = torch.float64 if x.dtype == torch.float64 else torch.float32
-        w = weights.to(pd)
-        return instance_norm(x, w @ self.gamma.to(pd), w @ self.beta.to(pd), EPS, self.relu)
+        gamma, beta = self.affine(weights, torch.float64 if x.dtype == torch.float64 else torch.float32)
+        return instance_norm(x, gamma, beta, EPS, self.relu)
 
 
 class TableConv(nn.Module):

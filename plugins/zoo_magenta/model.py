@@ -45,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import fastpath
 from .layers import (  # noqa: F401  (zoo_magenta.model's names before the split)
     STYLE_DIM, STYLE_SIZE, MULTIPLE, NUM_STYLES, EPS, fq, _qbuf, _tf_same_pad, InvertedResidual, instance_norm,
     ConditionalInstanceNorm, upsample_conv, ConvLayer, PlainConv, NormConv, ResidualBlock,
@@ -114,6 +115,8 @@ class ArbitraryTransformer(nn.Module):
         _qbuf(self, "input", "style", "output")
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, fake_quant: bool = False) -> torch.Tensor:
+        if not fake_quant and fastpath.applies(self, x):
+            return fastpath.forward(self, x, style)
         if fake_quant:
             x = fq(x, self.q_input)
             style = fq(style.float(), self.q_style)
@@ -199,6 +202,8 @@ class MultiStyleTransformer(nn.Module):
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         if weights.dim() == 1:
             weights = weights[None]
+        if fastpath.applies(self, x):
+            return fastpath.forward(self, x, weights)
         for layer in self.contract:
             x = layer(x, weights)
         for block in self.residual:
