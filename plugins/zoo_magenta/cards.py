@@ -48,14 +48,15 @@ JUDGE = {"content_loss_judge": 58.96, "style_loss_judge": 123.2, "palette_l1": 0
 JUDGE_REFERENCES = {"the photo": (28.91, 1427.0, 0.1938, 1.0), "a colour transfer": (36.61, 349.2, 0.0187, 0.8492),
                     "adain.zoo": (77.72, 357.5, 0.0513, 0.4874), "adain.vgg16": (93.24, 419.3, 0.1191, 0.1517)}
 
-# python bench/bench_magenta.py --threads 1 (2-core Xeon, avx512_bf16/AMX, load average ~8; 2026-12-06)
+# python bench/bench_magenta.py --threads 1 --repeat 7/9, four runs (2-core Xeon, avx512_bf16/AMX, load ~2.5; 2026-12-06)
 SPEED = (
-    "**Speed** (`python bench/bench_magenta.py --threads 1 --repeat 7`, one thread each on a shared 2-core Xeon "
+    "**Speed** (`python bench/bench_magenta.py --threads 1`, four runs, one thread each on a shared 2-core Xeon "
     "with native bf16, torch 2.14.1, onnxruntime 1.32.0): against the wheel as it runs itself (onnxruntime with "
     "its optimisations at 384 px, Lanczos resize to the output size), the port at the full output size (bf16, "
-    "channels_last weights) is 1.71x faster at 512 x 512 (0.119 s vs 0.204 s) and 0.72x as fast at 1024 x 1024 "
-    "(0.312 s vs 0.224 s: it computes 7x the wheel's pixels). fp32: 0.204 s and 0.751 s. docs/magenta.md "
-    "has the table and what is compared."
+    "channels_last weights; its full-resolution layers in space-to-depth form, `zoo.s2dconv`) is 1.81-2.59x as "
+    "fast at 512 x 512 (0.078-0.117 s vs 0.203-0.233 s) and 1.00-1.12x at 1024 x 1024 (0.220-0.260 s vs "
+    "0.244-0.293 s: it computes 7x the wheel's pixels). fp32: 0.14-0.18 s and 0.61-0.72 s. docs/magenta.md "
+    "has the tables and what is compared."
 )
 PICTURE = "stylized.jpg"
 PAINTINGS = ("starry_night.jpg", "wave.jpg", "udnie.jpg", "composition_vii.jpg")
