@@ -7,8 +7,10 @@ real-vs-real baseline, which does not depend on the step. The points are
 written as JSON (appended to what the file already holds, one point per step)
 and drawn as a PNG line chart.
 
-    python bench/fid_curve.py runs/cifar/wgan-gp/out-* --data ../shared/data/cifar10-jpeg-q75 -n 2000 \
+    python bench/fid_curve.py runs/cifar/wgan-gp/run/exports/step_* --data ../shared/data/cifar10-jpeg-q75 -n 2000 \
         --json runs/cifar/wgan-gp/fid_curve.json --png runs/cifar/wgan-gp/fid_curve.png
+
+(`zoo train ... --export-every N` writes those folders, one every N steps.)
 """
 
 from __future__ import annotations

@@ -49,8 +49,14 @@ def test_zoo_train_adain_writes_a_folder_zoo_loads_and_resumes_bit_identically(t
     data = str(_style_data())
     straight, split = tmp_path / "adain-a", tmp_path / "adain-b"
     _train("adain", "--data", data, "--out", str(straight), "--run-dir", str(tmp_path / "run-a"), "--steps", "4",
-           "--checkpoint-every", "2", "--sample-every", "2", *TINY)
+           "--checkpoint-every", "2", "--sample-every", "2", "--export-every", "2", *TINY)
     _train("adain", "--data", data, "--out", str(split), "--run-dir", str(tmp_path / "run-b"), "--steps", "2", *TINY)
+    two_steps = (split / "model.safetensors").read_bytes()
+    # --export-every 2: the 2-step point is the folder a 2-step run exports (and changed nothing, below)
+    point = tmp_path / "run-a" / "exports" / "step_0000002"
+    assert sorted(p.name for p in point.parent.iterdir()) == ["step_0000002"]
+    assert (point / "model.safetensors").read_bytes() == two_steps
+    assert json.loads((point / "config.json").read_text())["training"]["steps"] == 2
     out = _train("adain", "--data", data, "--out", str(split), "--run-dir", str(tmp_path / "run-b"), "--steps", "4",
                  *TINY)
     assert "4 steps" in out

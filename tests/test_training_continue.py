@@ -295,3 +295,39 @@ def test_a_folder_can_publish_its_raw_generator_instead_of_the_ema(tmp_path: Pat
     (out / "training_state.safetensors").unlink()
     with pytest.raises(ConfigError, match="no raw generator"):
         publish_raw_generator(out)
+
+
+def test_export_every_writes_each_point_as_the_run_stopped_there_would(tmp_path: Path) -> None:
+    """--export-every N: a folder every N steps (the points of an FID curve), each the folder a run of that many
+    steps exports (same weights, its step count in the card), without changing the run's own weights."""
+    from safetensors.torch import load_file
+
+    from zoo.cli_train import train
+    from zoo.training.run import export_folder
+
+    data = _tiny_cifar(tmp_path / "data")
+    common = ["dcgan", "--data", str(data), "--dataset", "cifar10", "--set", "ngf=4", "--set", "ndf=4",
+              "--set", "nz=8", "--set", "batch_size=16", "--set", "ema=0.9", "--no-progress", "--threads", "1"]
+    run = tmp_path / "run"
+    r = CliRunner().invoke(train, common + ["--out", str(tmp_path / "out"), "--run-dir", str(run), "--steps", "6",
+                                            "--export-every", "2"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    points = sorted(p.name for p in (run / "exports").iterdir())
+    assert points == ["step_0000002", "step_0000004"]  # the 6-step folder is --out itself
+    four = export_folder(run, 4)
+    assert json.loads((four / "config.json").read_text())["training"]["steps"] == 4
+    assert (four / "README.md").exists() and (four / "training_state.safetensors").exists()
+
+    short = tmp_path / "short"
+    r = CliRunner().invoke(train, common + ["--out", str(short), "--run-dir", str(tmp_path / "r4"), "--steps", "4"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    a, b = load_file(str(four / "model.safetensors")), load_file(str(short / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+    plain = tmp_path / "plain"
+    r = CliRunner().invoke(train, common + ["--out", str(plain), "--run-dir", str(tmp_path / "r6"), "--steps", "6"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    a, b = load_file(str(tmp_path / "out" / "model.safetensors")), load_file(str(plain / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)  # exporting on the way changed nothing

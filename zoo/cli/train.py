@@ -84,6 +84,9 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...],
               help="Checkpoints, log.jsonl and sample grids (default runs/<out name>); a run resumes from it.")
 @click.option("--sample-every", type=int, default=500, show_default=True)
 @click.option("--checkpoint-every", type=int, default=500, show_default=True)
+@click.option("--export-every", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also write the folder the run would export, every N steps, to <run dir>/exports/step_NNNNNNN "
+                   "(the points of an FID-against-steps curve: bench/fid_curve.py). 0: only at the end.")
 @click.option("--threads", type=int, default=None, help="torch threads per process.")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "auto"]), default="fp32", show_default=True,
@@ -97,8 +100,8 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...],
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def train(arch: str, data: str, dataset: str | None, config_json: str | None, sets: tuple[str, ...],
           recipe_name: str | None, out: str, steps: int, minutes: float | None, seed: int, run_dir: str | None,
-          sample_every: int, checkpoint_every: int, threads: int | None, device: str, precision: str,
-          channels_last: bool, init_from: str | None, no_progress: bool) -> None:
+          sample_every: int, checkpoint_every: int, export_every: int, threads: int | None, device: str,
+          precision: str, channels_last: bool, init_from: str | None, no_progress: bool) -> None:
     """Train ARCH with its trainer and its paper's recipe, and write a Hub-repo folder to --out.
 
     The architecture's trainer component runs (a GAN: the adversarial trainer against its discriminator;
@@ -130,7 +133,7 @@ def train(arch: str, data: str, dataset: str | None, config_json: str | None, se
         arch=record.name, dataset=dataset, data=Path(data), out=Path(out), steps=steps, seed=seed,
         config=config, recipe_name=recipe_name, recipe_overrides=recipe,
         run_dir=Path(run_dir) if run_dir else None, sample_every=sample_every,
-        checkpoint_every=checkpoint_every, threads=threads, progress=not no_progress,
+        checkpoint_every=checkpoint_every, export_every=export_every, threads=threads, progress=not no_progress,
         command=command, device=device, precision=precision, channels_last=channels_last,
         init_from=Path(init_from) if init_from else None, minutes=minutes,
     )

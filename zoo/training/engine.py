@@ -61,6 +61,7 @@ class LoopConfig:
     run_dir: Path | None = None  # checkpoints, log.jsonl, samples/; None: keep nothing
     sample_every: int = 500  # write a sample grid every N steps (0: never, except at the end)
     checkpoint_every: int = 500  # 0: only at the end
+    export_every: int = 0  # call run_loop's on_export every N steps (zoo train: a Hub-repo folder per point)
     log_every: int = 10
     n_samples: int = 64  # images in a grid
     resume: bool = True  # continue from run_dir/checkpoint.pt when it exists
@@ -265,12 +266,15 @@ def run_loop(
     *,
     start_step: int = 0,
     on_sample: Callable[[int, Path], None] | None = None,
+    on_export: Callable[[int], None] | None = None,
     progress_names: Mapping[str, str] | None = None,
 ) -> TrainResult:
     """Run ``trainer`` for ``cfg.steps`` steps (from a checkpoint in ``cfg.run_dir`` when there is one,
     else from ``start_step``), checkpointing, logging and sampling as ``cfg`` says.
 
     ``progress_names`` picks and renames the losses shown on the progress bar (default: all of them).
+    ``on_export(step)`` runs on rank 0 every ``cfg.export_every`` steps, after that step's checkpoint (the
+    final export is the caller's).
     """
     rank, world = dist_info()
     ctx = StepContext(cfg, rank, world)
@@ -336,6 +340,9 @@ def run_loop(
                 sample_grid(done)
             if cfg.checkpoint_every and done % cfg.checkpoint_every == 0:
                 checkpoint(done)
+            if cfg.export_every and done % cfg.export_every == 0 and on_export is not None and rank == 0 \
+                    and done < cfg.steps:
+                on_export(done)
             bad = [k for k, v in values.items() if not math.isfinite(v)]
             if bad:
                 raise FloatingPointError(

@@ -302,6 +302,7 @@ def train_gan(
     *,
     on_sample: Callable[[int, Path], None] | None = None,
     init: InitState | None = None,
+    on_export: Callable[[int, nn.Module, nn.Module | None], None] | None = None,
 ) -> TrainResult:
     """Train ``G`` against ``D`` on uint8 ``images`` (N, C, H, W) by ``recipe`` for ``cfg.steps`` steps.
 
@@ -309,9 +310,16 @@ def train_gan(
     here when a process group is initialised). Returns the losses logged.
     ``init`` gives the starting weights and step when ``cfg.run_dir`` has no checkpoint (a run
     continued from an exported folder); a checkpoint, when there is one, wins.
+    ``on_export(step, G, G_ema or None)`` runs every ``cfg.export_every`` steps (rank 0).
     """
     trainer = AdversarialTrainer(G, D, images, recipe, cfg, init)
+
+    def export(step: int) -> None:
+        if on_export is not None:
+            on_export(step, G, trainer.ema.model if trainer.ema is not None else None)
+
     result = run_loop(trainer, cfg, start_step=trainer.start, on_sample=on_sample,
+                      on_export=export if on_export is not None else None,
                       progress_names={"loss_d": "D", "loss_g": "G"})
     G.eval()
     result.G_ema = trainer.ema.model if trainer.ema is not None else None

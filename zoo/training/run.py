@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from ..errors import ConfigError, NotTrainableError
 from ..machine import resolve_precision
@@ -37,6 +38,7 @@ class TrainJob:
     run_dir: Path | None = None
     sample_every: int = 500
     checkpoint_every: int = 500
+    export_every: int = 0  # also export a Hub-repo folder every N steps, to run_dir/exports/step_NNNNNNN
     threads: int | None = None
     progress: bool = True
     command: str = ""
@@ -210,6 +212,11 @@ def record_wall_time(run_dir: Path, steps: int, base: float = 0.0) -> float:
     return total
 
 
+def export_folder(run_dir: Path, step: int) -> Path:
+    """Where --export-every puts the folder of ``step``."""
+    return Path(run_dir) / "exports" / f"step_{step:07d}"
+
+
 def run_training(job: TrainJob) -> dict[str, Any]:
     """Train ``job.arch`` on ``job.dataset`` and write the Hub-repo folder ``job.out`` (rank 0).
 
@@ -240,6 +247,7 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         run_dir=run_dir,
         sample_every=job.sample_every,
         checkpoint_every=job.checkpoint_every,
+        export_every=job.export_every,
         progress=job.progress,
         device=job.device,
         precision=resolve_precision(job.precision, job.device),
@@ -259,40 +267,62 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         run_dir.mkdir(parents=True, exist_ok=True)
         base_file.write_text(json.dumps(history))
     t0 = time.perf_counter()
-    result: TrainResult = train_gan(G, D, train.images, recipe, loop_cfg, init=init)
+
+    def make_summary(steps: int, total_wall: float, final_losses: dict[str, Any],
+                     continued: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "architecture": arch.name,
+            "config": cfg,
+            "recipe_name": job.recipe_name or arch.default_recipe,
+            "recipe": recipe.to_dict(),
+            "dataset": job.dataset,
+            "dataset_files": train.files,
+            "dataset_note": train.note,
+            "image_size": size,
+            "steps": steps,  # where --minutes stopped it, else --steps
+            "seed": job.seed,
+            "world_size": world,
+            "global_batch": recipe.batch_size * world,
+            "wall_time_s": round(total_wall, 1),
+            "precision": loop_cfg.precision,
+            "channels_last": loop_cfg.channels_last,
+            "machine": machine_description(),
+            "command": job.command,
+            "final_losses": final_losses,
+            **({"ema_batch_norm": f"the EMA generator's batch-norm statistics recomputed over 50 batches of "
+                                  f"{recipe.batch_size} of its own samples (seed 0)"}
+               if recipe.ema is not None and batch_norms(G) else {}),
+            **continued,
+        }
+
+    def history_so_far() -> tuple[dict[str, Any], float]:
+        history = json.loads(base_file.read_text()) if base_file.exists() else []
+        return ({"continued_from": history} if history else {},
+                float(history[-1].get("wall_time_s", 0.0)) if history else 0.0)
+
+    def export_point(step: int, g: nn.Module, g_ema: nn.Module | None) -> None:
+        """--export-every: the folder the run would export if it stopped at ``step``."""
+        from .export import write_hub_folder
+
+        continued, base = history_so_far()
+        total = logged_wall_time(run_dir / "log.jsonl") + base
+        log = run_dir / "log.jsonl"
+        last = json.loads(log.read_text().splitlines()[-1]) if log.exists() and log.stat().st_size else {}
+        was_training = g.training
+        published = ema_for_export(g_ema, recipe.batch_size) if g_ema is not None else g
+        write_hub_folder(published, export_folder(run_dir, step), make_summary(step, total, last, continued),
+                         training_state={"generator": g, "discriminator": D})
+        g.train(was_training)
+
+    result: TrainResult = train_gan(G, D, train.images, recipe, loop_cfg, init=init,
+                                    on_export=export_point if job.export_every else None)
     wall = time.perf_counter() - t0
     continued: dict[str, Any] = {}
     total_wall = wall
     if rank == 0:
-        history = json.loads(base_file.read_text()) if base_file.exists() else []
-        if history:
-            continued["continued_from"] = history
-        total_wall = record_wall_time(run_dir, result.step,
-                                      float(history[-1].get("wall_time_s", 0.0)) if history else 0.0)
-    summary = {
-        "architecture": arch.name,
-        "config": cfg,
-        "recipe_name": job.recipe_name or arch.default_recipe,
-        "recipe": recipe.to_dict(),
-        "dataset": job.dataset,
-        "dataset_files": train.files,
-        "dataset_note": train.note,
-        "image_size": size,
-        "steps": result.step,  # where --minutes stopped it, else --steps
-        "seed": job.seed,
-        "world_size": world,
-        "global_batch": recipe.batch_size * world,
-        "wall_time_s": round(total_wall, 1),
-        "precision": loop_cfg.precision,
-        "channels_last": loop_cfg.channels_last,
-        "machine": machine_description(),
-        "command": job.command,
-        "final_losses": result.history[-1] if result.history else {},
-        **({"ema_batch_norm": f"the EMA generator's batch-norm statistics recomputed over 50 batches of "
-                              f"{recipe.batch_size} of its own samples (seed 0)"}
-           if recipe.ema is not None and batch_norms(G) else {}),
-        **continued,
-    }
+        continued, base = history_so_far()
+        total_wall = record_wall_time(run_dir, result.step, base)
+    summary = make_summary(result.step, total_wall, result.history[-1] if result.history else {}, continued)
     if rank == 0:
         from .export import write_hub_folder
 
@@ -328,30 +358,42 @@ def run_component(job: TrainJob, arch: Architecture, component: type, rank: int,
     torch.manual_seed(job.seed)
     trainer = component.from_job(spec)
     loop_cfg = LoopConfig(steps=job.steps, seed=job.seed, run_dir=Path(run_dir), sample_every=job.sample_every,
-                          checkpoint_every=job.checkpoint_every, progress=job.progress, device=job.device,
-                          precision=precision, channels_last=job.channels_last, minutes=job.minutes)
+                          checkpoint_every=job.checkpoint_every, export_every=job.export_every,
+                          progress=job.progress, device=job.device, precision=precision,
+                          channels_last=job.channels_last, minutes=job.minutes)
+
+    def make_summary(steps: int, total_wall: float, final_losses: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "architecture": arch.name,
+            "config": cfg,
+            "trainer": arch.components["trainer"],
+            "recipe_name": job.recipe_name or arch.default_recipe,
+            "recipe": settings,
+            "dataset": job.dataset or str(job.data),
+            "steps": steps,
+            "seed": job.seed,
+            "world_size": world,
+            "wall_time_s": round(total_wall, 1),
+            "precision": precision,
+            "channels_last": job.channels_last,
+            "machine": machine_description(),
+            "command": job.command,
+            "final_losses": final_losses,
+            **({"continued_from": str(job.init_from)} if job.init_from else {}),
+        }
+
+    def export_point(step: int) -> None:
+        """--export-every: the folder the run would export if it stopped at ``step``."""
+        log = Path(run_dir) / "log.jsonl"
+        last = json.loads(log.read_text().splitlines()[-1]) if log.exists() and log.stat().st_size else {}
+        trainer.export(export_folder(Path(run_dir), step), make_summary(step, logged_wall_time(log), last))
+
     t0 = time.perf_counter()
-    result = run_loop(trainer, loop_cfg, start_step=int(getattr(trainer, "start_step", 0)))
+    result = run_loop(trainer, loop_cfg, start_step=int(getattr(trainer, "start_step", 0)),
+                      on_export=export_point if job.export_every else None)
     wall = time.perf_counter() - t0
     total_wall = record_wall_time(Path(run_dir), result.step) if rank == 0 else wall
-    summary = {
-        "architecture": arch.name,
-        "config": cfg,
-        "trainer": arch.components["trainer"],
-        "recipe_name": job.recipe_name or arch.default_recipe,
-        "recipe": settings,
-        "dataset": job.dataset or str(job.data),
-        "steps": result.step,
-        "seed": job.seed,
-        "world_size": world,
-        "wall_time_s": round(total_wall, 1),
-        "precision": precision,
-        "channels_last": job.channels_last,
-        "machine": machine_description(),
-        "command": job.command,
-        "final_losses": result.history[-1] if result.history else {},
-        **({"continued_from": str(job.init_from)} if job.init_from else {}),
-    }
+    summary = make_summary(result.step, total_wall, result.history[-1] if result.history else {})
     if rank == 0:
         trainer.export(Path(job.out), summary)
     if world > 1:
