@@ -315,3 +315,16 @@ def test_a_teacher_model_adds_its_stylizations_as_a_target(tmp_path):
     assert "magenta-arbitrary" in (taught / "README.md").read_text() + (taught / "config.json").read_text()
     with pytest.raises(Exception, match="stylize"):
         load_teacher("dcgan.mnist")
+    # teacher_target=style: the teacher's style statistics as the target instead of its features
+    stats = tmp_path / "stats"
+    _train("adain", "--data", data, "--out", str(stats), "--run-dir", str(tmp_path / "r3"), "--steps", "2", *TINY,
+           "--set", "teacher=magenta-arbitrary", "--set", "teacher_weight=10", "--set", "teacher_target=style")
+    log3 = [json.loads(x) for x in (tmp_path / "r3" / "log.jsonl").read_text().splitlines()]
+    assert log3[-1]["teacher"] > 0 and log3[-1]["teacher"] != log[-1]["teacher"]
+    c3 = load_file(str(stats / "model.safetensors"))
+    assert any(not torch.equal(b[k], c3[k]) for k in b)
+    assert "teacher_target" in (stats / "config.json").read_text()
+    res = CliRunner().invoke(train, ["adain", "--data", data, "--out", str(tmp_path / "bad"), "--run-dir",
+                                     str(tmp_path / "r4"), "--steps", "1", *TINY, "--set", "teacher=magenta-arbitrary",
+                                     "--set", "teacher_weight=1", "--set", "teacher_target=pixels"])
+    assert res.exit_code != 0 and "teacher_target" in res.output + str(res.exception)

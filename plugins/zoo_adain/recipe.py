@@ -140,6 +140,12 @@ class TrainConfig:
     # output's (scaled) encoder features. Any style image then has a target that carries its strokes.
     teacher: str = ""
     teacher_weight: float = 0.0
+    # What of the teacher's stylization is the target: "features" (the MSE above: its layout and strokes,
+    # pixel by pixel) or "style" (its style statistics: teacher_weight * the style loss, by the style
+    # loss's network, between the output and the teacher's stylization of the same pair, beside the style
+    # loss against the painting; a target the decoder can reach for this photo, where the painting's own
+    # statistics may not be).
+    teacher_target: str = "features"
     # Not in the paper (which uses 4, relu4_1): the AdaIN layer relu{depth}_1; the
     # content loss is taken there and the style loss at relu1_1..relu{depth}_1.
     depth: int = 4
@@ -152,6 +158,7 @@ class TrainConfig:
 
 ENCODER_KINDS = (*E.KINDS, "vgg16-hed")
 LOSS_NETWORKS = ("vgg16-hed",)
+TEACHER_TARGETS = ("features", "style")  # TrainConfig.teacher_target
 LOSS_NETWORK_DEPTH = 4  # relu1_1..relu4_1, the paper's statistics layers
 
 

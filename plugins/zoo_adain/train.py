@@ -49,7 +49,7 @@ from .recipe import (  # noqa: F401
     mean_std, adain, total_variation, content_loss, style_loss, TrainConfig, ENCODER_KINDS, vgg16_hed_encoder,
     enc_features, encoder_state, build_encoder, calibration_images, new_decoder, conv_outputs,
     revive_dead_channels, calibrate_decoder, dead_channels, lr_at, warmup_step, train_step, feature_scales,
-    loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH,
+    loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH, TEACHER_TARGETS,
 )
 from .runs import (  # noqa: F401
     MODEL_CONFIG, vgg16_model_config, zoo_model_from, load_run, export_hub_folder, model_config,
@@ -125,6 +125,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     p.add_argument("--init-decoder", default=None)
     p.add_argument("--teacher", default="", help="a zoo style model whose stylizations are an extra target "
                    "(e.g. magenta-arbitrary), weighted by --teacher-weight")
+    p.add_argument("--teacher-target", default=d.teacher_target, choices=TEACHER_TARGETS,
+                   help="features: the teacher's stylization feature by feature; style: its style statistics")
     a = p.parse_args(argv)
     if a.teacher_weight and not a.teacher:
         p.error("--teacher-weight needs --teacher (the zoo model whose stylizations are the target)")
@@ -142,6 +144,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder, warmup_steps=a.warmup_steps,
         identity_weight=a.identity_weight, depth=a.depth, tv_weight=a.tv_weight,
         teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0, loss_network=a.loss_network,
+        teacher_target=a.teacher_target,
     )
 
 

@@ -222,9 +222,11 @@ class AdaINTrainer(Trainer):
                           if self.loss_net is not None and cfg.normalise_features else None)
         if self.loss_net is not None:
             print_fn(f"style loss measured with {cfg.loss_network} (relu1_1..relu4_1)")
+        if cfg.teacher_target not in T.TEACHER_TARGETS:
+            raise ConfigError(f"teacher_target {cfg.teacher_target!r}: choose one of {list(T.TEACHER_TARGETS)}")
         self.teacher = load_teacher(cfg.teacher) if cfg.teacher and cfg.teacher_weight else None
         if self.teacher is not None:
-            print_fn(f"teacher: {cfg.teacher} (weight {cfg.teacher_weight})")
+            print_fn(f"teacher: {cfg.teacher} (weight {cfg.teacher_weight}, target: its {cfg.teacher_target})")
         # the samples of the run's grids: two fixed pairs of training crops
         srng = random.Random(cfg.seed + 5)
         self.sample_pairs = (self.content_pool.sample(2, srng), self.style_pool.sample(2, srng))
@@ -381,7 +383,18 @@ class AdaINTrainer(Trainer):
                 same = self.d_run(fc)
             loss = loss + cfg.identity_weight * F.mse_loss(same.float(), content)
         lt = None
-        if teacher_feats is not None:
+        if teacher_feats is not None and cfg.teacher_target == "style":
+            if self.loss_net is not None:  # the teacher's statistics by the style loss's own network
+                with ctx.autocast(), torch.no_grad():
+                    ln_taught = [f.float() for f in T.enc_features(self.loss_net, ctx.layout(taught),
+                                                                   T.LOSS_NETWORK_DEPTH)]
+                if self.ln_scales is not None:
+                    ln_taught = [f / sc for f, sc in zip(ln_taught, self.ln_scales)]
+                lt = self.losses["style"].fn(ln_out, ln_taught)
+            else:
+                lt = self.losses["style"].fn(out_feats, teacher_feats)
+            loss = loss + cfg.teacher_weight * lt
+        elif teacher_feats is not None:
             lt = sum(F.mse_loss(o, t) for o, t in zip(out_feats, teacher_feats))
             loss = loss + cfg.teacher_weight * lt
         return lc, ls, loss, lt
