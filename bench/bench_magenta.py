@@ -20,7 +20,7 @@ Times are medians of --repeat calls after one warm-up, the three interleaved in 
 machine is shared; interleaving spreads its noise over all). Printed as ratios (time / port's time)
 with the machine's description.
 
-    python bench/bench_magenta.py [--sizes 512,1024] [--repeat 5] [--threads N] [--style PATH]
+    python bench/bench_magenta.py [--sizes 512,1024] [--repeat 5] [--threads N] [--style PATH] [--plain]
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch and onnxruntime threads (0: torch's default)")
     ap.add_argument("--style", default=str(DEFAULT_STYLE) if DEFAULT_STYLE.is_file() else "skimage:coffee")
     ap.add_argument("--no-adain", action="store_true")
+    ap.add_argument("--plain", action="store_true",
+                    help="also time the port with its modules' own forwards (zoo_magenta.fastpath off)")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -64,11 +66,21 @@ def main() -> None:
     port = zoo.load("magenta-arbitrary")
     adain = None if a.no_adain else zoo.load("adain")
     peer = StyleTransfer(device="cpu", threads=threads)
+
+    def plain_port(content):  # the same call with zoo_magenta.fastpath switched off
+        from zoo_magenta import fastpath
+
+        fastpath.ENABLED = False
+        try:
+            return port.stylize(content, a.style)
+        finally:
+            fastpath.ENABLED = True
+
     photo = open_image("skimage:astronaut").convert("RGB")
     print(f"machine: {machine()}; torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, "
           f"{threads} thread(s) each; style {a.style}; median of {a.repeat}")
     print(f"{'size':>6} {'peer s':>8} {'port s':>8} {'port fp32 s':>11} {'adain s':>8}  "
-          f"{'peer/port':>9} {'adain/port':>10}")
+          f"{'peer/port':>9} {'adain/port':>10}" + (f" {'plain s':>8} {'plain/port':>10}" if a.plain else ""))
     for n in (int(s) for s in a.sizes.split(",")):
         content = photo.resize((n, n), Image.LANCZOS)
         cases = {
@@ -78,6 +90,8 @@ def main() -> None:
         }
         if adain is not None:
             cases["adain"] = lambda: adain.stylize(content, a.style)
+        if a.plain:
+            cases["port_plain"] = lambda: plain_port(content)
         for fn in cases.values():  # warm-up (sessions, converted copies, oneDNN kernels)
             out = fn()
             assert out.size == (n, n), out.size
@@ -89,9 +103,11 @@ def main() -> None:
                 times[k].append(time.perf_counter() - t)
         med = {k: statistics.median(v) for k, v in times.items()}
         ad = med.get("adain", float("nan"))
+        plain = (f" {med['port_plain']:>8.3f} {med['port_plain'] / med['port']:>10.2f}" if a.plain else "")
         print(f"{n:>6} {med['peer']:>8.3f} {med['port']:>8.3f} {med['port_fp32']:>11.3f} {ad:>8.3f}  "
-              f"{med['peer'] / med['port']:>9.2f} {ad / med['port']:>10.2f}")
-    print("peer/port > 1: the port is faster; adain/port: the default adain's time in units of the port's")
+              f"{med['peer'] / med['port']:>9.2f} {ad / med['port']:>10.2f}" + plain)
+    print("peer/port > 1: the port is faster; adain/port: the default adain's time in units of the port's"
+          + ("; plain/port: the port with its modules' own forwards (no space-to-depth) over the port" if a.plain else ""))
 
 
 if __name__ == "__main__":

@@ -116,3 +116,20 @@ def test_kept_weights_follow_a_change_of_the_conv() -> None:
         ref = conv(F.pad(x, (4,) * 4, mode="reflect"))
     torch.testing.assert_close(from_s2d(second), ref, atol=1e-5, rtol=1e-5)
     assert not torch.allclose(first, second)
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_instance_norm_of_an_ordinary_image(relu: bool) -> None:
+    from zoo.s2dconv import instance_norm
+
+    x = _x((2, 6, 9, 11)) * 2 - 0.5
+    g, b = _x((2, 6), 3), _x((1, 6), 4)
+    mean = x.mean((2, 3), keepdim=True)
+    var = x.var((2, 3), unbiased=False, keepdim=True)
+    ref = (x - mean) / torch.sqrt(var + 1e-5) * g[..., None, None] + b.expand(2, -1)[..., None, None]
+    ref = ref.relu() if relu else ref
+    with torch.no_grad():
+        out = instance_norm(x, g, b, 1e-5, relu)
+        outb = instance_norm(x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last), g, b, 1e-5, relu)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+    assert (outb.float() - ref).abs().max() <= 0.02 * ref.abs().max() + 0.02
