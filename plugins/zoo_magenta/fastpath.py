@@ -22,7 +22,8 @@ from .layers import PlainConv, StyleTableNorm
 
 #: the fast path needs sides (multiples of 4) at least this long: the 9x9 convs reflect 4 pixels
 MIN_SIDE = 16
-#: False: always the modules' forwards (bench/bench_magenta.py --plain times both in one run)
+#: False: the modules' forwards and batch-norm instance norms, as before this module (bench/bench_magenta.py
+#: --plain times both in one run)
 ENABLED = True
 
 

@@ -86,11 +86,15 @@ def instance_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps:
 
     ``gamma``, ``beta``: (N or 1, C). Computed per sample by ATen's batch norm in training mode (a batch of
     one: its statistics are the sample's own, accumulated in fp32 for bf16 input), which is several times
-    faster on a CPU than a reduction followed by an affine, channels_last included."""
+    faster on a CPU than a reduction followed by an affine, channels_last included. Without autograd on a
+    CPU, zoo.s2dconv.instance_norm: the same statistics, the affine and ReLU in one pass."""
     if not torch.is_grad_enabled() and x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16):
-        from zoo.s2dconv import instance_norm as fast_instance_norm  # statistics, then affine + ReLU in one pass
+        from zoo.s2dconv import instance_norm as fast_instance_norm
 
-        return fast_instance_norm(x, gamma, beta, eps, relu)
+        from . import fastpath
+
+        if fastpath.ENABLED:
+            return fast_instance_norm(x, gamma, beta, eps, relu)
     n, c = x.shape[:2]
     pd = torch.float64 if x.dtype == torch.float64 else torch.float32  # bf16/fp16 input: fp32 parameters and sums
     g, b = gamma.to(pd).reshape(-1, c), beta.to(pd).reshape(-1, c)
