@@ -65,7 +65,7 @@ def test_stylized_image(figures):
 
 
 def test_multistyle(figures):
-    assert figures["multistyle_max_abs"] < 1.5e-4  # card: 8.66e-05 (the space-to-depth fast path sums in another order)
+    assert figures["multistyle_max_abs"] < 1.5e-4  # card: 8.73e-05 (the space-to-depth fast path sums in another order)
 
 
 def test_card_states_the_measured_figures(figures):
