@@ -67,14 +67,14 @@ def main() -> None:
     adain = None if a.no_adain else zoo.load("adain")
     peer = StyleTransfer(device="cpu", threads=threads)
 
-    def plain_port(content):  # the same call with zoo_magenta.fastpath switched off
-        from zoo_magenta import fastpath
+    def plain_port(content):  # the same call with zoo_magenta's fast path switched off
+        from zoo_magenta import layers
 
-        fastpath.ENABLED = False
+        layers.FAST_PATH = False
         try:
             return port.stylize(content, a.style)
         finally:
-            fastpath.ENABLED = True
+            layers.FAST_PATH = True
 
     photo = open_image("skimage:astronaut").convert("RGB")
     print(f"machine: {machine()}; torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, "

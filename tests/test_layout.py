@@ -167,6 +167,7 @@ MAY_IMPORT = {
     "zoo.images": {"zoo.config", "zoo.errors"},
     "zoo.machine": {"zoo.errors"},
     "zoo.stylizing": {"zoo.errors"},
+    "zoo.s2dconv": {"zoo.fastconv"},
     **{leaf: set() for leaf in _LEAVES},
 }
 OLD_PATHS = {"zoo.hub": "zoo.repos", "zoo.refs": "zoo.repos", "zoo.download": "zoo.repos", "zoo.publish": "zoo.repos",

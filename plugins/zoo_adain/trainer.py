@@ -383,19 +383,17 @@ class AdaINTrainer(Trainer):
                 same = self.d_run(fc)
             loss = loss + cfg.identity_weight * F.mse_loss(same.float(), content)
         lt = None
-        if teacher_feats is not None and cfg.teacher_target == "style":
-            if self.loss_net is not None:  # the teacher's statistics by the style loss's own network
+        if teacher_feats is not None and cfg.teacher_target == "style":  # its statistics, by the style loss's network
+            if self.loss_net is not None:
                 with ctx.autocast(), torch.no_grad():
-                    ln_taught = [f.float() for f in T.enc_features(self.loss_net, ctx.layout(taught),
-                                                                   T.LOSS_NETWORK_DEPTH)]
-                if self.ln_scales is not None:
-                    ln_taught = [f / sc for f, sc in zip(ln_taught, self.ln_scales)]
-                lt = self.losses["style"].fn(ln_out, ln_taught)
+                    taught_ln = [f.float() for f in T.enc_features(self.loss_net, ctx.layout(taught), T.LOSS_NETWORK_DEPTH)]
+                taught_ln = [f / sc for f, sc in zip(taught_ln, self.ln_scales)] if self.ln_scales is not None else taught_ln
+                lt = self.losses["style"].fn(ln_out, taught_ln)
             else:
                 lt = self.losses["style"].fn(out_feats, teacher_feats)
-            loss = loss + cfg.teacher_weight * lt
         elif teacher_feats is not None:
             lt = sum(F.mse_loss(o, t) for o, t in zip(out_feats, teacher_feats))
+        if lt is not None:
             loss = loss + cfg.teacher_weight * lt
         return lc, ls, loss, lt
 

@@ -18,13 +18,11 @@ from zoo.fastconv import hooked
 from zoo.s2dconv import (conv_reflect_s2d, conv_reflect_to_s2d, conv_stride2_from_s2d, from_s2d,
                          instance_norm_s2d, upsample_conv_to_s2d)
 
+from . import layers
 from .layers import PlainConv, StyleTableNorm
 
 #: the fast path needs sides (multiples of 4) at least this long: the 9x9 convs reflect 4 pixels
 MIN_SIDE = 16
-#: False: the modules' forwards and batch-norm instance norms, as before this module (bench/bench_magenta.py
-#: --plain times both in one run)
-ENABLED = True
 
 
 def applies(transformer: nn.Module, x: torch.Tensor) -> bool:
@@ -35,7 +33,7 @@ def applies(transformer: nn.Module, x: torch.Tensor) -> bool:
     shapes = (first.stride == (1, 1) and first.kernel_size[0] % 2 == 1 and down.stride == (2, 2)
               and down.kernel_size == (3, 3) and up.upsample and up.layer.conv.kernel_size == (3, 3)
               and not last.upsample and last.layer.conv.stride == (1, 1) and last.layer.conv.kernel_size[0] % 2 == 1)
-    return (ENABLED and shapes and not torch.is_grad_enabled() and x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16)
+    return (layers.FAST_PATH and shapes and not torch.is_grad_enabled() and x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16)
             and h % 4 == 0 and w % 4 == 0 and min(h, w) >= MIN_SIDE and not hooked([transformer]))
 
 

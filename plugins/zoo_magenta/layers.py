@@ -14,6 +14,9 @@ from zoo.fastconv import conv_reflect, hooked, upsample_conv  # noqa: F401  (ups
 STYLE_DIM = 100
 STYLE_SIZE = 256  # the style network's input side in Magenta's models and the wheel
 MULTIPLE = 4  # the transformers downsample by 4
+#: False: the transformers' modules and batch-norm instance norms even without autograd, as before
+#: zoo_magenta.fastpath and zoo.s2dconv (bench/bench_magenta.py --plain times both in one run)
+FAST_PATH = True
 NUM_STYLES = 26
 EPS = 1e-5
 
@@ -91,9 +94,7 @@ def instance_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps:
     if not torch.is_grad_enabled() and x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16):
         from zoo.s2dconv import instance_norm as fast_instance_norm
 
-        from . import fastpath
-
-        if fastpath.ENABLED:
+        if FAST_PATH:
             return fast_instance_norm(x, gamma, beta, eps, relu)
     n, c = x.shape[:2]
     pd = torch.float64 if x.dtype == torch.float64 else torch.float32  # bf16/fp16 input: fp32 parameters and sums
