@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from training_tiny import TinyD, TinyG, tiny_images  # noqa: E402
 
 from zoo.training import LoopConfig, Recipe, init_distributed, train_gan  # noqa: E402
+from zoo.training.engine import finish_distributed  # noqa: E402
 
 torch.set_num_threads(1)
 out = Path(sys.argv[1])
@@ -37,5 +38,4 @@ for name, recipe, bn in (
         "losses": res.history,
     }
 (out / f"rank{rank}.json").write_text(json.dumps(report))
-dist.barrier()
-dist.destroy_process_group()
+finish_distributed()

@@ -137,8 +137,12 @@ def train(arch: str, data: str, dataset: str | None, config_json: str | None, se
         command=command, device=device, precision=precision, channels_last=channels_last,
         init_from=Path(init_from) if init_from else None, minutes=minutes,
     )
+    from ..training.engine import finish_distributed
+
     summary = run_training(job)
-    if summary.get("world_size", 1) == 1 or _rank() == 0:
+    first = summary.get("world_size", 1) == 1 or _rank() == 0
+    finish_distributed()  # under torchrun: leave the process group before the interpreter exits
+    if first:
         click.echo(f"wrote {out} ({summary['steps']} steps, {summary['wall_time_s']} s)")
 
 

@@ -103,6 +103,18 @@ def init_distributed(device: str = "cpu") -> tuple[int, int]:
     return dist_info()
 
 
+def finish_distributed() -> None:
+    """Leave the process group cleanly (after the last collective): the DDP wrappers a run made are collected
+    first, so that no reducer outlives its process group at interpreter exit (which aborts the process with
+    "terminate called without an active exception"), then a barrier and the group destroyed."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        import gc
+
+        gc.collect()
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 class StepContext:
     """What the loop gives a trainer: device, precision, layout, distribution and per-step randomness."""
 
