@@ -227,28 +227,15 @@ def instance_norm_s2d(ys: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor,
                       relu: bool) -> torch.Tensor:
     """Instance norm (biased variance) of the full-resolution image whose space-to-depth form is ``ys``:
     ``(x - mean) / sqrt(var + eps) * gamma + beta`` per sample and channel, then ReLU if ``relu``.
-    ``gamma``, ``beta``: (N or 1, C). The statistics are accumulated in fp32 (ATen's batch norm on each
-    phase, combined in float64); the affine and ReLU run as one depthwise 1x1 conv."""
-    n, c4, h, w = ys.shape
-    c = c4 // 4
-    cnt = h * w
-    sd = torch.float64 if ys.dtype == torch.float64 else torch.float32  # batch norm's statistics dtype
-    outs = []
-    for i in range(n):
-        yi = ys[i:i + 1]
-        rm = torch.zeros(c4, dtype=sd, device=ys.device)
-        rv = torch.ones(c4, dtype=sd, device=ys.device)
-        channel_stats(yi, rm, rv)
-        m = rm.double().view(4, c)
-        v = rv.double().view(4, c) * ((cnt - 1) / cnt if cnt > 1 else 1.0)  # unbiased -> biased, per phase
-        mean = m.mean(0)
-        var = (v + (m - mean) ** 2).mean(0)  # within the phases, plus between them (no cancellation)
-        g = gamma[min(i, gamma.shape[0] - 1)].double().reshape(c)
-        b = beta[min(i, beta.shape[0] - 1)].double().reshape(c)
-        scale = g / torch.sqrt(var.clamp_min(0.0) + eps)
-        shift = b - mean * scale
-        outs.append(_affine(yi, scale.repeat(4), shift.repeat(4), relu))
-    return outs[0] if n == 1 else torch.cat(outs)
+    ``gamma``, ``beta``: (N or 1, C). Each channel's statistics gather its four phases (their means and
+    variances, combined in float64); the affine and ReLU run as one depthwise 1x1 conv."""
+
+    def stats(mean: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        m, v = mean.view(4, -1), var.view(4, -1)
+        centre = m.mean(0)
+        return centre, (v + (m - centre) ** 2).mean(0)  # within the phases, plus between them (no cancellation)
+
+    return _normalise(ys, gamma, beta, eps, relu, stats, phases=4)
 
 
 def instance_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float,
@@ -256,20 +243,29 @@ def instance_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps:
     """The same instance norm (biased variance, then ReLU if ``relu``) on an ordinary image: each sample's
     statistics by :func:`channel_stats`, the affine and ReLU as one depthwise 1x1 conv (one pass over the
     image fewer than batch norm followed by a ReLU). Inference only."""
-    n, c = x.shape[:2]
+    return _normalise(x, gamma, beta, eps, relu, lambda mean, var: (mean, var), phases=1)
+
+
+def _normalise(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float, relu: bool,
+               combine: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+               phases: int) -> torch.Tensor:
+    """Per sample: the channels' mean and biased variance (float64; ``combine`` turns them into the
+    image channels' own), then ``relu?((x - mean) / sqrt(var + eps) * gamma + beta)`` by :func:`_affine`."""
+    n, c_all = x.shape[:2]
+    c = c_all // phases
     cnt = x.shape[-2] * x.shape[-1]
-    sd = torch.float64 if x.dtype == torch.float64 else torch.float32
+    sd = torch.float64 if x.dtype == torch.float64 else torch.float32  # batch norm's statistics dtype
     outs = []
     for i in range(n):
         xi = x[i:i + 1]
-        rm = torch.zeros(c, dtype=sd, device=x.device)
-        rv = torch.ones(c, dtype=sd, device=x.device)
+        rm = torch.zeros(c_all, dtype=sd, device=x.device)
+        rv = torch.ones(c_all, dtype=sd, device=x.device)
         channel_stats(xi, rm, rv)
-        var = rv.double() * ((cnt - 1) / cnt if cnt > 1 else 1.0)
+        mean, var = combine(rm.double(), rv.double() * ((cnt - 1) / cnt if cnt > 1 else 1.0))  # unbiased -> biased
         g = gamma[min(i, gamma.shape[0] - 1)].double().reshape(c)
         b = beta[min(i, beta.shape[0] - 1)].double().reshape(c)
         scale = g / torch.sqrt(var.clamp_min(0.0) + eps)
-        outs.append(_affine(xi, scale, b - rm.double() * scale, relu))
+        outs.append(_affine(xi, scale.repeat(phases), (b - mean * scale).repeat(phases), relu))
     return outs[0] if n == 1 else torch.cat(outs)
 
 
