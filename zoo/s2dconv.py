@@ -151,7 +151,8 @@ def _bias4(conv: nn.Conv2d) -> torch.Tensor | None:
 
 
 # ------------------------------------------------------------------------- layers
-def _run(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, padding: tuple[int, int], relu: bool) -> torch.Tensor:
+def _run(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, padding: tuple[int, int],
+         relu: bool) -> torch.Tensor:
     return _conv(x.contiguous(memory_format=torch.channels_last), w, b, padding, relu)
 
 

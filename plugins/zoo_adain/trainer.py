@@ -383,12 +383,12 @@ class AdaINTrainer(Trainer):
                 same = self.d_run(fc)
             loss = loss + cfg.identity_weight * F.mse_loss(same.float(), content)
         lt = None
-        if teacher_feats is not None and cfg.teacher_target == "style":  # its statistics, by the style loss's network
+        if teacher_feats is not None and cfg.teacher_target == "style":  # its statistics, by the style loss's net
             if self.loss_net is not None:
                 with ctx.autocast(), torch.no_grad():
-                    taught_ln = [f.float() for f in T.enc_features(self.loss_net, ctx.layout(taught), T.LOSS_NETWORK_DEPTH)]
-                taught_ln = [f / sc for f, sc in zip(taught_ln, self.ln_scales)] if self.ln_scales is not None else taught_ln
-                lt = self.losses["style"].fn(ln_out, taught_ln)
+                    t_ln = [f.float() for f in T.enc_features(self.loss_net, ctx.layout(taught), T.LOSS_NETWORK_DEPTH)]
+                t_ln = [f / sc for f, sc in zip(t_ln, self.ln_scales)] if self.ln_scales is not None else t_ln
+                lt = self.losses["style"].fn(ln_out, t_ln)
             else:
                 lt = self.losses["style"].fn(out_feats, teacher_feats)
         elif teacher_feats is not None:

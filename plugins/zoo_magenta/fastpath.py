@@ -3,7 +3,8 @@
 Both transformers (arbitrary and 26-style) have two convolutions at the image's full resolution with 3 to 32
 channels (the 9x9 conv in, and the 9x9 conv out), a stride-2 conv that reads full resolution and an
 upsampling conv that writes it, with instance norms between. Without autograd (``stylize``, anything under
-``torch.no_grad()`` or ``torch.inference_mode()``), on a CPU, with no forward hook on the transformer, those
+``torch.no_grad()`` or ``torch.inference_mode()``), on a CPU, with no forward hook on the transformer (and
+``zoo_magenta.layers.FAST_PATH`` left on), those
 four layers and their norms run through :mod:`zoo.s2dconv` on 2x2 blocks of pixels (four times the channels
 at a quarter of the pixels); the rest (half resolution and below) runs as the modules do. The numbers are
 the modules' up to float rounding (tests/test_magenta_fastpath.py); ``bench/bench_magenta.py`` measures the
@@ -33,8 +34,9 @@ def applies(transformer: nn.Module, x: torch.Tensor) -> bool:
     shapes = (first.stride == (1, 1) and first.kernel_size[0] % 2 == 1 and down.stride == (2, 2)
               and down.kernel_size == (3, 3) and up.upsample and up.layer.conv.kernel_size == (3, 3)
               and not last.upsample and last.layer.conv.stride == (1, 1) and last.layer.conv.kernel_size[0] % 2 == 1)
-    return (layers.FAST_PATH and shapes and not torch.is_grad_enabled() and x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16)
-            and h % 4 == 0 and w % 4 == 0 and min(h, w) >= MIN_SIDE and not hooked([transformer]))
+    return (layers.FAST_PATH and shapes and not torch.is_grad_enabled() and x.device.type == "cpu"
+            and x.dtype in (torch.float32, torch.bfloat16) and h % 4 == 0 and w % 4 == 0 and min(h, w) >= MIN_SIDE
+            and not hooked([transformer]))
 
 
 def _parts(layer: nn.Module) -> tuple[nn.Conv2d, nn.Module | None, bool]:
@@ -72,7 +74,7 @@ def forward(transformer: nn.Module, x: torch.Tensor, cond: torch.Tensor) -> torc
         h = layer(h, cond)
     up, last = transformer.expand[-2], transformer.expand[-1]
     conv, norm, relu = _parts(up)
-    ys = _norm(upsample_conv_to_s2d(h, conv), norm, cond, relu)
+    ys = _norm(upsample_conv_to_s2d(h, conv, relu=relu and norm is None), norm, cond, relu)
     conv, norm, relu = _parts(last)
-    ys = _norm(conv_reflect_s2d(ys, conv), norm, cond, relu)
+    ys = _norm(conv_reflect_s2d(ys, conv, relu=relu and norm is None), norm, cond, relu)
     return from_s2d(torch.sigmoid(ys))
