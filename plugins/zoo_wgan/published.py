@@ -34,7 +34,7 @@ PUBLISHED = [
     zoo.Weights(
         name="wgan-gp.cifar10",
         repo_id="zoo/wgan-gp-cifar10",
-        revision="93656b4093e4a9ad56a41553d30e0bde471af0c7",
+        revision="1c2b16885f2148a7d3f78ca030dea3d19ddfd498",
         sha256="ecdcaa8139470f91e43265a73f7df75845170c408ef1a57288bd140a1cd22fa7",
         size=4280924,
         config={'bn_eps': 0.8, 'critic_norm': 'none', 'image_size': 32, 'nc': 3, 'ndf': 64, 'net': 'dcgan', 'ngf': 64, 'nz': 100},
