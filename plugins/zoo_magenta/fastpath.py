@@ -20,7 +20,7 @@ from zoo.s2dconv import (conv_reflect_s2d, conv_reflect_to_s2d, conv_stride2_fro
                          instance_norm_s2d, upsample_conv_to_s2d)
 
 from . import layers
-from .layers import PlainConv, StyleTableNorm
+from .layers import PlainConv
 
 #: the fast path needs sides (multiples of 4) at least this long: the 9x9 convs reflect 4 pixels
 MIN_SIDE = 16
@@ -48,10 +48,7 @@ def _parts(layer: nn.Module) -> tuple[nn.Conv2d, nn.Module | None, bool]:
 def _norm(ys: torch.Tensor, norm: nn.Module | None, cond: torch.Tensor, relu: bool) -> torch.Tensor:
     if norm is None:
         return ys
-    if isinstance(norm, StyleTableNorm):  # its tables blended in the precision the modules use
-        gamma, beta = norm.affine(cond, torch.float64 if ys.dtype == torch.float64 else torch.float32)
-    else:
-        gamma, beta = norm.affine(cond)
+    gamma, beta = norm.affine(cond)  # fp32 (or the model's dtype): as the modules' forwards blend them
     return instance_norm_s2d(ys, gamma, beta, float(norm.eps), relu)
 
 

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from zoo.fastconv import conv_reflect, hooked, upsample_conv  # noqa: F401  (upsample_conv: re-exported by zoo_magenta.model)
+from zoo.s2dconv import instance_norm as fast_instance_norm
 
 
 STYLE_DIM = 100
@@ -91,11 +92,9 @@ def instance_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps:
     one: its statistics are the sample's own, accumulated in fp32 for bf16 input), which is several times
     faster on a CPU than a reduction followed by an affine, channels_last included. Without autograd on a
     CPU, zoo.s2dconv.instance_norm: the same statistics, the affine and ReLU in one pass."""
-    if not torch.is_grad_enabled() and x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16):
-        from zoo.s2dconv import instance_norm as fast_instance_norm
-
-        if FAST_PATH:
-            return fast_instance_norm(x, gamma, beta, eps, relu)
+    if FAST_PATH and not torch.is_grad_enabled() and x.device.type == "cpu" \
+            and x.dtype in (torch.float32, torch.bfloat16):
+        return fast_instance_norm(x, gamma, beta, eps, relu)
     n, c = x.shape[:2]
     pd = torch.float64 if x.dtype == torch.float64 else torch.float32  # bf16/fp16 input: fp32 parameters and sums
     g, b = gamma.to(pd).reshape(-1, c), beta.to(pd).reshape(-1, c)

@@ -313,13 +313,9 @@ def train_gan(
     ``on_export(step, G, G_ema or None)`` runs every ``cfg.export_every`` steps (rank 0).
     """
     trainer = AdversarialTrainer(G, D, images, recipe, cfg, init)
-
-    def export(step: int) -> None:
-        if on_export is not None:
-            on_export(step, G, trainer.ema.model if trainer.ema is not None else None)
-
-    result = run_loop(trainer, cfg, start_step=trainer.start, on_sample=on_sample,
-                      on_export=export if on_export is not None else None,
+    export = None if on_export is None else \
+        (lambda step: on_export(step, G, trainer.ema.model if trainer.ema is not None else None))
+    result = run_loop(trainer, cfg, start_step=trainer.start, on_sample=on_sample, on_export=export,
                       progress_names={"loss_d": "D", "loss_g": "G"})
     G.eval()
     result.G_ema = trainer.ema.model if trainer.ema is not None else None

@@ -212,6 +212,12 @@ def record_wall_time(run_dir: Path, steps: int, base: float = 0.0) -> float:
     return total
 
 
+def last_logged(log: Path) -> dict[str, Any]:
+    """The last record of a run's log.jsonl ({} when there is none yet)."""
+    lines = log.read_text().splitlines() if log.is_file() else []
+    return json.loads(lines[-1]) if lines else {}
+
+
 def export_folder(run_dir: Path, step: int) -> Path:
     """Where --export-every puts the folder of ``step``."""
     return Path(run_dir) / "exports" / f"step_{step:07d}"
@@ -305,14 +311,11 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         from .export import write_hub_folder
 
         continued, base = history_so_far()
-        total = logged_wall_time(run_dir / "log.jsonl") + base
         log = run_dir / "log.jsonl"
-        last = json.loads(log.read_text().splitlines()[-1]) if log.exists() and log.stat().st_size else {}
-        was_training = g.training
         published = ema_for_export(g_ema, recipe.batch_size) if g_ema is not None else g
-        write_hub_folder(published, export_folder(run_dir, step), make_summary(step, total, last, continued),
+        write_hub_folder(published, export_folder(run_dir, step),
+                         make_summary(step, logged_wall_time(log) + base, last_logged(log), continued),
                          training_state={"generator": g, "discriminator": D})
-        g.train(was_training)
 
     result: TrainResult = train_gan(G, D, train.images, recipe, loop_cfg, init=init,
                                     on_export=export_point if job.export_every else None)
@@ -385,8 +388,7 @@ def run_component(job: TrainJob, arch: Architecture, component: type, rank: int,
     def export_point(step: int) -> None:
         """--export-every: the folder the run would export if it stopped at ``step``."""
         log = Path(run_dir) / "log.jsonl"
-        last = json.loads(log.read_text().splitlines()[-1]) if log.exists() and log.stat().st_size else {}
-        trainer.export(export_folder(Path(run_dir), step), make_summary(step, logged_wall_time(log), last))
+        trainer.export(export_folder(Path(run_dir), step), make_summary(step, logged_wall_time(log), last_logged(log)))
 
     t0 = time.perf_counter()
     result = run_loop(trainer, loop_cfg, start_step=int(getattr(trainer, "start_step", 0)),
