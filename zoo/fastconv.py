@@ -199,13 +199,16 @@ def _transpose_conv(xp: torch.Tensor, conv: nn.Conv2d, relu: bool, padding: tupl
     return y.relu_() if not torch.is_grad_enabled() else torch.relu(y)
 
 
-def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:
-    """``max_pool2d(x, 2, 2, ceil_mode=True)``; for even sides, the maximum of the four strided views."""
+def max_pool_2x2(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``max_pool2d(x, 2, 2, ceil_mode=True)``; for even sides, the maximum of the four strided views, written
+    into ``out`` if it is given and has the result's shape (a band of a larger output: no copy afterwards)."""
     h, w = x.shape[-2:]
     if torch.is_grad_enabled() or h % 2 or w % 2:
         return F.max_pool2d(x, 2, 2, ceil_mode=True)
     a = torch.maximum(x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2])
     b = torch.maximum(x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2])
+    if out is not None and out.shape == a.shape and out.dtype == a.dtype:
+        return torch.maximum(a, b, out=out)
     return torch.maximum(a, b, out=a)
 
 
@@ -251,8 +254,10 @@ class BandOp:
             return max((a - 1) // 2, 0), min(-(-(b + 1) // 2), h_in)
         return a, b
 
-    def run(self, t: torch.Tensor, lo: int, hi: int, h: int) -> tuple[torch.Tensor, int, int]:
-        """This layer on rows [lo, hi) of an input ``h`` rows high: the output rows it can give, and where."""
+    def run(self, t: torch.Tensor, lo: int, hi: int, h: int,
+            dest: tuple[torch.Tensor, int] | None = None) -> tuple[torch.Tensor, int, int]:
+        """This layer on rows [lo, hi) of an input ``h`` rows high: the output rows it can give, and where.
+        ``dest = (out, row)``: a pooling whose output rows start at ``row`` writes them into ``out`` there."""
         top, bottom = int(lo == 0), int(hi == h)
         if self.kind == "pointwise":
             return _conv(t, self.conv.weight, self.conv.bias, 0, self.relu), lo, hi
@@ -263,7 +268,11 @@ class BandOp:
                 t, lo = t[:, :, 1:], lo + 1
             if not bottom and (hi - lo) % 2:
                 t, hi = t[:, :, :-1], hi - 1
-            return max_pool_2x2(t), lo // 2, -(-hi // 2)
+            o_lo, o_hi = lo // 2, -(-hi // 2)
+            into = None
+            if dest is not None and dest[1] == o_lo and o_hi <= dest[0].shape[2]:
+                into = dest[0][:, :, o_lo:o_hi]
+            return max_pool_2x2(t, into), o_lo, o_hi
         # up_conv: the transposed conv of upsample_conv without padding along the rows, except at the image's
         # edges; output row j of the band is image row j + 2 * vlo - 1, valid for j in [2, 2n)
         tp = F.pad(t, (1, 1, top, bottom), mode="replicate")
@@ -291,9 +300,10 @@ def _conv_rows(t: torch.Tensor, conv: nn.Conv2d, relu: bool, top: int, bottom: i
     return y
 
 
-#: elements of a band's largest activation: 32 rows of a 1024-wide, 64-channel image (4 MiB in bf16),
-#: measured best for that layer (bench/bench_fastconv.py)
-BAND_ELEMENTS = 64 * 32 * 1024
+#: elements of a band's largest activation: 64 rows of a 1024-wide, 64-channel image (8 MiB in bf16); 32 rows
+#: were measured best for that layer alone (bench/bench_fastconv.py), 64 for the whole default ``adain`` at
+#: 1024 px (docs/magenta.md, seventh session)
+BAND_ELEMENTS = 64 * 64 * 1024
 
 
 def _band_rows(ops: list[BandOp], x: torch.Tensor, heights: list[int]) -> int:
@@ -308,6 +318,10 @@ def _band_rows(ops: list[BandOp], x: torch.Tensor, heights: list[int]) -> int:
         per_out_row = c * w * h / max(h_out, 1)  # elements of this layer per output row of the band
         rows = min(rows, int(BAND_ELEMENTS // max(per_out_row, 1)))
     return max(4, rows)
+
+
+def _same_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.data_ptr() == b.data_ptr() and a.shape == b.shape and a.stride() == b.stride()
 
 
 def run_banded(ops: list[BandOp], x: torch.Tensor, band_rows: int | None = None) -> torch.Tensor:
@@ -327,12 +341,14 @@ def run_banded(ops: list[BandOp], x: torch.Tensor, band_rows: int | None = None)
             spans.append(op.needs(*spans[-1], h_in))
         lo, hi = spans[-1]
         t = x[:, :, lo:hi]
-        for op, h_in in zip(ops, heights[:-1]):
-            t, lo, hi = op.run(t, lo, hi, h_in)
+        for i, (op, h_in) in enumerate(zip(ops, heights[:-1])):
+            last = i == len(ops) - 1 and out is not None
+            t, lo, hi = op.run(t, lo, hi, h_in, (out, a) if last else None)
         y = t[:, :, a - lo: b - lo]
         if out is None:
             fmt = torch.channels_last if y.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
             out = torch.empty((*y.shape[:2], h_out, y.shape[-1]), dtype=y.dtype, device=y.device, memory_format=fmt)
-        out[:, :, a:b] = y
+        if not _same_memory(y, out[:, :, a:b]):  # a last pooling writes its rows into out itself
+            out[:, :, a:b] = y
     assert out is not None
     return out

@@ -12,6 +12,7 @@ layers' up to float rounding (tests/test_fastconv.py, tests/test_adain_fastpath.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import torch
@@ -114,9 +115,67 @@ def forward_chain(mods: Sequence[nn.Module], x: torch.Tensor, banded: bool = Tru
         for m in mods:
             x = m(x)
         return x
+    mods = fold_pointwise(mods)
     groups = band_groups(mods) if banded else None
     if groups is None:
         return run_stage_fast(mods, x)
     for group, ops in groups:
         x = run_banded(ops, x) if bands_pay(ops, x) else run_stage_fast(group, x)
     return x
+
+
+def forward_affine_chain(mods: Sequence[nn.Module], x: torch.Tensor, scale: torch.Tensor,
+                         shift: torch.Tensor) -> torch.Tensor:
+    """The chain ``mods`` on ``x * scale + shift`` (``scale``, ``shift``: (N or 1, C, 1, 1), per sample and
+    channel; AdaIN with its alpha blend, :func:`zoo_adain.ops.adain_affine`). Without autograd, when the
+    chain starts with a reflect-padded 3x3 conv, the affine map goes into that conv's weights and bias
+    (reflection padding commutes with a per-channel affine map): no pass over ``x`` and no copy of it.
+    Otherwise the map is applied, then :func:`forward_chain`."""
+    parts = conv_relu_parts(mods[0]) if mods else None
+    if parts is None or torch.is_grad_enabled() or hooked(mods):
+        return forward_chain(mods, x * scale.to(x.dtype) + shift.to(x.dtype))
+    if scale.shape[0] == 1 and shift.shape[0] == 1:
+        return forward_chain([folded(mods[0], parts[0], scale[0].reshape(-1), shift[0].reshape(-1)), *mods[1:]], x)
+    outs = []
+    for i in range(x.shape[0]):
+        a, b = scale[min(i, scale.shape[0] - 1)], shift[min(i, shift.shape[0] - 1)]
+        outs.append(forward_chain([folded(mods[0], parts[0], a.reshape(-1), b.reshape(-1)), *mods[1:]], x[i : i + 1]))
+    return torch.cat(outs)
+
+
+def _is_pointwise(m: nn.Module) -> bool:
+    return isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.stride == (1, 1) and m.padding == (0, 0) \
+        and m.dilation == (1, 1) and m.groups == 1
+
+
+def fold_pointwise(mods: Sequence[nn.Module]) -> list[nn.Module]:
+    """``mods`` with a leading 1x1 conv (the VGG encoders' input normalisation) folded into the reflect-padded
+    3x3 conv after it (a pointwise map commutes with reflection padding): one full-resolution pass fewer."""
+    mods = list(mods)
+    parts = conv_relu_parts(mods[1]) if len(mods) > 1 and _is_pointwise(mods[0]) else None
+    if parts is None:
+        return mods
+    pw = mods[0]
+    assert isinstance(pw, nn.Conv2d)
+    shift = pw.bias if pw.bias is not None else torch.zeros(pw.out_channels, device=pw.weight.device)
+    return [folded(mods[1], parts[0], pw.weight[:, :, 0, 0], shift), *mods[2:]]
+
+
+def folded(block: nn.Module, conv: nn.Conv2d, mix: torch.Tensor, shift: torch.Tensor) -> nn.Module:
+    """A copy of the conv block ``block`` whose conv, applied to ``x``, gives the original's on ``mix * x +
+    shift`` per pixel: ``mix`` a (C,) scale per channel or a (C, C') matrix (a 1x1 conv's weights), ``shift``
+    (C,). The weights are mixed over the input channels, the shift's response is added to the bias (in
+    float32, then in the weights' dtype and memory format)."""
+    w = conv.weight.float()
+    m, b = mix.float(), shift.reshape(-1).float()
+    wf = w * m.view(1, -1, 1, 1) if m.dim() == 1 else torch.einsum("ojhw,jc->ochw", w, m)
+    bias = w.sum((2, 3)) @ b + (conv.bias.float() if conv.bias is not None else 0.0)
+    fmt = torch.channels_last if conv.weight.is_contiguous(memory_format=torch.channels_last) \
+        and not conv.weight.is_contiguous() else torch.contiguous_format
+    new = torch.nn.utils.skip_init(nn.Conv2d, wf.shape[1], conv.out_channels, conv.kernel_size,
+                                   device=conv.weight.device, dtype=conv.weight.dtype)
+    new.weight.data = wf.to(conv.weight.dtype).contiguous(memory_format=fmt)
+    new.bias.data = bias.to(conv.weight.dtype)
+    out = copy.copy(block)
+    out._modules = {**block._modules, "conv": new}
+    return out

@@ -46,8 +46,9 @@ import torch
 from torch import nn
 from zoo.fastconv import conv_reflect, hooked as _hooked
 
+from .fastpath import forward_affine_chain as _forward_affine_chain
 from .fastpath import forward_chain as _forward_chain
-from .ops import EPS, StyleStats, adain, adain_from_stats, calc_mean_std  # noqa: F401  (zoo_adain.model's names)
+from .ops import EPS, StyleStats, adain, adain_affine, adain_from_stats, calc_mean_std  # noqa: F401  (zoo_adain.model's names)
 
 
 #: VGG-19 widths up to relu4_1, per stage: (name, out_channels); "pool" between stages.
@@ -250,8 +251,13 @@ class Decoder(nn.Module):
             self.stages.append(seq)
         self.upsampling = 2 ** (n - 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _forward_chain([m for st in self.stages for m in st.children()], x)
+    def forward(self, x: torch.Tensor, affine: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Decode ``x``; with ``affine = (scale, shift)`` (N or 1, C, 1, 1), decode ``x * scale + shift`` (the
+        map folded into the first conv without autograd: zoo_adain.fastpath.forward_affine_chain)."""
+        mods = [m for st in self.stages for m in st.children()]
+        if affine is None:
+            return _forward_chain(mods, x)
+        return _forward_affine_chain(mods, x, *affine)
 
 
 # ---------------------------------------------------------------------- the model
@@ -285,9 +291,10 @@ class AdaIN(nn.Module):
         """The style-loss features (relu1_1..relu4_1 for VGG)."""
         return self.encoder.forward_features(self._as_input(x))
 
-    def decode(self, t: torch.Tensor) -> torch.Tensor:
+    def decode(self, t: torch.Tensor, affine: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """The decoder on ``t`` (with ``affine``: on ``t * scale + shift``, see :meth:`Decoder.forward`)."""
         dtype = next(self.decoder.parameters()).dtype
-        return self.decoder(t if t.dtype == dtype else t.to(dtype))
+        return self.decoder(t if t.dtype == dtype else t.to(dtype), affine)
 
     def style_stats(self, style: torch.Tensor) -> StyleStats:
         mean, std = calc_mean_std(self.encode(style))
@@ -298,6 +305,8 @@ class AdaIN(nn.Module):
     ) -> torch.Tensor:
         """Decode AdaIN(content) with the given style statistics (sizes as the decoder gives)."""
         f = self.encode(content) if content_feat is None else content_feat
+        if not torch.is_grad_enabled():  # AdaIN and the blend as one affine map, folded into the decoder
+            return self.decode(f, adain_affine(f, style.mean, style.std, alpha))
         t = adain_from_stats(f, style.mean, style.std)
         if alpha != 1.0:
             t = alpha * t + (1.0 - alpha) * f

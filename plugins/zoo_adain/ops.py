@@ -26,9 +26,43 @@ def calc_mean_std(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, t
     if feat.dim() != 4:
         raise ValueError(f"expected features of shape (N, C, H, W), got {tuple(feat.shape)}")
     n, c = feat.shape[:2]
+    n_pix = feat.shape[-2] * feat.shape[-1]
+    if not torch.is_grad_enabled() and n_pix > 1 and feat.dtype in (torch.float32, torch.bfloat16):
+        return _fast_mean_std(feat, eps)
     flat = feat.reshape(n, c, -1).float()
     var, mean = torch.var_mean(flat, dim=2, correction=1 if flat.shape[2] > 1 else 0)
     return mean.view(n, c, 1, 1), (var + eps).sqrt().view(n, c, 1, 1)
+
+
+def _fast_mean_std(feat: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`calc_mean_std` without autograd: one ``batch_norm_update_stats`` per sample (a single pass in the
+    input's dtype and memory format, where ``var_mean`` on a channels-last bf16 map first makes a float32
+    NCHW copy: 3 against 130 ms at 256 x 256 x 256 on one core). It gives the biased variance, rescaled
+    here; the statistics come out in the input's precision (bf16: relative 2^-8, the same rounding as
+    the bf16 scale and shift they become)."""
+    n, c = feat.shape[:2]
+    n_pix = feat.shape[-2] * feat.shape[-1]
+    means, stds = [], []
+    for i in range(n):
+        mean, var = torch.batch_norm_update_stats(feat[i : i + 1], None, None, 0.0)
+        means.append(mean.float())
+        stds.append((var.float() * (n_pix / (n_pix - 1)) + eps).sqrt())
+    return torch.stack(means).view(n, c, 1, 1), torch.stack(stds).view(n, c, 1, 1)
+
+
+def adain_affine(
+    content_feat: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor, alpha: float = 1.0,
+    eps: float = EPS,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """AdaIN, and its blend with the content (``alpha``), as a per-sample, per-channel affine map of the content
+    features: ``(scale, shift)``, float32 (N, C, 1, 1), such that ``alpha * AdaIN(x) + (1 - alpha) * x`` equals
+    ``x * scale + shift``. (A decoder can take it folded into its first convolution.)"""
+    c_mean, c_std = calc_mean_std(content_feat, eps)
+    scale = style_std / c_std
+    shift = style_mean - c_mean * scale
+    if alpha != 1.0:
+        scale, shift = alpha * scale + (1.0 - alpha), alpha * shift
+    return scale, shift
 
 
 def adain_from_stats(

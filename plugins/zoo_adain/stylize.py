@@ -99,7 +99,7 @@ from zoo.images import (
     to_pil,
 )
 
-from .ops import StyleStats, adain_from_stats, calc_mean_std
+from .ops import StyleStats, adain_affine, calc_mean_std
 from .imageops import (  # noqa: F401  (zoo_adain.stylize's names before the split)
     rgb_to_yiq, yiq_to_rgb, _sym_power, coral, luminance, _out_size, reference_size, reference_resize,
     pad_small, pad_to_multiple, masked_adain, _load_mask, _mask_native_size,
@@ -175,8 +175,8 @@ class Runner:
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.net.encode(self.prep(x))
 
-    def decode(self, t: torch.Tensor) -> torch.Tensor:
-        return self.net.decode(t.to(self.dtype).contiguous(memory_format=self.memory_format)).float()
+    def decode(self, t: torch.Tensor, affine: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        return self.net.decode(t.to(self.dtype).contiguous(memory_format=self.memory_format), affine).float()
 
     def stats(self, x: torch.Tensor) -> StyleStats:
         mean, std = calc_mean_std(self.encode(x))
@@ -345,15 +345,15 @@ def _transfer(
         ms = torch.cat([_load_mask(mk, work, runner.device) for mk in mask_srcs])
         ms = pad(ms, m)
         ms = F.interpolate(ms, size=f.shape[-2:], mode="area")
-        t = masked_adain(f, stats, ms)
+        t, affine = masked_adain(f, stats, ms), None
     else:
         mixed = stats[0] if len(stats) == 1 else StyleStats.mix(stats, opts.weights or ())
         if mixed.mean.shape[0] not in (1, n):
             raise ImageError(f"a batch of {mixed.mean.shape[0]} styles for a batch of {n} contents")
-        t = adain_from_stats(f, mixed.mean, mixed.std)
-    if opts.alpha != 1.0:
+        t, affine = f, adain_affine(f, mixed.mean, mixed.std, opts.alpha)  # folded into the decoder's first conv
+    if affine is None and opts.alpha != 1.0:
         t = opts.alpha * t + (1.0 - opts.alpha) * f
-    y = runner.decode(t)[..., : work[0], : work[1]]
+    y = runner.decode(t, affine)[..., : work[0], : work[1]]
     y = resize(y.clamp(0.0, 1.0), (out_h, out_w))
     if chroma is not None:
         yiq = torch.cat([luminance(y), chroma[:, 1:]], dim=1)
