@@ -341,6 +341,7 @@ def _transfer(
     pad = pad_small if _ceil_mode_encoder(runner.model) else pad_to_multiple
     xp = pad(x_in, m)
     f = runner.encode(xp)
+    affine: tuple[torch.Tensor, torch.Tensor] | None
     if mask_srcs is not None:
         ms = torch.cat([_load_mask(mk, work, runner.device) for mk in mask_srcs])
         ms = pad(ms, m)
