@@ -289,14 +289,25 @@ class BandOp:
 def _conv_rows(t: torch.Tensor, conv: nn.Conv2d, relu: bool, top: int, bottom: int) -> torch.Tensor:
     """The 3x3 reflect-padded conv of a band whose rows carry their own context: padded by reflection only
     at the image's top (``top``) and bottom (``bottom``); the columns' reflection is the zero-padded conv
-    with its two edge columns recomputed (:func:`_redo_edges`; no padded copy of the band)."""
-    if top or bottom:
-        t = torch.cat([*([t.narrow(2, 1, 1)] if top else []), t,
-                       *([t.narrow(2, t.shape[2] - 2, 1)] if bottom else [])], 2)
-    if t.shape[-1] < 3:
+    with its two edge columns recomputed (:func:`_redo_edges`; no padded copy of the band). At the image's top
+    or bottom the conv pads rows with zeros too, and the one output row that read them is recomputed from a
+    three-row strip (no copy of the band with its reflected row)."""
+    if t.shape[-1] < 3 or t.shape[-2] < 2:
+        if top or bottom:
+            t = torch.cat([*([t.narrow(2, 1, 1)] if top else []), t,
+                           *([t.narrow(2, t.shape[2] - 2, 1)] if bottom else [])], 2)
         return _conv(F.pad(t, (1, 1, 0, 0), mode="reflect"), conv.weight, conv.bias, 0, relu)
-    y = _conv(t, conv.weight, conv.bias, (0, 1), relu)
-    _redo_edges(y, t, conv, relu, 3, (0, 0, 0, 0))  # the rows are valid: no padding along them
+    ph = int(bool(top or bottom))
+    y = _conv(t, conv.weight, conv.bias, (ph, 1), relu)
+    if ph and not (top and bottom):  # oneDNN pads both ends: drop the row outside the band's valid rows
+        y = y[:, :, 1:] if bottom else y[:, :, :-1]
+    if top:
+        y.narrow(2, 0, 1).copy_(_conv(F.pad(t.narrow(2, 0, 2), (1, 1, 1, 0), mode="reflect"),
+                                      conv.weight, conv.bias, 0, relu))
+    if bottom:
+        y.narrow(2, y.shape[2] - 1, 1).copy_(_conv(F.pad(t.narrow(2, t.shape[2] - 2, 2), (1, 1, 0, 1),
+                                                         mode="reflect"), conv.weight, conv.bias, 0, relu))
+    _redo_edges(y, t, conv, relu, 3, (0, 0, top, bottom))  # columns; rows reflected at the image's edges
     return y
 
 
