@@ -25,7 +25,7 @@ PUBLISHED = [
     zoo.Weights(
         name="adain.zoo",
         repo_id="zoo/adain-zoo",
-        revision="91b44a1ec700e5c27451623c75152928b9f7268a",
+        revision="e32c6c0764b122f60e30d2d852af0ae1b6b80648",
         sha256="f4565171317821b27a986c2abe17f7158d199fa105154f5fa28644eb2f4df9b2",
         size=4443956,
         config={'decoder_width': 1.0, 'depth': 3, 'encoder': 'vgg19_normalised', 'encoder_width': 1.0, 'pretrained_encoder': False},

@@ -97,6 +97,9 @@ class TrainConfig:
     channels_last: bool = True  # NHWC activations: oneDNN's fast path for bf16 convolutions on CPU
     log_every: int = 10
     save_every: int = 50
+    # keep the decoder of every save (every save_every steps) in RUN/saves/, for weight averaging
+    # (zoo_adain.average); False: only the latest, RUN/decoder.safetensors
+    keep_saves: bool = False
     # Not in the paper: the first ``warmup_steps`` steps train the decoder as an
     # autoencoder (pixel MSE of decoder(f4(c)) against c), which teaches it to
     # invert the encoder in far fewer steps than the feature losses alone; a

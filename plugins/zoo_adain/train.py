@@ -97,6 +97,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
                    help="multi-scale crops: the square cut is LO..HI times --crop, resized to --crop (paper: 1 1)")
     p.add_argument("--decoder-width", type=float, default=d.decoder_width)
     p.add_argument("--no-channels-last", action="store_true")
+    p.add_argument("--keep-saves", action="store_true",
+                   help="keep every save's decoder in OUT/saves/ (for python -m zoo_adain.average)")
     p.add_argument("--revive-dead", action="store_true", help="with --init-decoder: re-initialise its dead ReLU channels")
     p.add_argument("--style-hue", type=float, default=d.style_hue,
                    help="share of style crops given a random hue rotation (palette augmentation; 0: none)")
@@ -141,7 +143,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         resize=a.resize, crop=a.crop, batch_size=a.batch_size, lr=a.lr, lr_decay=a.lr_decay,
         content_weight=a.content_weight, style_weight=a.style_weight, steps=a.steps, minutes=a.minutes,
         bf16=not a.fp32, threads=a.threads, seed=a.seed, encoder_seed=a.encoder_seed,
-        log_every=a.log_every, save_every=a.save_every, init_decoder=a.init_decoder, warmup_steps=a.warmup_steps,
+        log_every=a.log_every, save_every=a.save_every, keep_saves=a.keep_saves, init_decoder=a.init_decoder,
+        warmup_steps=a.warmup_steps,
         identity_weight=a.identity_weight, depth=a.depth, tv_weight=a.tv_weight,
         teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0, loss_network=a.loss_network,
         teacher_target=a.teacher_target,

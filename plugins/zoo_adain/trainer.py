@@ -8,11 +8,9 @@ and wraps the decoder for DDP under torchrun. The losses come through the zoo's 
 ``losses`` maps the roles ``content`` and ``style`` to registered loss names (``adain-content``,
 ``adain-style`` by default; the zoo_adain plugin registers them, another plugin may register others).
 
-The helpers (crop pools, encoders, decoder init, export format) live in :mod:`zoo_adain.train`; this
-module is the step and its bookkeeping. The exported ``model.safetensors`` is the contract: the format of
-``cards/zoo/adain-*`` (the VGG16 run: decoder.* only, the encoder included from vgg16.hed-bsds500; the
-others: encoder.* and decoder.*), so a run may start from a published card (``--init-from`` or
-``--set init_decoder=.../model.safetensors``).
+The helpers live in :mod:`zoo_adain.train`; this module is the step and its bookkeeping. The exported
+``model.safetensors`` is the contract (the format of ``cards/zoo/adain-*``), so a run may start from a
+published card (``--init-from`` or ``--set init_decoder=.../model.safetensors``).
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ from zoo.errors import ConfigError
 from zoo.training.engine import StepContext, Trainer
 
 from . import parts as T
+from .average import keep_decoder
 from .runs import model_config
 
 # the loop's own settings: LoopConfig (and `zoo train`'s options) carries them, not the trainer's settings
@@ -417,6 +416,8 @@ class AdaINTrainer(Trainer):
             tmp = run_dir / f"{name}.safetensors.tmp"
             save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(tmp), metadata=meta)
             tmp.replace(run_dir / f"{name}.safetensors")
+        if self.cfg.keep_saves:
+            keep_decoder(run_dir, step)  # RUN/saves/: for weight averaging (zoo_adain.average)
         cfg_d = json.loads(json.dumps(dataclasses.asdict(self.cfg)))  # tuples -> lists
         cfg_d["losses"] = self.loss_names
         cfg_d["steps_done"] = step
