@@ -292,7 +292,7 @@ def _conv_rows(t: torch.Tensor, conv: nn.Conv2d, relu: bool, top: int, bottom: i
     with its two edge columns recomputed (:func:`_redo_edges`; no padded copy of the band). At the image's top
     or bottom the conv pads rows with zeros too, and the one output row that read them is recomputed from a
     three-row strip (no copy of the band with its reflected row)."""
-    if t.shape[-1] < 3 or t.shape[-2] < 2:
+    if t.shape[-1] < 3:
         if top or bottom:
             t = torch.cat([*([t.narrow(2, 1, 1)] if top else []), t,
                            *([t.narrow(2, t.shape[2] - 2, 1)] if bottom else [])], 2)
