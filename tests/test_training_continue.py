@@ -280,16 +280,21 @@ def test_a_folder_can_publish_its_raw_generator_instead_of_the_ema(tmp_path: Pat
     cfg["metrics"] = {"fid": 1.0}
     (out / "config.json").write_text(json.dumps(cfg))
     grid = (out / "samples.png").read_bytes()
+    state = load_file(str(out / "training_state.safetensors"))
+    raw = {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
     publish_raw_generator(out)
-    raw = {k.removeprefix("generator."): v for k, v in load_file(str(out / "training_state.safetensors")).items()
-           if k.startswith("generator.")}
     published = load_file(str(out / "model.safetensors"))
     assert published.keys() == raw.keys() and all(torch.equal(published[k], raw[k]) for k in raw)
+    after = load_file(str(out / "training_state.safetensors"))  # the discriminator only: the raw G is not kept twice
+    assert set(after) == {k for k in state if k.startswith("discriminator.")}
+    assert all(torch.equal(after[k], state[k]) for k in after)
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["published_generator"] == "raw" and cfg["metrics"] == {}  # the EMA's figures are gone
+    assert cfg["training_state"]["modules"] == ["discriminator"]
     assert (out / "samples.png").read_bytes() != grid
     card = (out / "README.md").read_text()
     assert "the raw one: training also kept an exponential moving average" in card
+    assert "no raw generator: training continues from the published one" in card
     assert load_folder(out).sample(2, seed=0).shape[0] == 2
 
     (out / "training_state.safetensors").unlink()

@@ -99,7 +99,8 @@ def write_hub_folder(G: torch.nn.Module, out: Path, summary: dict[str, Any],
 
 def publish_raw_generator(out: Path) -> None:
     """Make a folder publish its raw generator instead of the EMA that training also kept (for a run where the
-    EMA scored worse): ``model.safetensors`` becomes ``training_state``'s generator, config.json says
+    EMA scored worse): ``model.safetensors`` becomes ``training_state``'s generator (which leaves that file, not to be
+    published twice), config.json says
     ``"published_generator": "raw"`` and drops the metrics (they were the EMA's), the grid and card are
     re-written. Measure it again with `zoo eval FOLDER --write`."""
     from safetensors.torch import load_file
@@ -114,8 +115,12 @@ def publish_raw_generator(out: Path) -> None:
     if not raw:
         raise ConfigError(f"{out}: no raw generator in {TRAINING_STATE_FILE}; nothing to publish instead of the EMA")
     save_file(raw, str(out / "model.safetensors"), metadata={"format": "pt"})
+    rest = {k: v for k, v in load_file(str(state_file)).items() if not k.startswith("generator.")}
+    save_file(rest, str(state_file), metadata={"format": "pt"})  # the raw generator is model.safetensors now
     config = json.loads((out / "config.json").read_text())
     config["published_generator"] = "raw"
+    if config.get("training_state"):
+        config["training_state"]["modules"] = sorted({k.split(".", 1)[0] for k in rest})
     config["metrics"] = {}
     (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     save_grid(load_folder(out).sample(64, seed=0), out / "samples.png", nrow=8, scale=2)
