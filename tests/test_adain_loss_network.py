@@ -86,3 +86,29 @@ def test_normalised_loss_network_keeps_its_scales_and_resumes(tmp_path, vgg16):
                         steps=3, log_every=1), print_fn=lambda m, **k: msgs.append(m))
     assert [r["step"] for r in more] == [3] and any("resumed" in m for m in msgs)
     assert isinstance(R.vgg16_hed_encoder(), E.VGG16Encoder)
+
+
+def test_content_loss_can_be_taken_in_the_loss_network_as_the_judge_takes_it(tmp_path, vgg16):
+    """loss_network_content: the content loss is the MSE of the VGG16's relu4_1 of the output against the AdaIN of
+    the VGG16's own content and style relu4_1 (the judge's content loss), the style loss unchanged."""
+    base = dict(encoder="random", depth=3, seed=0, loss_network="vgg16-hed")
+    enc_content = _first_losses(_cfg(tmp_path / "a", **base))
+    judged = _first_losses(_cfg(tmp_path / "b", loss_network_content=True, **base))
+    assert judged["style"] == pytest.approx(enc_content["style"], rel=1e-6)
+    assert judged["content"] != pytest.approx(enc_content["content"], rel=1e-3)
+    assert judged["grad"] > 0
+    tr, c, s = judged["trainer"], judged["c"], judged["s"]
+    with torch.no_grad():
+        f = T.enc_features(tr.encoder, torch.cat([c, s]), 3)
+        out = tr.decoder(T.adain(f[-1][:2], f[-1][2:]))
+        net = R.vgg16_hed_encoder()
+        g = T.enc_features(net, torch.cat([c, s]), 4)[-1]
+        want = torch.nn.functional.mse_loss(T.enc_features(net, out, 4)[-1], T.adain(g[:2], g[2:]))
+    assert judged["content"] == pytest.approx(float(want), rel=1e-4)
+
+
+def test_content_in_the_loss_network_needs_one(tmp_path):
+    from zoo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="needs a loss_network"):
+        AdaINTrainer(_cfg(tmp_path, encoder="random", depth=3, loss_network_content=True), print_fn=lambda *a, **k: None)

@@ -291,7 +291,7 @@ def test_a_teacher_model_adds_its_stylizations_as_a_target(tmp_path):
     target; its loss is logged, the card says so, and the decoder moves differently from a run without it."""
     from safetensors.torch import load_file
 
-    from zoo_adain.trainer import load_teacher, teacher_outputs
+    from zoo_adain.teacher import load_teacher, teacher_outputs
 
     teacher = load_teacher("magenta-arbitrary")
     g = torch.Generator().manual_seed(0)

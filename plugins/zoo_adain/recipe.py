@@ -157,6 +157,10 @@ class TrainConfig:
     # mean activation) while the content loss stays at the encoder's AdaIN layer. For a decoder over a
     # random-weight encoder (adain.zoo), whose own statistics say little about strokes.
     loss_network: str = ""
+    # Not in the paper's code, but its loss: with loss_network, the content loss too is taken in that
+    # network (MSE of its relu4_1 against the AdaIN of its own content and style relu4_1), as the zoo's
+    # judge measures it, instead of at the encoder's AdaIN layer.
+    loss_network_content: bool = False
 
 
 ENCODER_KINDS = (*E.KINDS, "vgg16-hed")

@@ -123,6 +123,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--loss-network", default="", choices=("", *LOSS_NETWORKS),
                    help="measure the style loss with this network instead of the encoder (content stays at the encoder's AdaIN layer)")
+    p.add_argument("--loss-network-content", action="store_true",
+                   help="with --loss-network: the content loss too in that network (its relu4_1 against its own AdaIN target)")
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     p.add_argument("--init-decoder", default=None)
     p.add_argument("--teacher", default="", help="a zoo style model whose stylizations are an extra target "
@@ -147,7 +149,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         warmup_steps=a.warmup_steps,
         identity_weight=a.identity_weight, depth=a.depth, tv_weight=a.tv_weight,
         teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0, loss_network=a.loss_network,
-        teacher_target=a.teacher_target,
+        teacher_target=a.teacher_target, loss_network_content=a.loss_network_content,
     )
 
 

@@ -31,6 +31,7 @@ from zoo.training.engine import StepContext, Trainer
 
 from . import parts as T
 from .average import keep_decoder
+from .teacher import load_teacher, teacher_outputs
 from .runs import model_config
 
 # the loop's own settings: LoopConfig (and `zoo train`'s options) carries them, not the trainer's settings
@@ -126,34 +127,6 @@ def decoder_state_of(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_teacher(name: str) -> nn.Module:
-    """The zoo style model ``name`` as a frozen teacher (eval mode, no gradients)."""
-    import zoo
-
-    model = zoo.load(name)
-    if not callable(getattr(model, "stylize", None)):
-        raise ConfigError(f"teacher {name!r} has no stylize(): pass a style-transfer model such as magenta-arbitrary")
-    return model.eval().requires_grad_(False)
-
-
-def teacher_outputs(teacher: nn.Module, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-    """The teacher's stylization of each (content, style) pair, (N, 3, H, W) in [0, 1] at the content's size.
-
-    A model with ``style_vector`` and ``forward(content, vector)`` (the Magenta arbitrary network) runs batched,
-    its style network on the style crops resized to its own input size (``style_size``, 256 for Magenta's);
-    any other goes pair by pair through its ``stylize`` contract."""
-    if callable(getattr(teacher, "style_vector", None)):
-        size = int(getattr(teacher, "style_size", 0) or style.shape[-1])
-        s = style if style.shape[-1] == size else F.interpolate(style, size=(size, size), mode="bilinear",
-                                                                antialias=True, align_corners=False)
-        out = teacher(content, teacher.style_vector(s))
-    else:
-        out = torch.stack([teacher.stylize(c, s) for c, s in zip(content, style)])
-    if out.shape[-2:] != content.shape[-2:]:
-        out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
-    return out.float().clamp(0, 1)
-
-
 class AdaINTrainer(Trainer):
     """The decoder step of Huang & Belongie 2017 (content loss at relu{depth}_1 against the AdaIN target, style
     loss over relu1_1..relu{depth}_1 statistics), with the zoo's options (warm-up, identity and TV terms,
@@ -219,8 +192,11 @@ class AdaINTrainer(Trainer):
         self.loss_net = T.loss_network(cfg.loss_network)
         self.ln_scales = (self._feature_scales(self.loss_net, "loss_network_scales", T.LOSS_NETWORK_DEPTH)
                           if self.loss_net is not None and cfg.normalise_features else None)
+        if cfg.loss_network_content and self.loss_net is None:
+            raise ConfigError("loss_network_content needs a loss_network (e.g. --loss-network vgg16-hed)")
         if self.loss_net is not None:
-            print_fn(f"style loss measured with {cfg.loss_network} (relu1_1..relu4_1)")
+            print_fn(f"style {'and content losses' if cfg.loss_network_content else 'loss'} measured with "
+                     f"{cfg.loss_network} (relu1_1..relu4_1)")
         if cfg.teacher_target not in T.TEACHER_TARGETS:
             raise ConfigError(f"teacher_target {cfg.teacher_target!r}: choose one of {list(T.TEACHER_TARGETS)}")
         self.teacher = load_teacher(cfg.teacher) if cfg.teacher and cfg.teacher_weight else None
@@ -355,13 +331,18 @@ class AdaINTrainer(Trainer):
                 target = T.adain(feats[-1][:n].float(), style_feats[-1])
             out = self.d_run(ctx.layout(target))
             out_feats = [f.float() for f in T.enc_features(enc, out, cfg.depth)]
+            ln_goal = None
             if self.loss_net is not None:
-                with torch.no_grad():
-                    ln_style = [f.float() for f in T.enc_features(self.loss_net, ctx.layout(style), T.LOSS_NETWORK_DEPTH)]
+                with torch.no_grad():  # the contents too when the content loss is taken there
+                    ref = torch.cat([content, style]) if cfg.loss_network_content else style
+                    ln_ref = [f.float() for f in T.enc_features(self.loss_net, ctx.layout(ref), T.LOSS_NETWORK_DEPTH)]
                 ln_out = [f.float() for f in T.enc_features(self.loss_net, out, T.LOSS_NETWORK_DEPTH)]
                 if self.ln_scales is not None:
-                    ln_style = [f / sc for f, sc in zip(ln_style, self.ln_scales)]
+                    ln_ref = [f / sc for f, sc in zip(ln_ref, self.ln_scales)]
                     ln_out = [f / sc for f, sc in zip(ln_out, self.ln_scales)]
+                ln_style = [f[f.shape[0] - n:] for f in ln_ref]
+                if cfg.loss_network_content:
+                    ln_goal = T.adain(ln_ref[-1][:n], ln_style[-1])
         goal = target
         if self.scales is not None:
             out_feats = [f / sc for f, sc in zip(out_feats, self.scales)]
@@ -369,7 +350,7 @@ class AdaINTrainer(Trainer):
             if teacher_feats is not None:
                 teacher_feats = [f / sc for f, sc in zip(teacher_feats, self.scales)]
             goal = target / self.scales[-1]
-        lc = self.losses["content"].fn(out_feats[-1], goal)
+        lc = self.losses["content"].fn(out_feats[-1], goal) if ln_goal is None else self.losses["content"].fn(ln_out[-1], ln_goal)
         ls = self.losses["style"].fn(ln_out, ln_style) if self.loss_net is not None else \
             self.losses["style"].fn(out_feats, style_feats)
         loss = cfg.content_weight * lc + cfg.style_weight * ls
