@@ -58,6 +58,14 @@ def _first_losses(cfg) -> dict[str, float]:
             "trainer": trainer, "c": c, "s": s}
 
 
+def _output(first: dict) -> torch.Tensor:
+    """The decoder's output for the pairs of a _first_losses call (depth 3), as the trainer computed it."""
+    tr, c, s = first["trainer"], first["c"], first["s"]
+    with torch.no_grad():
+        f = T.enc_features(tr.encoder, torch.cat([c, s]), 3)
+        return tr.decoder(T.adain(f[-1][:2], f[-1][2:]))
+
+
 def test_style_loss_comes_from_the_loss_network_and_content_from_the_encoder(tmp_path, vgg16):
     base = dict(encoder="random", depth=3, seed=0)
     own = _first_losses(_cfg(tmp_path / "a", **base))
@@ -66,10 +74,8 @@ def test_style_loss_comes_from_the_loss_network_and_content_from_the_encoder(tmp
     assert own["style"] != pytest.approx(other["style"], rel=1e-3)
     assert other["grad"] > 0
     # the figure is the paper's style loss over the VGG16's relu1_1..relu4_1 of output and style
-    tr, c, s = other["trainer"], other["c"], other["s"]
+    out, s = _output(other), other["s"]
     with torch.no_grad():
-        f = T.enc_features(tr.encoder, torch.cat([c, s]), 3)
-        out = tr.decoder(T.adain(f[-1][:2], f[-1][2:]))
         net = R.vgg16_hed_encoder()
         want = T.style_loss(T.enc_features(net, out, 4), T.enc_features(net, s, 4))
     assert other["style"] == pytest.approx(float(want), rel=1e-4)
@@ -97,10 +103,8 @@ def test_content_loss_can_be_taken_in_the_loss_network_as_the_judge_takes_it(tmp
     assert judged["style"] == pytest.approx(enc_content["style"], rel=1e-6)
     assert judged["content"] != pytest.approx(enc_content["content"], rel=1e-3)
     assert judged["grad"] > 0
-    tr, c, s = judged["trainer"], judged["c"], judged["s"]
+    out, c, s = _output(judged), judged["c"], judged["s"]
     with torch.no_grad():
-        f = T.enc_features(tr.encoder, torch.cat([c, s]), 3)
-        out = tr.decoder(T.adain(f[-1][:2], f[-1][2:]))
         net = R.vgg16_hed_encoder()
         g = T.enc_features(net, torch.cat([c, s]), 4)[-1]
         want = torch.nn.functional.mse_loss(T.enc_features(net, out, 4)[-1], T.adain(g[:2], g[2:]))
