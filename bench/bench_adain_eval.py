@@ -12,6 +12,8 @@ plasma:EveningGlow and mate:Storm: 15 pairs, the set of the adain.vgg16 card's f
 
     python bench/bench_adain_eval.py --model adain.zoo --model adain.vgg16 --run runs/adain-vgg16/run1 \\
         --style-dir $ZOO_DATA_DIR/style-transfer/style --json out/eval.json --png out/heldout.png
+
+``--layers`` splits each method's style loss by the judge's layers (which layer carries a gap).
 """
 
 from __future__ import annotations
@@ -69,6 +71,20 @@ def load_models(names: list[str], runs: list[str]) -> tuple[dict[str, torch.nn.M
     return models, steps
 
 
+def print_layers(methods: list[str], outputs: dict, styles: dict[str, torch.Tensor], judge: torch.nn.Module) -> None:
+    """The table's style loss split by the judge's layers, mean over the pairs (J.style_loss_by_layer)."""
+    split: dict[str, list[list[float]]] = {m: [] for m in methods}
+    with torch.inference_mode():
+        for (m, _, sn), out in outputs.items():
+            split[m].append(J.style_loss_by_layer(judge, out, styles[sn]))
+    n_layers = len(next(iter(split.values()))[0]) // 2
+    print("\n| method | " + " | ".join(f"relu{i + 1}_1 mean | relu{i + 1}_1 std" for i in range(n_layers)) + " |")
+    print("|---|" + "---|" * (2 * n_layers))
+    for m in methods:
+        mean = torch.tensor(split[m]).mean(0).tolist()
+        print(f"| {m} | " + " | ".join(f"{v:.1f}" for v in mean) + " |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", action="append", default=[], help="a zoo model name or Hub-repo folder; repeatable")
@@ -81,6 +97,8 @@ def main() -> None:
     p.add_argument("--png", default=None, help="grid of every held-out pair (photo, painting, colour transfer, models)")
     p.add_argument("--card-png", default=None, help="grid of the scikit-image pairs only (for committed cards)")
     p.add_argument("--json", default=None)
+    p.add_argument("--layers", action="store_true",
+                   help="also split each method's style loss by the judge's layers (mean and std terms)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--styles", default=None,
                    help="comma-separated paintings of --style-dir in place of the held-out three (e.g. training "
@@ -105,6 +123,9 @@ def main() -> None:
     for m in methods:
         r = table[m]
         print(f"| {m} | {steps.get(m, '-')} | {r['content']:.1f} | {r['style']:.1f} | {r['palette']:.4f} | {r['ssim']:.3f} |")
+
+    if a.layers:
+        print_layers(methods, outputs, styles, judge)
 
     def rows_for(names):
         rows = []

@@ -127,6 +127,13 @@ def scores(judge: torch.nn.Module, out: torch.Tensor, c: torch.Tensor, s: torch.
     return {"content": content, "style": style, "palette": palette, "ssim": ssim}
 
 
+def style_loss_by_layer(judge: torch.nn.Module, out: torch.Tensor, s: torch.Tensor) -> list[float]:
+    """The judge's style loss of one pair split by layer: [mean term, std term] for relu1_1, relu2_1, ... in
+    that order; their sum is ``scores(...)["style"]`` (which layer carries a gap between two models)."""
+    terms = T.style_loss_terms(judge.forward_features(out.float()), judge.forward_features(s))
+    return [float(t) for pair in terms for t in pair]
+
+
 def stylizer(model: Any) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """``f(content, style) -> image`` through the stylize contract, alpha 1, fp32 where the model takes a
     precision, the style as given where it takes a style_size; a model without ``stylize`` (an AdaIN run's bare module) is called as ``model(c, s)``."""

@@ -45,13 +45,22 @@ def content_loss(out_feat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(out_feat, target)
 
 
-def style_loss(out_feats: Sequence[torch.Tensor], style_feats: Sequence[torch.Tensor]) -> torch.Tensor:
-    """The paper's style loss: over the layers, MSE of the channel means plus MSE of the channel stds."""
-    total = out_feats[0].new_zeros(())
+def style_loss_terms(out_feats: Sequence[torch.Tensor], style_feats: Sequence[torch.Tensor]
+                     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The style loss's terms, layer by layer: (MSE of the channel means, MSE of the channel stds)."""
+    terms = []
     for o, s in zip(out_feats, style_feats):
         om, os_ = mean_std(o)
         sm, ss = mean_std(s)
-        total = total + F.mse_loss(om, sm) + F.mse_loss(os_, ss)
+        terms.append((F.mse_loss(om, sm), F.mse_loss(os_, ss)))
+    return terms
+
+
+def style_loss(out_feats: Sequence[torch.Tensor], style_feats: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The paper's style loss: over the layers, MSE of the channel means plus MSE of the channel stds."""
+    total = out_feats[0].new_zeros(())
+    for m, s in style_loss_terms(out_feats, style_feats):
+        total = total + m + s
     return total
 
 
