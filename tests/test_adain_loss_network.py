@@ -116,3 +116,20 @@ def test_content_in_the_loss_network_needs_one(tmp_path):
 
     with pytest.raises(ConfigError, match="needs a loss_network"):
         AdaINTrainer(_cfg(tmp_path, encoder="random", depth=3, loss_network_content=True), print_fn=lambda *a, **k: None)
+
+
+def test_yes_no_settings_of_zoo_train_adain_read_words_as_meant(tmp_path):
+    """`zoo train adain --set loss_network_content=true` (JSON) and the words: "False" must not read as true."""
+    from zoo.errors import ConfigError
+    from zoo_adain.trainer import train_config
+
+    def cfg(**settings):
+        return train_config({"encoder": "vgg19_normalised", "depth": 3}, {"style_dir": str(tmp_path), **settings},
+                            out=str(tmp_path / "run"), steps=1, seed=0)[0]
+
+    assert cfg(loss_network_content=True, normalise_features=1).loss_network_content is True
+    assert cfg(normalise_features="False").normalise_features is False
+    assert cfg(loss_network_content="yes").loss_network_content is True
+    assert cfg(keep_saves=0).keep_saves is False
+    with pytest.raises(ConfigError, match="true or false"):
+        cfg(normalise_features="maybe")

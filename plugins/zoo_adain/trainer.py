@@ -50,6 +50,18 @@ def setting_names() -> list[str]:
     return sorted(fields | set(_SYNONYMS) | {"losses"})
 
 
+def _as_bool(key: str, value: Any) -> bool:
+    """A yes/no setting from --set (JSON true/false, or the words): "False" must not read as true."""
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in ("true", "yes", "on", "1"):
+        return True
+    if word in ("false", "no", "off", "0"):
+        return False
+    raise ConfigError(f"{key}={value!r}: give true or false")
+
+
 def train_config(config: Mapping[str, Any], settings: Mapping[str, Any], *, out: str, steps: int, seed: int,
                  data: str | Path | None = None, bf16: bool = False, channels_last: bool = False,
                  minutes: float | None = None) -> tuple[T.TrainConfig, dict[str, str]]:
@@ -82,7 +94,7 @@ def train_config(config: Mapping[str, Any], settings: Mapping[str, Any], *, out:
             if key == "scales":
                 value = tuple(float(v) for v in value)
         elif isinstance(default, bool):
-            value = bool(value)
+            value = _as_bool(key, value)
         elif isinstance(default, int) and not isinstance(default, bool):
             value = int(value)
         elif isinstance(default, float):
