@@ -163,8 +163,8 @@ class TrainConfig:
     depth: int = 4
     # Not in the paper, whose loss network is its encoder: "vgg16-hed" measures the style loss with the
     # ImageNet-descended VGG16 (relu1_1..relu4_1; with normalise_features, each layer divided by its own
-    # mean activation) while the content loss stays at the encoder's AdaIN layer. For a decoder over a
-    # random-weight encoder (adain.zoo), whose own statistics say little about strokes.
+    # mean activation) while the content loss stays at the encoder's AdaIN layer (unless loss_network_content).
+    # For a decoder over a random-weight encoder (adain.zoo), whose own statistics say little about strokes.
     loss_network: str = ""
     # Not in the paper's code, but its loss: with loss_network, the content loss too is taken in that
     # network (MSE of its relu4_1 against the AdaIN of its own content and style relu4_1), as the zoo's

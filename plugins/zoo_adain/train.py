@@ -123,7 +123,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
                  "teacher_weight"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--loss-network", default="", choices=("", *LOSS_NETWORKS),
-                   help="measure the style loss with this network instead of the encoder (content stays at the encoder's AdaIN layer)")
+                   help="measure the style loss with this network instead of the encoder (the content loss stays at the "
+                   "encoder's AdaIN layer unless --loss-network-content)")
     p.add_argument("--loss-network-content", action="store_true",
                    help="with --loss-network: the content loss too in that network (its relu4_1 against its own AdaIN target)")
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
