@@ -302,6 +302,53 @@ def test_a_folder_can_publish_its_raw_generator_instead_of_the_ema(tmp_path: Pat
         publish_raw_generator(out)
 
 
+def test_a_folder_slims_its_training_state_and_still_continues(tmp_path: Path) -> None:
+    """Before a card is republished: the raw generator leaves training_state, the discriminator is kept in
+    float16 (close to its float32 values), config and card say so, and `zoo train --init-from` still continues
+    from it (the published generator as the one to train; the next export's state is float32 again)."""
+    from safetensors.torch import load_file
+
+    from zoo.cli_train import train
+    from zoo.errors import ConfigError
+    from zoo.training.export import slim_training_state
+
+    out = _tiny_ema_folder(tmp_path)
+    state_file = out / "training_state.safetensors"
+    before = load_file(str(state_file))
+    size = state_file.stat().st_size
+    model = (out / "model.safetensors").read_bytes()
+    with pytest.raises(ConfigError, match="dtype"):
+        slim_training_state(out, dtype="int8")
+    saved = slim_training_state(out)
+    after = load_file(str(state_file))
+    assert saved == size - state_file.stat().st_size and saved > size / 2
+    assert set(after) == {k for k in before if k.startswith("discriminator.")}
+    for k, v in after.items():
+        if before[k].is_floating_point():
+            assert v.dtype == torch.float16
+            assert torch.allclose(v.float(), before[k], rtol=1e-3, atol=1e-4), k
+    assert (out / "model.safetensors").read_bytes() == model  # the published generator is untouched
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["training_state"]["modules"] == ["discriminator"] and cfg["training_state"]["dtype"] == "float16"
+    card = (out / "README.md").read_text()
+    assert "stored in float16" in card and "no raw generator: training continues from the published one" in card
+
+    data = tmp_path / "data"  # written by _tiny_ema_folder
+    more = tmp_path / "more"
+    args = ["dcgan", "--data", str(data), "--dataset", "cifar10", "--set", "ngf=4", "--set", "ndf=4", "--set", "nz=8",
+            "--set", "batch_size=16", "--set", "ema=0.9", "--no-progress", "--threads", "1", "--out", str(more),
+            "--run-dir", str(tmp_path / "run2"), "--steps", "3", "--init-from", str(out)]
+    r = CliRunner().invoke(train, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    again = load_file(str(more / "training_state.safetensors"))
+    assert any(k.startswith("generator.") for k in again)
+    assert all(v.dtype == torch.float32 for v in again.values() if v.is_floating_point())
+
+    state_file.unlink()
+    with pytest.raises(ConfigError, match="no training_state"):
+        slim_training_state(out)
+
+
 def test_export_every_writes_each_point_as_the_run_stopped_there_would(tmp_path: Path) -> None:
     """--export-every N: a folder every N steps (the points of an FID curve), each the folder a run of that many
     steps exports (same weights, its step count in the card), without changing the run's own weights."""
