@@ -132,6 +132,11 @@ class ConversionError(ZooError, ValueError):
     """An upstream checkpoint that a converter cannot map onto the zoo's layout."""
 
 
+class RepinError(ZooError, ValueError):
+    """A plugin's published.py record that cannot be re-pinned to its card folder (zoo.repos.repin): no such
+    name, a missing keyword, no weights file, a metric the folder's config.json lacks."""
+
+
 class DataError(ZooError, ValueError):
     """A dataset that is missing, incomplete or not what it claims to be."""
 
