@@ -179,3 +179,37 @@ def test_generated_statistics_are_kept_under_the_generators_weights(tmp_path: Pa
     assert not torch.allclose(a[0], b[0])
     assert weights_digest(G(0.1)) == weights_digest(G(0.1)) != weights_digest(G(0.3))
     assert not list((tmp_path / "cache").glob("*.partial.*"))
+
+
+def test_samples_only_caches_the_generated_half_that_the_full_evaluation_then_reads(tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    """`zoo eval --protocol fid50k-train --samples-only` needs no training images (it can run beside the
+    once-per-machine train statistics); the full evaluation afterwards finds those statistics under its own
+    key (it adds only the train statistics to the cache) and gives the figure a run from scratch gives."""
+    from zoo.cli_train import eval as eval_cmd
+
+    data = _tiny_cifar(tmp_path / "data")
+    folder = tmp_path / "dcgan-cifar10"
+    shutil.copytree(ROOT / "cards/zoo/dcgan-cifar10", folder)
+    common = [str(folder), "--protocol", "fid50k-train", "-n", "12", "--precision", "bf16"]
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ZOO_FEATURE_CACHE", str(cache))
+    empty = tmp_path / "empty"  # no CIFAR-10 files at all: this step reads none
+    empty.mkdir()
+    r = CliRunner().invoke(eval_cmd, common + ["--data", str(empty), "--samples-only"])
+    assert r.exit_code == 0, r.output
+    assert "statistics of 12 samples" in r.output and "feature cache" in r.output
+    assert len(list(cache.glob("stats-*.safetensors"))) == 1
+    full = CliRunner().invoke(eval_cmd, common + ["--data", str(data), "--no-baseline"])
+    assert full.exit_code == 0, full.output
+    assert len(list(cache.glob("stats-*.safetensors"))) == 2  # + the train statistics; the samples' were read
+    monkeypatch.setenv("ZOO_FEATURE_CACHE", str(tmp_path / "fresh"))
+    again = CliRunner().invoke(eval_cmd, common + ["--data", str(data), "--no-baseline"])
+    assert again.exit_code == 0, again.output
+    figure = [x for x in full.output.splitlines() if "fid12_train" in x]
+    assert figure and figure == [x for x in again.output.splitlines() if "fid12_train" in x]
+
+    bad = CliRunner().invoke(eval_cmd, common + ["--data", str(data), "--samples-only", "--write"])
+    assert bad.exit_code != 0 and "--samples-only" in str(bad.exception)
+    bad = CliRunner().invoke(eval_cmd, [str(folder), "--data", str(data), "--samples-only"])
+    assert bad.exit_code != 0 and "--protocol fid50k-train" in str(bad.exception)

@@ -180,6 +180,10 @@ def _rank() -> int:
 @click.option("--device", "eval_device", default="cpu", show_default=True,
               help="Where the generator and the Inception run for --protocol fid50k-train (e.g. cuda).")
 @click.option("--no-baseline", is_flag=True, help="Skip the real-vs-real (train vs test) baseline.")
+@click.option("--samples-only", is_flag=True,
+              help="With --protocol fid50k-train: only generate the samples and keep their statistics in the feature "
+              "cache (no training images needed), e.g. beside the once-per-machine train statistics on another core; "
+              "the same command without it then reads them.")
 @click.option("--write", is_flag=True, help="NAME is a folder: store the metrics in its config.json and card.")
 @click.option("--threads", type=int, default=None)
 @click.option("--evaluator", "evaluator_name", default=None,
@@ -188,8 +192,9 @@ def _rank() -> int:
               help="key=value for the evaluator (style-transfer judge: size=256, heldout=skimage|wallpapers).")
 def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed: int, n_reference: int | None,
          classifier_dir: str | None,
-         extractor: str | None, precision: str, protocol: str, eval_device: str, no_baseline: bool, write: bool,
-         threads: int | None, evaluator_name: str | None, eval_sets: tuple[str, ...]) -> None:  # noqa: A001
+         extractor: str | None, precision: str, protocol: str, eval_device: str, no_baseline: bool,
+         samples_only: bool, write: bool, threads: int | None, evaluator_name: str | None,
+         eval_sets: tuple[str, ...]) -> None:  # noqa: A001
     """Score NAME (a model name, a folder written by `zoo train`, or hf-hub:org/name[@revision]) with the
     evaluator of its task and compare with its card where the protocol is the same.
 
@@ -211,6 +216,9 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
 
     if threads:
         torch.set_num_threads(threads)
+    if samples_only and (protocol != "fid50k-train" or write):
+        raise ConfigError("--samples-only caches the generated half of --protocol fid50k-train and measures no "
+                          "figure: use it with --protocol fid50k-train and without --write")
     ref = parse_ref(name)  # a registered name, a Hub-repo folder, or hf-hub:org/name[@revision]
     folder = ref.path if ref.kind == "folder" else None
     task = _task_of(ref, name)
@@ -236,8 +244,11 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
         ds = ds.lower().split("/")[-1].replace("_", "-")
         write = False
     if protocol == "fid50k-train":
-        _eval_fid50k_train(name, G, ds, data, expected, n_samples, seed, precision, no_baseline, write, folder,
-                           eval_device)
+        if samples_only:
+            _cache_fid50k_samples(name, G, n_samples, seed, precision, eval_device)
+        else:
+            _eval_fid50k_train(name, G, ds, data, expected, n_samples, seed, precision, no_baseline, write, folder,
+                               eval_device)
         return
     n_samples = 10_000 if n_samples is None else n_samples
     protocol_ = Protocol(n_samples=n_samples, seed=seed, n_reference=n_reference)
@@ -263,6 +274,16 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
         click.echo(f"wrote the metrics into {folder}/config.json and README.md")
     elif problems:
         raise SystemExit(1)
+
+
+def _cache_fid50k_samples(name: str, G: Any, n_samples: int | None, seed: int, precision: str, device: str) -> None:
+    from ..metrics.published_protocol import PublishedProtocol, cache_generator_statistics
+
+    p = PublishedProtocol(n_samples=50_000 if n_samples is None else n_samples, seed=seed)
+    done = cache_generator_statistics(G, p, precision="bf16" if precision == "auto" else precision, device=device)
+    click.echo(f"{name}: the statistics of {done['n_samples']} samples (seed {done['seed']}, {done['precision']}, "
+               f"{done['device']}) are in the feature cache ({done['seconds']} s); the same `zoo eval` without "
+               "--samples-only reads them")
 
 
 def _eval_fid50k_train(name: str, G: Any, dataset: str, data: str, expected: dict[str, Any], n_samples: int | None,

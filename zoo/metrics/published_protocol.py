@@ -210,22 +210,11 @@ def generator_statistics(G: nn.Module, extractor: nn.Module, p: PublishedProtoco
                                progress=progress)
 
 
-def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: PublishedProtocol = PublishedProtocol(),
-                          precision: str = "fp32", with_baseline: bool = True,
-                          progress: bool | None = None, device: str = "cpu") -> dict[str, Any]:
-    """``fid50k_train`` of ``G`` and (``with_baseline``) the test split against the same statistics.
-
-    ``device``: where the generator and the Inception run (on CUDA in fp32, TF32 is switched off so that
-    the figure is a float32 one)."""
+def _extractor_on(G: nn.Module, precision: str, device: str) -> tuple[nn.Module, str, str, str, nn.Module]:
+    """The Inception (model, description, weights' sha256), the resolved precision and ``G``, on ``device``."""
     from ..machine import resolve_precision
-    from ..training.data import load_dataset, resolve_data_dir
     from .evaluate import inception_extractor
 
-    if dataset != "cifar10":
-        raise DataError(f"the published 50k-vs-train protocol is CIFAR-10's (Inception features); {dataset!r} "
-                        "is evaluated with `zoo eval` without --protocol")
-    root = resolve_data_dir(data, dataset)
-    train = load_dataset(dataset, root, "train")
     model, name, digest = inception_extractor(precision)
     prec = resolve_precision(precision, device)
     if device != "cpu":
@@ -234,6 +223,38 @@ def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: Publi
             torch.backends.cudnn.allow_tf32 = False
         model = model.to(device)
         G = G.to(device)
+    return model, name, digest, prec, G
+
+
+def cache_generator_statistics(G: nn.Module, p: PublishedProtocol = PublishedProtocol(), precision: str = "fp32",
+                               progress: bool | None = None, device: str = "cpu") -> dict[str, Any]:
+    """The generated half of ``fid50k_train`` alone: ``p.n_samples`` samples' statistics, kept in the feature
+    cache under the key that :func:`evaluate_fid50k_train` reads. It needs no training images, so the
+    generation can run beside the once-per-machine train statistics (another core, another process); the
+    later full evaluation then pays only for what is not cached. Returns what was computed."""
+    model, _name, digest, prec, G = _extractor_on(G, precision, device)
+    t0 = time.perf_counter()
+    mu, _cov = generator_statistics(G, model, p, progress, key_parts=dict(extractor=digest, precision=prec,
+                                                                          device=torch.device(device).type))
+    return {"n_samples": p.n_samples, "seed": p.seed, "precision": prec, "device": torch.device(device).type,
+            "feature_dim": int(mu.numel()), "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: PublishedProtocol = PublishedProtocol(),
+                          precision: str = "fp32", with_baseline: bool = True,
+                          progress: bool | None = None, device: str = "cpu") -> dict[str, Any]:
+    """``fid50k_train`` of ``G`` and (``with_baseline``) the test split against the same statistics.
+
+    ``device``: where the generator and the Inception run (on CUDA in fp32, TF32 is switched off so that
+    the figure is a float32 one)."""
+    from ..training.data import load_dataset, resolve_data_dir
+
+    if dataset != "cifar10":
+        raise DataError(f"the published 50k-vs-train protocol is CIFAR-10's (Inception features); {dataset!r} "
+                        "is evaluated with `zoo eval` without --protocol")
+    root = resolve_data_dir(data, dataset)
+    train = load_dataset(dataset, root, "train")
+    model, name, digest, prec, G = _extractor_on(G, precision, device)
     # the device is part of the key: a GPU's and a CPU's float32 convolutions round differently
     parts = dict(extractor=digest, precision=prec, files=train.files, split="train", n=len(train),
                  device=torch.device(device).type)
