@@ -54,7 +54,7 @@ def _first_losses(cfg) -> dict[str, float]:
     lc, ls, loss, _ = trainer._losses(Ctx(), c, s)
     loss.backward()
     grads = [p.grad for p in trainer.decoder.parameters()]
-    return {"content": lc.item(), "style": ls.item(), "grad": float(sum(g.abs().sum() for g in grads if g is not None)),
+    return {"content": lc.item(), "style": ls.item(), "loss": loss.item(), "grad": float(sum(g.abs().sum() for g in grads if g is not None)),
             "trainer": trainer, "c": c, "s": s}
 
 
@@ -111,11 +111,26 @@ def test_content_loss_can_be_taken_in_the_loss_network_as_the_judge_takes_it(tmp
     assert judged["content"] == pytest.approx(float(want), rel=1e-4)
 
 
+def test_the_encoders_content_loss_can_be_kept_beside_the_judges(tmp_path, vgg16):
+    """encoder_content_weight w (with loss_network_content): the loss gains w times the encoder's AdaIN-layer
+    content loss (the structure term of relu3_1), the reported content and style losses stay the judge's."""
+    base = dict(encoder="random", depth=3, seed=0, loss_network="vgg16-hed", tv_weight=0.0, identity_weight=0.0)
+    enc_only = _first_losses(_cfg(tmp_path / "a", **base))  # content at the encoder, as without the flag
+    judged = _first_losses(_cfg(tmp_path / "b", loss_network_content=True, **base))
+    both = _first_losses(_cfg(tmp_path / "c", loss_network_content=True, encoder_content_weight=0.5, **base))
+    assert both["content"] == pytest.approx(judged["content"], rel=1e-6)
+    assert both["style"] == pytest.approx(judged["style"], rel=1e-6)
+    assert both["loss"] == pytest.approx(judged["loss"] + 0.5 * enc_only["content"], rel=1e-5)
+
+
 def test_content_in_the_loss_network_needs_one(tmp_path):
     from zoo.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="needs a loss_network"):
+    with pytest.raises(ConfigError, match="need a loss_network"):
         AdaINTrainer(_cfg(tmp_path, encoder="random", depth=3, loss_network_content=True), print_fn=lambda *a, **k: None)
+    with pytest.raises(ConfigError, match="add --loss-network-content"):
+        AdaINTrainer(_cfg(tmp_path, encoder="random", depth=3, loss_network="vgg16-hed", encoder_content_weight=1.0),
+                     print_fn=lambda *a, **k: None)
 
 
 def test_yes_no_settings_of_zoo_train_adain_read_words_as_meant(tmp_path):

@@ -170,6 +170,9 @@ class TrainConfig:
     # network (MSE of its relu4_1 against the AdaIN of its own content and style relu4_1), as the zoo's
     # judge measures it, instead of at the encoder's AdaIN layer.
     loss_network_content: bool = False
+    # Not in the paper: with loss_network_content, the encoder's own AdaIN-layer content loss as well, with
+    # this weight (0: none): the finer structure of a relu3_1 beside the judge's relu4_1 (SSIM follows it).
+    encoder_content_weight: float = 0.0
 
 
 ENCODER_KINDS = (*E.KINDS, "vgg16-hed")

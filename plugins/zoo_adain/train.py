@@ -137,6 +137,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
                    "encoder's AdaIN layer unless --loss-network-content)")
     p.add_argument("--loss-network-content", action="store_true",
                    help="with --loss-network: the content loss too in that network (its relu4_1 against its own AdaIN target)")
+    p.add_argument("--encoder-content-weight", type=float, default=d.encoder_content_weight,
+                   help="with --loss-network-content: the encoder's AdaIN-layer content loss as well, this weight")
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     p.add_argument("--init-decoder", default=None)
     p.add_argument("--teacher", default="", help="a zoo style model whose stylizations are an extra target "
@@ -162,6 +164,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         identity_weight=a.identity_weight, depth=a.depth, tv_weight=a.tv_weight,
         teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0, loss_network=a.loss_network,
         teacher_target=a.teacher_target, loss_network_content=a.loss_network_content,
+        encoder_content_weight=a.encoder_content_weight,
     )
 
 

@@ -204,8 +204,11 @@ class AdaINTrainer(Trainer):
         self.loss_net = T.loss_network(cfg.loss_network)
         self.ln_scales = (self._feature_scales(self.loss_net, "loss_network_scales", T.LOSS_NETWORK_DEPTH)
                           if self.loss_net is not None and cfg.normalise_features else None)
-        if cfg.loss_network_content and self.loss_net is None:
-            raise ConfigError("loss_network_content needs a loss_network (e.g. --loss-network vgg16-hed)")
+        if (cfg.loss_network_content or cfg.encoder_content_weight) and self.loss_net is None:
+            raise ConfigError("loss_network_content and encoder_content_weight need a loss_network (e.g. "
+                              "--loss-network vgg16-hed)")
+        if cfg.encoder_content_weight and not cfg.loss_network_content:  # else the content loss is the encoder's
+            raise ConfigError("encoder_content_weight is beside the loss network's content loss: add --loss-network-content")
         if self.loss_net is not None:
             print_fn(f"style {'and content losses' if cfg.loss_network_content else 'loss'} measured with "
                      f"{cfg.loss_network} (relu1_1..relu4_1)")
@@ -366,6 +369,8 @@ class AdaINTrainer(Trainer):
         ls = self.losses["style"].fn(ln_out, ln_style) if self.loss_net is not None else \
             self.losses["style"].fn(out_feats, style_feats)
         loss = cfg.content_weight * lc + cfg.style_weight * ls
+        if cfg.encoder_content_weight and ln_goal is not None:  # the encoder's content loss beside the judge's
+            loss = loss + cfg.encoder_content_weight * self.losses["content"].fn(out_feats[-1], goal)
         if cfg.tv_weight:
             loss = loss + cfg.tv_weight * T.total_variation(out.float())
         if cfg.identity_weight:
