@@ -175,6 +175,9 @@ def test_generated_statistics_are_kept_under_the_generators_weights(tmp_path: Pa
     a = generator_statistics(G(0.1), _Features(), p, False, key_parts=parts)
     f = _Features(fail_after=0)  # the same weights: read from the cache, no extractor call
     torch.testing.assert_close(generator_statistics(G(0.1), f, p, False, key_parts=parts)[0], a[0])
+    unsampled = G(0.1)  # nor are the samples drawn again
+    unsampled.sample = lambda *a, **k: (_ for _ in ()).throw(AssertionError("sampled although cached"))
+    torch.testing.assert_close(generator_statistics(unsampled, f, p, False, key_parts=parts)[0], a[0])
     b = generator_statistics(G(0.3), _Features(), p, False, key_parts=parts)  # other weights: computed
     assert not torch.allclose(a[0], b[0])
     assert weights_digest(G(0.1)) == weights_digest(G(0.1)) != weights_digest(G(0.3))

@@ -145,19 +145,28 @@ def _resume_point(partial: Path, dim: int, total: int, batch_size: int) -> Gauss
     return stats
 
 
+def _cached(path: Path | None, n: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(mean, covariance) kept at ``path`` for ``n`` images, or None (no file, another count, a bad file)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        saved = load_file(str(path))
+        if int(saved["n"].item()) == n:
+            return saved["mu"], saved["cov"]
+    except Exception:  # a truncated or foreign file: compute again
+        pass
+    return None
+
+
 def streamed_statistics(extractor: nn.Module, images: torch.Tensor, path: Path | None, *, batch_size: int, desc: str,
                         progress: bool | None = None, checkpoint_every: int | None = None
                         ) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean, covariance) of ``images``' features, kept at ``path`` (read back when it is there), computed
     batch by batch with the running sums saved to ``path``'s ``.partial`` file every ``checkpoint_every``
     images, from which an interrupted call resumes. ``path`` None: nothing is read or kept."""
-    if path is not None and path.is_file():
-        try:
-            saved = load_file(str(path))
-            if int(saved["n"].item()) == len(images):
-                return saved["mu"], saved["cov"]
-        except Exception:  # a truncated or foreign file: compute again
-            pass
+    saved = _cached(path, len(images))
+    if saved is not None:
+        return saved
     every = checkpoint_every_default() if checkpoint_every is None else checkpoint_every
     partial = _partial_path(path) if path is not None else None
     dim = int(extractor.num_features)
@@ -200,12 +209,16 @@ def generator_statistics(G: nn.Module, extractor: nn.Module, p: PublishedProtoco
     """Statistics of ``p.n_samples`` images of ``G``: the same images as ``G.sample(n, seed=seed)`` (sampled
     batch by batch through the generator's own batching, then fed to the extractor). With ``key_parts`` (the
     extractor's), kept and resumable under a key of the generator's weights, the seed and the count."""
-    images = G.sample(p.n_samples, seed=p.seed, device=_device_of(G))
     if key_parts is None:
+        images = G.sample(p.n_samples, seed=p.seed, device=_device_of(G))
         return streamed_statistics(extractor, images, None, batch_size=p.batch_size, desc="generated samples",
                                    progress=progress)
     parts = {**key_parts, "generator": weights_digest(G), "seed": p.seed, "n": p.n_samples, "split": "generated"}
     path = cache_dir() / f"stats-{cache_key(kind='gaussian', batch=p.batch_size, **parts)}.safetensors"
+    saved = _cached(path, p.n_samples)
+    if saved is not None:  # kept: the samples are not even drawn
+        return saved
+    images = G.sample(p.n_samples, seed=p.seed, device=_device_of(G))
     return streamed_statistics(extractor, images, path, batch_size=p.batch_size, desc="generated samples",
                                progress=progress)
 
