@@ -131,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m zoo.repos.repin", description=__doc__.split("\n\n")[0])
     p.add_argument("published", type=Path, help="the plugin's published.py")
-    p.add_argument("name", help="the record's name, e.g. sngan.cifar10")
-    p.add_argument("folder", type=Path, help="its card folder, e.g. cards/zoo/sngan-cifar10")
+    p.add_argument("name", help="the record's name (ARCH.TAG, as `zoo list` shows it)")
+    p.add_argument("folder", type=Path, help="its card folder in cards/ (the folder the record pins)")
     p.add_argument("--notes-file", type=Path, help="new notes for the record (whitespace is folded)")
     a = p.parse_args(argv)
     try:
