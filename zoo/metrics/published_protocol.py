@@ -223,8 +223,11 @@ def generator_statistics(G: nn.Module, extractor: nn.Module, p: PublishedProtoco
                                progress=progress)
 
 
-def _extractor_on(G: nn.Module, precision: str, device: str) -> tuple[nn.Module, str, str, str, nn.Module]:
-    """The Inception (model, description, weights' sha256), the resolved precision and ``G``, on ``device``."""
+def _extractor_on(G: nn.Module, precision: str, device: str
+                  ) -> tuple[nn.Module, str, str, dict[str, Any], nn.Module]:
+    """The Inception and its description, the resolved precision, the extractor's part of every cache key
+    (its weights' sha256, the precision and the device type: a GPU's and a CPU's float32 convolutions round
+    differently) and ``G``, on ``device``."""
     from ..machine import resolve_precision
     from .evaluate import inception_extractor
 
@@ -236,7 +239,7 @@ def _extractor_on(G: nn.Module, precision: str, device: str) -> tuple[nn.Module,
             torch.backends.cudnn.allow_tf32 = False
         model = model.to(device)
         G = G.to(device)
-    return model, name, digest, prec, G
+    return model, name, prec, dict(extractor=digest, precision=prec, device=torch.device(device).type), G
 
 
 def cache_generator_statistics(G: nn.Module, p: PublishedProtocol = PublishedProtocol(), precision: str = "fp32",
@@ -245,12 +248,11 @@ def cache_generator_statistics(G: nn.Module, p: PublishedProtocol = PublishedPro
     cache under the key that :func:`evaluate_fid50k_train` reads. It needs no training images, so the
     generation can run beside the once-per-machine train statistics (another core, another process); the
     later full evaluation then pays only for what is not cached. Returns what was computed."""
-    model, _name, digest, prec, G = _extractor_on(G, precision, device)
+    model, _name, prec, ext, G = _extractor_on(G, precision, device)
     t0 = time.perf_counter()
-    mu, _cov = generator_statistics(G, model, p, progress, key_parts=dict(extractor=digest, precision=prec,
-                                                                          device=torch.device(device).type))
-    return {"n_samples": p.n_samples, "seed": p.seed, "precision": prec, "device": torch.device(device).type,
-            "feature_dim": int(mu.numel()), "seconds": round(time.perf_counter() - t0, 1)}
+    generator_statistics(G, model, p, progress, key_parts=ext)
+    return {"n_samples": p.n_samples, "seed": p.seed, "precision": prec, "device": ext["device"],
+            "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: PublishedProtocol = PublishedProtocol(),
@@ -267,17 +269,14 @@ def evaluate_fid50k_train(G: nn.Module, dataset: str, data: str | Path, p: Publi
                         "is evaluated with `zoo eval` without --protocol")
     root = resolve_data_dir(data, dataset)
     train = load_dataset(dataset, root, "train")
-    model, name, digest, prec, G = _extractor_on(G, precision, device)
-    # the device is part of the key: a GPU's and a CPU's float32 convolutions round differently
-    parts = dict(extractor=digest, precision=prec, files=train.files, split="train", n=len(train),
-                 device=torch.device(device).type)
+    model, name, prec, ext, G = _extractor_on(G, precision, device)
+    parts = dict(ext, files=train.files, split="train", n=len(train))
     t0 = time.perf_counter()
     mu_t, cov_t = reference_statistics(model, train.images, key_parts=parts, batch_size=p.batch_size,
                                        desc="train statistics (once per machine)", progress=progress)
     key = result_key(p.n_samples, prec)
     out: dict[str, Any] = {}
-    mu_g, cov_g = generator_statistics(G, model, p, progress, key_parts={k: v for k, v in parts.items()
-                                                                           if k in ("extractor", "precision", "device")})
+    mu_g, cov_g = generator_statistics(G, model, p, progress, key_parts=ext)
     out[key] = frechet_distance(mu_g, cov_g, mu_t, cov_t)
     if with_baseline:
         test = load_dataset(dataset, root, "test")

@@ -126,6 +126,11 @@ def repin_source(source: str, name: str, folder: Path, notes: str | None = None)
     return Repinned(name, changed, source)
 
 
+def _short(value: Any, width: int = 60) -> str:
+    text = str(value)
+    return text[:width] + "..." if len(text) > width else text
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -143,8 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     a.published.write_text(result.source)
     for key, (old, value) in result.changed.items():
-        show = (lambda v: (str(v)[:60] + "...") if len(str(v)) > 60 else v)
-        print(f"{a.name}: {key}: {show(old)} -> {show(value)}")
+        print(f"{a.name}: {key}: {_short(old)} -> {_short(value)}")
     if not result.changed:
         print(f"{a.name}: already pinned to {a.folder}")
     return 0
