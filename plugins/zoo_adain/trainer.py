@@ -146,6 +146,7 @@ class AdaINTrainer(Trainer):
 
     task = "style-transfer"
     Settings = T.TrainConfig
+    owns_learning_rate = True  # the paper's decay, lr / (1 + decay x step), set in step()
 
     def __init__(self, cfg: T.TrainConfig, losses: Mapping[str, str] | None = None, *, print_fn: Any = print,
                  start_step: int = 0):

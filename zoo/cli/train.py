@@ -97,11 +97,20 @@ def split_settings(arch: Any, config_json: str | None, sets: tuple[str, ...],
               help="Continue from an exported folder (--out of an earlier run, or its card folder in cards/) when "
                    "the run dir has no checkpoint: its generator, its discriminator and EMA when it kept them "
                    "(training_state.safetensors), and its step count; the optimisers start afresh.")
+@click.option("--lr-schedule", type=click.Choice(["constant", "linear-decay"]), default=None,
+              help="The learning rate against steps (default: the recipe's, else constant). linear-decay: from the "
+                   "base rate at --lr-decay-start to zero at --lr-decay-end, as pytorch-gan-collections; it is a "
+                   "function of the step, so a resumed run follows it.")
+@click.option("--lr-decay-start", type=click.IntRange(min=0), default=None,
+              help="The step where the linear decay begins (default 0: the whole run).")
+@click.option("--lr-decay-end", type=click.IntRange(min=1), default=None,
+              help="The step where the learning rate reaches zero (default: --steps).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def train(arch: str, data: str, dataset: str | None, config_json: str | None, sets: tuple[str, ...],
           recipe_name: str | None, out: str, steps: int, minutes: float | None, seed: int, run_dir: str | None,
           sample_every: int, checkpoint_every: int, export_every: int, threads: int | None, device: str,
-          precision: str, channels_last: bool, init_from: str | None, no_progress: bool) -> None:
+          precision: str, channels_last: bool, init_from: str | None, lr_schedule: str | None,
+          lr_decay_start: int | None, lr_decay_end: int | None, no_progress: bool) -> None:
     """Train ARCH with its trainer and its paper's recipe, and write a Hub-repo folder to --out.
 
     The architecture's trainer component runs (a GAN: the adversarial trainer against its discriminator;
@@ -112,10 +121,18 @@ def train(arch: str, data: str, dataset: str | None, config_json: str | None, se
     from ..training.recipes import architecture_recipe
     from ..training.run import TrainJob, check_trainable, get_architecture, job_settings, run_training, trainer_class
 
+    from ..training.schedule import LRSchedule
+
     record = get_architecture(arch)
     check_trainable(record)
     component = trainer_class(record)
     config, recipe = split_settings(record, config_json, sets, component)
+    schedule = {k: v for k, v in (("lr_schedule", lr_schedule), ("lr_decay_start", lr_decay_start),
+                                  ("lr_decay_end", lr_decay_end)) if v is not None}
+    if (lr_decay_start is not None or lr_decay_end is not None) and lr_schedule is None:
+        schedule["lr_schedule"] = "linear-decay"
+    if schedule:
+        LRSchedule.from_settings(schedule, steps)  # a start past the end is said before the data loads
     # an unknown recipe or loss is said before the data loads
     if component is None:
         if dataset is None:
@@ -128,14 +145,15 @@ def train(arch: str, data: str, dataset: str | None, config_json: str | None, se
     command = "zoo " + " ".join(shlex.quote(a) for a in argv) if argv and argv[0] == "train" else \
         "zoo train " + shlex.join([arch, "--data", data] + (["--dataset", dataset] if dataset else [])
                                   + ["--out", out, "--steps", str(steps), "--seed", str(seed)]
-                                  + [x for s in sets for x in ("--set", s)])
+                                  + [x for s in sets for x in ("--set", s)]
+                                  + [x for k, v in schedule.items() for x in ("--" + k.replace("_", "-"), str(v))])
     job = TrainJob(
         arch=record.name, dataset=dataset, data=Path(data), out=Path(out), steps=steps, seed=seed,
         config=config, recipe_name=recipe_name, recipe_overrides=recipe,
         run_dir=Path(run_dir) if run_dir else None, sample_every=sample_every,
         checkpoint_every=checkpoint_every, export_every=export_every, threads=threads, progress=not no_progress,
         command=command, device=device, precision=precision, channels_last=channels_last,
-        init_from=Path(init_from) if init_from else None, minutes=minutes,
+        init_from=Path(init_from) if init_from else None, minutes=minutes, lr_schedule=schedule,
     )
     from ..training.engine import finish_distributed
 

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from ..images import save_grid
+from .schedule import LRSchedule, apply_lr_schedule
 
 _MIX = 0x9E3779B97F4A7C15
 
@@ -72,6 +73,7 @@ class LoopConfig:
     precision: str = "fp32"
     channels_last: bool = False  # NHWC tensors for the convolutions (oneDNN's preferred layout)
     minutes: float | None = None  # stop cleanly (with a checkpoint) after this much wall time
+    lr_schedule: LRSchedule | None = None  # the learning rate against steps (None: the optimisers' own)
 
     def __post_init__(self) -> None:
         if self.precision not in ("fp32", "bf16"):
@@ -179,6 +181,9 @@ class Trainer:
     Settings: ClassVar[type | None] = None
     #: the task this trainer trains, e.g. "image-generation", "style-transfer"
     task: ClassVar[str] = ""
+    #: True when the trainer sets its optimisers' learning rates itself at every step (its own decay): the
+    #: loop then refuses a run-level :class:`LRSchedule` rather than have the two fight
+    owns_learning_rate: ClassVar[bool] = False
 
     @classmethod
     def from_job(cls, job: Any) -> Trainer:
@@ -290,6 +295,12 @@ def run_loop(
     """
     rank, world = dist_info()
     ctx = StepContext(cfg, rank, world)
+    schedule = cfg.lr_schedule
+    if schedule is not None and trainer.owns_learning_rate:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{type(trainer).__name__} sets its own learning rate at every step; drop --lr-schedule "
+                          "(its settings name its decay)")
     run_dir = Path(cfg.run_dir) if cfg.run_dir is not None else None
     ckpt_path = run_dir / "checkpoint.pt" if run_dir else None
     if run_dir and rank == 0:
@@ -303,6 +314,7 @@ def run_loop(
         torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
         start = int(state["step"])
     trainer.setup(ctx)
+    apply_lr_schedule(trainer.optimizers().values(), schedule, start)
 
     saved = [-1]
 
@@ -335,11 +347,13 @@ def run_loop(
     try:
         for step in range(start, cfg.steps):
             ctx.step = step
+            lr = apply_lr_schedule(trainer.optimizers().values(), schedule, step) if schedule is not None else None
             losses = trainer.step(ctx)
             done = step + 1
             values = {k: _float(v) for k, v in losses.items()}
             if done % cfg.log_every == 0 or done == cfg.steps:
-                rec = {"step": done, **values, "time_s": round(time.perf_counter() - t0, 3)}
+                rec = {"step": done, **values, **({"lr": lr} if lr is not None else {}),
+                       "time_s": round(time.perf_counter() - t0, 3)}
                 history.append(rec)
                 if log_f is not None:
                     log_f.write(json.dumps(rec) + "\n")

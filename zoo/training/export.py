@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,10 +159,12 @@ def slim_training_state(out: Path, dtype: str = "float16") -> int:
     return before - state_file.stat().st_size
 
 
-def _clean_command(command: str, steps: int | None = None) -> str:
+def _clean_command(command: str, steps: int | None = None, lr_decay_end: int | None = None) -> str:
     """The training command without the options that do not change the weights; a run stopped by
     ``--minutes`` is given as the ``--steps`` it reached (the time budget depends on the machine).
-    ``steps``: where the weights are; it replaces the command's ``--steps``."""
+    ``steps``: where the weights are; it replaces the command's ``--steps``. ``lr_decay_end``: where a
+    linear learning-rate decay reaches zero; given as ``--lr-decay-end`` when the command leaves it to
+    ``--steps`` (which the replacement would move)."""
 
     try:
         words = shlex.split(command)
@@ -183,7 +186,20 @@ def _clean_command(command: str, steps: int | None = None) -> str:
             out[out.index("--steps") + 1] = str(steps)
         else:
             out = [w for w in out if not w.startswith("--steps=")] + ["--steps", str(steps)]
+        if lr_decay_end is not None and not any(w.startswith("--lr-decay-end") for w in out):
+            out += ["--lr-decay-end", str(lr_decay_end)]
     return shlex.join(out)
+
+
+def _decay_end(training: Mapping[str, Any]) -> int | None:
+    """The step where the run's linear learning-rate decay reaches zero (None: a constant rate)."""
+    sched = training.get("lr_schedule") or {}
+    return int(sched["lr_decay_end"]) if sched.get("lr_schedule") == "linear-decay" else None
+
+
+def _constant_rate_key(recipe: Mapping[str, Any], key: str) -> bool:
+    """A recipe's decay keys, which say nothing under a constant learning rate (kept out of the card's table)."""
+    return key in ("lr_schedule", "lr_decay_start", "lr_decay_end") and recipe.get("lr_schedule", "constant") == "constant"
 
 
 def _architecture(name: str) -> Architecture | None:
@@ -230,7 +246,7 @@ def card_content(config: dict[str, Any]) -> Card:
     training = Training(
         f"Trained with the zoo's training loop (`zoo.training`), recipe `{config.get('recipe_name', '')}`:\n\n"
         + rows([(k, v) for k, v in rec.items() if v not in (None, "")], ("setting", "value")),
-        command=_clean_command(tr.get("command", ""), tr.get("steps")),
+        command=_clean_command(tr.get("command", ""), tr.get("steps"), _decay_end(tr)),
         command_note="Command (reproduces these weights on the same machine and thread count; `--data` is the "
         "folder with the dataset files):",
         details=(

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .losses import get_loss
+from .schedule import LR_SCHEDULES
 
 _SYNONYMS = {
     "optimiser": "optimizer",
@@ -53,6 +54,11 @@ class Recipe:
     # discriminator (zoo train --init-from): a fresh critic's first gradients are noise that a trained
     # generator would follow (seen: WGAN-GP and SN-GAN continued that way got worse)
     critic_warmup: int = 0
+    # the learning rate against steps (zoo.training.schedule): "constant", or "linear-decay" from the base
+    # rate at lr_decay_start to zero at lr_decay_end (default: the run's --steps), as pytorch-gan-collections
+    lr_schedule: str = "constant"
+    lr_decay_start: int = 0
+    lr_decay_end: int | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -62,6 +68,8 @@ class Recipe:
                               "(a d/g pair: bce-nonsaturating, wasserstein, hinge, ...; `zoo plugins` lists them)")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ConfigError(f"recipe optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"recipe lr_schedule is one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if self.critic_warmup < 0:
             raise ConfigError(f"recipe critic_warmup is a number of steps >= 0, got {self.critic_warmup!r}")
         if self.n_critic < 1 or self.batch_size < 1:
@@ -100,7 +108,9 @@ def recipe_from_mapping(mapping: Mapping[str, Any] | None, **overrides: Any) -> 
         values.pop("ema")
     if "clip" in values:
         values["clip"] = float(values["clip"])
-    for key in ("batch_size", "n_critic", "steps", "critic_warmup"):
+    if "lr_schedule" in values:
+        values["lr_schedule"] = str(values["lr_schedule"])
+    for key in ("batch_size", "n_critic", "steps", "critic_warmup", "lr_decay_start", "lr_decay_end"):
         if key in values:
             values[key] = int(values[key])
     if "source" in values:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from .export import TRAINING_STATE_FILE
 from .engine import LoopConfig, TrainResult, init_distributed
 from .loop import InitState, batch_norms, ema_for_export, train_gan
 from .recipes import Recipe, architecture_recipe
+from .schedule import LRSchedule
 
 
 @dataclass
@@ -47,6 +49,9 @@ class TrainJob:
     channels_last: bool = False
     init_from: Path | None = None  # an exported folder to continue from when run_dir has no checkpoint
     minutes: float | None = None  # a time budget: stop cleanly (checkpoint, export) after it
+    # --lr-schedule, --lr-decay-start, --lr-decay-end (keys of zoo.training.schedule.LRSchedule.from_settings);
+    # they override the recipe's own keys of the same names
+    lr_schedule: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -241,7 +246,10 @@ def run_training(job: TrainJob) -> dict[str, Any]:
     root = resolve_data_dir(job.data, job.dataset)
     train = load_dataset(job.dataset, root, "train")
     cfg = dataset_config(arch, train, job.config)
-    recipe: Recipe = architecture_recipe(arch, job.recipe_name, **job.recipe_overrides)
+    recipe: Recipe = architecture_recipe(arch, job.recipe_name, **{**job.recipe_overrides, **job.lr_schedule})
+    schedule = LRSchedule.from_settings(recipe.to_dict(), job.steps)
+    if schedule is not None:  # the card's recipe table gives the step where the rate reaches zero
+        recipe = dataclasses.replace(recipe, lr_decay_start=schedule.start, lr_decay_end=schedule.end)
     torch.manual_seed(job.seed)
     G, D = build_pair(arch, cfg)
     size = generator_image_size(G)
@@ -259,6 +267,7 @@ def run_training(job: TrainJob) -> dict[str, Any]:
         precision=resolve_precision(job.precision, job.device),
         channels_last=job.channels_last,
         minutes=job.minutes,
+        lr_schedule=schedule,
     )
     init = read_init_state(job.init_from, arch, cfg) if job.init_from else None
     resumed = (run_dir / "checkpoint.pt").exists()
@@ -286,6 +295,7 @@ def run_training(job: TrainJob) -> dict[str, Any]:
             "dataset_note": train.note,
             "image_size": size,
             "steps": steps,  # where --minutes stopped it, else --steps
+            "lr_schedule": schedule.to_dict() if schedule is not None else {"lr_schedule": "constant"},
             "seed": job.seed,
             "world_size": world,
             "global_batch": recipe.batch_size * world,
@@ -354,6 +364,7 @@ def run_component(job: TrainJob, arch: Architecture, component: type, rank: int,
     run_dir = job.run_dir or Path("runs") / Path(job.out).name
     precision = resolve_precision(job.precision, job.device)
     settings = job_settings(arch, job)
+    schedule = LRSchedule.from_settings({**settings, **job.lr_schedule}, job.steps)
     spec = TrainerJob(arch=arch, config=cfg, settings=settings, data=Path(job.data), dataset=job.dataset,
                       steps=job.steps, seed=job.seed, run_dir=Path(run_dir), device=job.device, precision=precision,
                       channels_last=job.channels_last, init_from=job.init_from, minutes=job.minutes,
@@ -363,7 +374,8 @@ def run_component(job: TrainJob, arch: Architecture, component: type, rank: int,
     loop_cfg = LoopConfig(steps=job.steps, seed=job.seed, run_dir=Path(run_dir), sample_every=job.sample_every,
                           checkpoint_every=job.checkpoint_every, export_every=job.export_every,
                           progress=job.progress, device=job.device, precision=precision,
-                          channels_last=job.channels_last, minutes=job.minutes)
+                          channels_last=job.channels_last, minutes=job.minutes,
+                          lr_schedule=schedule)
 
     def make_summary(steps: int, total_wall: float, final_losses: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -374,6 +386,7 @@ def run_component(job: TrainJob, arch: Architecture, component: type, rank: int,
             "recipe": settings,
             "dataset": job.dataset or str(job.data),
             "steps": steps,
+            **({"lr_schedule": schedule.to_dict()} if schedule is not None else {}),
             "seed": job.seed,
             "world_size": world,
             "wall_time_s": round(total_wall, 1),
