@@ -24,7 +24,7 @@ class LRSchedule:
 
     ``linear-decay`` holds the base rate until ``start``, then falls linearly to zero at ``end``: with
     start 0 and end the run's steps it is pytorch-gan-collections' ``LambdaLR(lambda step: 1 - step /
-    total_steps)`` (its SN-GAN, WGAN-GP and DCGAN CIFAR-10 runs), and with a later start it is a cool-down
+    total_steps)`` (its GAN training scripts), and with a later start it is a cool-down
     of a run trained so far at a constant rate. Being a function of the step, it survives a resume: the
     base rate is kept in each parameter group (``base_lr``), which the checkpoint's optimiser state holds.
     """
