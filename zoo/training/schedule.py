@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
 
 LR_SCHEDULES = ("constant", "linear-decay")
 
@@ -56,11 +57,6 @@ class LRSchedule:
         if self.kind == "constant" or step < self.start:
             return 1.0
         return max(0.0, (self.end - step) / (self.end - self.start))
-
-    def describe(self) -> str:
-        if self.kind == "constant":
-            return "constant"
-        return f"linear decay from the base rate at step {self.start} to zero at step {self.end}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"lr_schedule": self.kind, "lr_decay_start": self.start, "lr_decay_end": self.end}
