@@ -13,12 +13,16 @@ plasma:EveningGlow and mate:Storm: 15 pairs, the set of the adain.vgg16 card's f
     python bench/bench_adain_eval.py --model adain.zoo --model adain.vgg16 --run runs/adain-vgg16/run1 \\
         --style-dir $ZOO_DATA_DIR/style-transfer/style --json out/eval.json --png out/heldout.png
 
+``--saves RUN`` scores every decoder that a run kept with ``--keep-saves`` (``RUN/saves/``), each as a method of
+its own labelled ``RUN@STEP``, in one process (one judge, the same pairs): the per-save curve of a run.
+
 ``--layers`` splits each method's style loss by the judge's layers (which layer carries a gap).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import time
@@ -55,8 +59,13 @@ def grid_png(rows: list[list[tuple[str, torch.Tensor]]], path: Path, tile: int) 
     sheet.save(path, quality=90) if path.suffix.lower() in (".jpg", ".jpeg") else sheet.save(path)
 
 
-def load_models(names: list[str], runs: list[str]) -> tuple[dict[str, torch.nn.Module], dict[str, int | str]]:
+def load_models(names: list[str], runs: list[str], saves: list[str] = ()) -> tuple[dict[str, torch.nn.Module],
+                                                                                dict[str, int | str]]:
+    """Zoo models by name, AdaIN run folders (their last decoder), and every decoder a run kept with
+    ``--keep-saves`` (``RUN/saves/``), labelled ``RUN@STEP``."""
     import zoo
+    from safetensors.torch import load_file
+    from zoo_adain.average import SAVES_DIR, kept_step
 
     models: dict[str, torch.nn.Module] = {}
     steps: dict[str, int | str] = {}
@@ -68,6 +77,16 @@ def load_models(names: list[str], runs: list[str]) -> tuple[dict[str, torch.nn.M
         label = f"{Path(run).name}"
         models[label] = T.zoo_model_from(enc, dec, int(cfg.get("depth", 4))).eval()
         steps[label] = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
+    for run in saves:
+        kept = sorted((Path(run) / SAVES_DIR).glob("decoder_step_*.safetensors"))
+        if not kept:
+            raise SystemExit(f"{run}: no kept decoders in {SAVES_DIR}/ (train with --keep-saves)")
+        enc, dec, cfg = T.load_run(Path(run))
+        for path in kept:
+            dec.load_state_dict(load_file(str(path)))
+            label = f"{Path(run).name}@{kept_step(path)}"
+            models[label] = T.zoo_model_from(enc, copy.deepcopy(dec), int(cfg.get("depth", 4))).eval()
+            steps[label] = kept_step(path)
     return models, steps
 
 
@@ -89,6 +108,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", action="append", default=[], help="a zoo model name or Hub-repo folder; repeatable")
     p.add_argument("--run", action="append", default=[], help="an AdaIN run folder (zoo train's --run-dir); repeatable")
+    p.add_argument("--saves", action="append", default=[],
+                   help="an AdaIN run folder trained with --keep-saves: every kept decoder scored; repeatable")
     p.add_argument("--style-dir", required=True)
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--heldout", choices=J.SETS, default="skimage")
@@ -110,7 +131,7 @@ def main() -> None:
     judge = J.judge_network(a.judge_weights)
     style_names = [n.strip() for n in a.styles.split(",") if n.strip()] if a.styles else list(J.HELD_OUT_STYLES)
     contents, styles = J.held_out_set(Path(a.style_dir), a.size, which, style_names)
-    models, steps = load_models(a.model, a.run)
+    models, steps = load_models(a.model, a.run, a.saves)
     methods, per, table, outputs = J.evaluate_pairs(models, contents, styles, judge)
     n_pairs = len(contents) * len(styles)
     protocols = J.protocol_strings(n_pairs, a.size, "pairs with the paintings " + ", ".join(styles)

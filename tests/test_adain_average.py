@@ -85,3 +85,31 @@ def test_saves_of_other_runs_or_models_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="no such model file"):
         A.write_into_model(tmp_path / "missing.safetensors", mean)
     assert load_file(str(model))["decoder.w"].shape == (2, 3)  # nothing written on a refusal
+
+
+def test_every_kept_save_is_scored_by_its_own_step(tmp_path):
+    """bench/bench_adain_eval.py --saves RUN: each kept decoder becomes a method of its own, labelled by the
+    step in its file name, and the last one is the run's own decoder."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_adain_eval", Path(__file__).resolve().parents[1] / "bench" / "bench_adain_eval.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    cfg = T.TrainConfig(encoder="random", out=str(tmp_path / "run"), content_dir=None, style_dir=str(_styles(tmp_path)),
+                        skimage_content=("camera",), resize=40, crop=32, batch_size=2, lr=1e-3, steps=4, bf16=False,
+                        threads=1, log_every=1000, save_every=2, keep_saves=True)
+    T.train(cfg, print_fn=lambda *a, **k: None)
+    models, steps = bench.load_models([], [cfg.out], [cfg.out])
+    assert list(models) == ["run", "run@2", "run@4"] and steps == {"run": 4, "run@2": 2, "run@4": 4}
+    c, s = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        out = {k: m.stylize(c, s, precision="fp32") for k, m in models.items()}
+    assert torch.equal(out["run@4"], out["run"])  # the last save is the run's decoder
+    assert not torch.equal(out["run@2"], out["run@4"])  # each save keeps its own weights
+
+    assert A.kept_step(tmp_path / A.kept_name(1250)) == 1250
+    with pytest.raises(ConfigError, match="not a kept decoder"):
+        A.kept_step("decoder.safetensors")
+    with pytest.raises(SystemExit, match="--keep-saves"):
+        bench.load_models([], [], [str(tmp_path)])

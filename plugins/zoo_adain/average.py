@@ -33,6 +33,14 @@ def kept_name(step: int) -> str:
     return f"decoder_step_{step:07d}.safetensors"
 
 
+def kept_step(path: Path | str) -> int:
+    """The step of a kept decoder's file name (the inverse of :func:`kept_name`)."""
+    stem = Path(path).name.removesuffix(".safetensors")
+    if not stem.startswith("decoder_step_") or not stem[len("decoder_step_"):].isdigit():
+        raise ConfigError(f"{path}: not a kept decoder (decoder_step_NNNNNNN.safetensors)")
+    return int(stem[len("decoder_step_"):])
+
+
 def keep_decoder(run_dir: Path, step: int) -> Path:
     """Copy the run's ``decoder.safetensors`` (just written for ``step``) to ``RUN/saves/``."""
     dest = Path(run_dir) / SAVES_DIR / kept_name(step)
