@@ -326,6 +326,29 @@ def test_vgg16_run_resumes_and_exports_the_decoder_only(tmp_path):
     assert (again / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
 
 
+def test_a_vgg16_run_at_relu3_1_exports_and_loads_as_the_run_computes(tmp_path, monkeypatch):
+    """--encoder vgg16-hed --depth 3 (the encoder study's V arm): the run keeps the VGG16 to relu4_1, the model
+    (from the run folder, and loaded from its export over the included VGG16) stops at relu3_1 and computes
+    what the run's encoder and decoder compute."""
+    import zoo
+    import zoo.loading
+
+    weights = _random_vgg16(tmp_path / "vgg16.safetensors")
+    cfg = _cfg(tmp_path, steps=2, depth=3, encoder="vgg16-hed", encoder_weights=str(weights), decoder_width=0.0625)
+    T.train(cfg, print_fn=lambda *a, **k: None)
+    enc, dec, run_cfg = T.load_run(Path(cfg.out))
+    from_run = T.zoo_model_from(enc, dec, int(run_cfg["depth"]))
+    out = T.export_hub_folder(Path(cfg.out), tmp_path / "hub")
+    assert json.loads((out / "config.json").read_text())["config"]["depth"] == 3
+    monkeypatch.setattr(zoo.loading, "weights_path", lambda w, revision=None: weights)
+    loaded = zoo.load(str(out))
+    c, s = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        f_c, f_s = enc.forward_features(c, 3), enc.forward_features(s, 3)
+        expect = dec(T.adain(f_c[-1], f_s[-1]))
+        torch.testing.assert_close(from_run(c, s), expect, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(loaded(c, s), expect, rtol=1e-4, atol=1e-4)
+
 def test_multi_scale_crops_and_flips():
     im = Image.fromarray((torch.rand(50, 80, 3).numpy() * 255).astype("uint8"))
     pool = T.CropPool([im], resize=50, crop=24, scales=(0.5, 2.0))

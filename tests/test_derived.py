@@ -84,3 +84,42 @@ def test_a_folder_including_an_unknown_model_or_a_bad_prefix_is_refused(tmp_path
     folder, _ = _decoder_folder(tmp_path, includes)
     with pytest.raises(ZooError, match=error):
         zoo.load(str(folder))
+
+
+def test_a_relu3_1_decoder_over_the_whole_vgg16_takes_the_part_it_uses(tmp_path, monkeypatch):
+    """An AdaIN decoder at relu3_1 (depth 3) includes the VGG16 to relu4_1: the loader takes the first three
+    stages and leaves the rest out; a tensor missing from the included file, or an extra one in the folder's
+    own file, is still refused."""
+    import json
+
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file, save_file
+
+    import zoo.loading
+    from zoo.errors import StateDictError
+
+    full, encoder = _decoder_folder(tmp_path, {"encoder": "vgg16.hed-bsds500"})  # the encoder to relu4_1
+    config = {"encoder": "vgg16", "decoder_width": 0.0625, "depth": 3}
+    model = zoo.build("adain", **config)
+    folder = tmp_path / "adain-relu3"
+    folder.mkdir()
+    decoder = {k: v.contiguous() for k, v in model.state_dict().items() if k.startswith("decoder.")}
+    save_file(decoder, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps({"architecture": "adain", "config": config,
+                                                    "includes": {"encoder": "vgg16.hed-bsds500"}}))
+    monkeypatch.setattr(zoo.loading, "weights_path", lambda w, revision=None: encoder)
+    loaded = zoo.load(str(folder))
+    whole = load_file(str(encoder))
+    kept = [k for k in loaded.state_dict() if k.startswith("encoder.")]
+    assert kept and all(loaded.state_dict()[k].equal(whole[k.removeprefix("encoder.")]) for k in kept)
+    assert len(kept) < len(whole)  # relu4_1's convs were left out
+
+    short = tmp_path / "short.safetensors"
+    save_file({k: v for k, v in whole.items() if "conv3_1" not in k}, str(short))
+    monkeypatch.setattr(zoo.loading, "weights_path", lambda w, revision=None: short)
+    with pytest.raises(StateDictError, match="conv3_1"):
+        zoo.load(str(folder))
+    monkeypatch.setattr(zoo.loading, "weights_path", lambda w, revision=None: encoder)
+    save_file({**decoder, "decoder.extra": torch.zeros(2)}, str(folder / "model.safetensors"))
+    with pytest.raises(StateDictError, match="extra"):
+        zoo.load(str(folder))

@@ -191,8 +191,12 @@ def load_state(model: torch.nn.Module, path: str, *, name: str,
     """Assign the tensors of a safetensors file to a (meta) model; keys and shapes must match exactly,
     floating tensors stay floating, and no value may be NaN or infinite.
 
-    ``includes`` maps a prefix to another file whose tensors load under ``prefix.`` as well.
+    ``includes`` maps a prefix to another file whose tensors load under ``prefix.`` as well. An included
+    file is another model's, of which this one may use a part (an AdaIN decoder at relu3_1 over the VGG16 to
+    relu4_1): its tensors that the model has no place for are left out; every tensor the model needs must
+    still be found, and the model's own file must match exactly.
     """
+    wanted = model.state_dict().keys()
     state: dict[str, torch.Tensor] = {}
     fresh = []  # files not yet checked in this process
     for prefix, p in [("", path), *(includes or {}).items()]:
@@ -204,7 +208,8 @@ def load_state(model: torch.nn.Module, path: str, *, name: str,
         if stamp not in _checked:
             check_finite(part, f"{name}: weights file {p}")
             fresh.append(stamp)
-        state.update({f"{prefix}.{k}" if prefix else k: v for k, v in part.items()})
+        keys = {f"{prefix}.{k}" if prefix else k: v for k, v in part.items()}
+        state.update(keys if not prefix else {k: v for k, v in keys.items() if k in wanted})
     if fresh:
         check_dtypes(model, state, f"{name}: weights file {path}")
     try:

@@ -43,8 +43,11 @@ def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -
     width = decoder.stages[0][0].conv.out_channels / base if depth > 1 else 1.0
     if isinstance(encoder, E.VGG16Encoder):
         model = build(**vgg16_model_config(width, depth))
-        with torch.no_grad():
-            model.encoder.load_state_dict(encoder.state_dict())
+        state, wanted = encoder.state_dict(), model.encoder.state_dict().keys()
+        if any(k not in state for k in wanted) or any(int(k.split(".")[1]) < depth for k in state if k not in wanted):
+            raise ValueError(f"the run's VGG16 does not hold the model's encoder to relu{depth}_1")
+        with torch.no_grad():  # a run keeps the VGG16 to relu4_1; a depth-3 model takes its first three stages
+            model.encoder.load_state_dict({k: state[k] for k in wanted})
             model.decoder.load_state_dict(decoder.state_dict())
         return model.eval()
     model = build(**{**MODEL_CONFIG, "decoder_width": float(width)}, depth=depth)
