@@ -216,3 +216,29 @@ def test_samples_only_caches_the_generated_half_that_the_full_evaluation_then_re
     assert bad.exit_code != 0 and "--samples-only" in str(bad.exception)
     bad = CliRunner().invoke(eval_cmd, [str(folder), "--data", str(data), "--samples-only"])
     assert bad.exit_code != 0 and "--protocol fid50k-train" in str(bad.exception)
+
+
+@pytest.mark.skipif(not (ROOT / "cards/zoo/dcgan-cifar10/model.safetensors").exists(), reason="no dcgan card")
+def test_a_10k_write_keeps_the_published_protocols_figures(tmp_path: Path) -> None:
+    """`zoo eval FOLDER --write` (the 10k-vs-test protocol) replaces that protocol's figures and keeps
+    fid50k_train and what is stored beside it: the order of the two evaluations does not matter."""
+    from zoo.cards import check_card
+    from zoo.cli_train import eval as eval_cmd
+    from zoo.metrics.published_protocol import is_result_key
+
+    folder = tmp_path / "dcgan-cifar10"
+    shutil.copytree(ROOT / "cards/zoo/dcgan-cifar10", folder)
+    before = json.loads((folder / "config.json").read_text())["metrics"]
+    published = {k: v for k, v in before.items() if is_result_key(k)}
+    assert "fid50k_train" in published and "fid50k_train_command" in published and "fid" not in published
+    data = _tiny_cifar(tmp_path / "data", per_batch=4, n_test=12)
+    r = CliRunner().invoke(eval_cmd, [str(folder), "--data", str(data), "-n", "12", "--no-baseline",
+                                      "--precision", "bf16", "--write"])
+    assert r.exit_code == 0, r.output
+    metrics = json.loads((folder / "config.json").read_text())["metrics"]
+    assert {k: metrics[k] for k in published} == published  # the published protocol's figures stay
+    assert metrics["n_samples"] == 12 and metrics["fid"] != before["fid"]  # the 10k protocol's are replaced
+    assert "fid_real_baseline" not in metrics  # --no-baseline: no stale baseline of the replaced figures
+    card = (folder / "README.md").read_text()
+    assert "fid50k_train" in card and check_card(card) == []
+    assert not is_result_key("fid") and not is_result_key("fid_train") and is_result_key("fid12_train_precision")

@@ -228,7 +228,7 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
 
     import zoo
 
-    from ..metrics.evaluate import compare, dataset_of, evaluate_generator, protocol_mismatch, update_folder
+    from ..metrics.evaluate import compare, dataset_of, evaluate_generator, protocol_mismatch, replace_folder_metrics
     from ..metrics.fid import Protocol
     from ..repos.refs import parse_ref
 
@@ -288,7 +288,7 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
     if expected and not mismatch:
         click.echo("matches the card within noise" if not problems else "DIFFERS from the card: " + "; ".join(problems))
     if write and folder is not None:
-        update_folder(folder, metrics)
+        replace_folder_metrics(folder, metrics)
         click.echo(f"wrote the metrics into {folder}/config.json and README.md")
     elif problems:
         raise SystemExit(1)

@@ -23,6 +23,7 @@ statistics: about the floor a perfect generator would reach with 10k samples (wi
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ def result_key(n_samples: int, precision: str) -> str:
     would a precision that was never checked against fp32 (``fid50k_train_fp16``)."""
     count = f"{n_samples // 1000}k" if n_samples % 1000 == 0 else str(n_samples)
     return f"fid{count}_train" + ("" if precision in CHECKED_PRECISIONS else f"_{precision}")
+
+
+def is_result_key(key: str) -> bool:
+    """Whether a metrics key belongs to a figure of this protocol (``fid50k_train``, ``fid12_train``,
+    ``fid50k_train_fp16``) or to what is stored beside one (``fid50k_train_real_baseline``, ``..._command``)."""
+    return re.fullmatch(r"fid[0-9]+k?_train(_\w+)?", key) is not None
 
 
 @dataclass(frozen=True)
