@@ -132,3 +132,15 @@ def test_zoo_train_decays_and_the_card_reproduces_it(tmp_path):
     bad = CliRunner().invoke(train, [*args[:-5], "--lr-decay-end", "1", "--lr-decay-start", "3"])
     assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError) and "lr-decay-end" in str(bad.exception)
     assert (run / "log.jsonl").read_text() == before  # refused before a step was trained
+
+
+def test_a_constant_rate_card_keeps_the_decay_keys_out_of_its_table():
+    from zoo.training.export import card_content
+
+    cfg = json.loads((Path(__file__).resolve().parents[1] / "cards/zoo/wgan-gp-cifar10/config.json").read_text())
+    assert cfg["recipe"]["lr_schedule"] == "constant"
+    table = card_content(cfg).training.text
+    assert "| lr_g |" in table and "lr_schedule" not in table and "lr_decay" not in table
+    decayed = {**cfg, "recipe": {**cfg["recipe"], "lr_schedule": "linear-decay", "lr_decay_end": 100}}
+    table = card_content(decayed).training.text
+    assert "| lr_schedule | linear-decay |" in table and "| lr_decay_end | 100 |" in table

@@ -245,7 +245,8 @@ def card_content(config: dict[str, Any]) -> Card:
     )
     training = Training(
         f"Trained with the zoo's training loop (`zoo.training`), recipe `{config.get('recipe_name', '')}`:\n\n"
-        + rows([(k, v) for k, v in rec.items() if v not in (None, "")], ("setting", "value")),
+        + rows([(k, v) for k, v in rec.items() if v not in (None, "") and not _constant_rate_key(rec, k)],
+               ("setting", "value")),
         command=_clean_command(tr.get("command", ""), tr.get("steps"), _decay_end(tr)),
         command_note="Command (reproduces these weights on the same machine and thread count; `--data` is the "
         "folder with the dataset files):",
