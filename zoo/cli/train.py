@@ -228,8 +228,9 @@ def eval(name: str, data: str, dataset: str | None, n_samples: int | None, seed:
 
     import zoo
 
-    from ..metrics.evaluate import compare, dataset_of, evaluate_generator, protocol_mismatch, replace_folder_metrics
+    from ..metrics.evaluate import compare, dataset_of, evaluate_generator, protocol_mismatch
     from ..metrics.fid import Protocol
+    from ..metrics.published_protocol import replace_folder_metrics
     from ..repos.refs import parse_ref
 
     if threads:

@@ -147,16 +147,6 @@ def update_folder(folder: str | Path, metrics: dict[str, Any]) -> None:
     write(card_content(cfg), folder)
 
 
-def replace_folder_metrics(folder: str | Path, metrics: dict[str, Any]) -> None:
-    """Store a 10k-vs-test evaluation's ``metrics`` in place of the folder's, keeping the figures of the
-    train-statistics protocol (``fid50k_train`` and what is stored beside it), which it does not measure."""
-    from .published_protocol import is_result_key
-
-    cfg = json.loads((Path(folder) / "config.json").read_text())
-    kept = {k: v for k, v in (cfg.get("metrics") or {}).items() if is_result_key(k)}
-    update_folder(folder, {**kept, **metrics})
-
-
 def merge_folder_metrics(folder: str | Path, metrics: dict[str, Any]) -> None:
     """Add ``metrics`` to those the folder's config.json has (another protocol's figures are kept)."""
     cfg = json.loads((Path(folder) / "config.json").read_text())

@@ -22,6 +22,7 @@ statistics: about the floor a perfect generator would reach with 10k samples (wi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -58,6 +59,16 @@ def is_result_key(key: str) -> bool:
     """Whether a metrics key belongs to a figure of this protocol (``fid50k_train``, ``fid12_train``,
     ``fid50k_train_fp16``) or to what is stored beside one (``fid50k_train_real_baseline``, ``..._command``)."""
     return re.fullmatch(r"fid[0-9]+k?_train(_\w+)?", key) is not None
+
+
+def replace_folder_metrics(folder: str | Path, metrics: dict[str, Any]) -> None:
+    """Store a 10k-vs-test evaluation's ``metrics`` in place of the folder's, keeping this protocol's figures
+    (``fid50k_train`` and what is stored beside it), which that evaluation does not measure."""
+    from .evaluate import update_folder
+
+    cfg = json.loads((Path(folder) / "config.json").read_text())
+    kept = {k: v for k, v in (cfg.get("metrics") or {}).items() if is_result_key(k)}
+    update_folder(folder, {**kept, **metrics})
 
 
 @dataclass(frozen=True)
