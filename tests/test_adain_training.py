@@ -349,6 +349,7 @@ def test_a_vgg16_run_at_relu3_1_exports_and_loads_as_the_run_computes(tmp_path, 
         torch.testing.assert_close(from_run(c, s), expect, rtol=1e-4, atol=1e-4)
         torch.testing.assert_close(loaded(c, s), expect, rtol=1e-4, atol=1e-4)
 
+
 def test_multi_scale_crops_and_flips():
     im = Image.fromarray((torch.rand(50, 80, 3).numpy() * 255).astype("uint8"))
     pool = T.CropPool([im], resize=50, crop=24, scales=(0.5, 2.0))

@@ -98,7 +98,7 @@ def test_a_relu3_1_decoder_over_the_whole_vgg16_takes_the_part_it_uses(tmp_path,
     import zoo.loading
     from zoo.errors import StateDictError
 
-    full, encoder = _decoder_folder(tmp_path, {"encoder": "vgg16.hed-bsds500"})  # the encoder to relu4_1
+    _, encoder = _decoder_folder(tmp_path, {"encoder": "vgg16.hed-bsds500"})  # the encoder to relu4_1
     config = {"encoder": "vgg16", "decoder_width": 0.0625, "depth": 3}
     model = zoo.build("adain", **config)
     folder = tmp_path / "adain-relu3"

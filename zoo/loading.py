@@ -196,7 +196,7 @@ def load_state(model: torch.nn.Module, path: str, *, name: str,
     relu4_1): its tensors that the model has no place for are left out; every tensor the model needs must
     still be found, and the model's own file must match exactly.
     """
-    wanted = model.state_dict().keys()
+    wanted = model.state_dict().keys() if includes else ()
     state: dict[str, torch.Tensor] = {}
     fresh = []  # files not yet checked in this process
     for prefix, p in [("", path), *(includes or {}).items()]:
