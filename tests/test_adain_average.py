@@ -87,6 +87,24 @@ def test_saves_of_other_runs_or_models_are_refused(tmp_path):
     assert load_file(str(model))["decoder.w"].shape == (2, 3)  # nothing written on a refusal
 
 
+def test_an_exported_model_is_read_by_its_decoder(tmp_path):
+    """A card's model.safetensors and a run's kept decoder average together (a two-model soup): the model
+    file's decoder.* tensors are read, its encoder left out; a missing file is refused with what to pass."""
+    model = tmp_path / "model.safetensors"
+    save_file({"decoder.w": torch.zeros(2, 3), "decoder.b": torch.full((3,), 4.0), "encoder.e": torch.ones(1)},
+              str(model))
+    kept = tmp_path / "decoder_step_0000250.safetensors"
+    save_file({"w": torch.full((2, 3), 2.0), "b": torch.zeros(3)}, str(kept))
+    assert set(A.decoder_tensors(model)) == {"w", "b"}
+    mid = A.average_decoders([model, kept])
+    assert torch.equal(mid["w"], torch.ones(2, 3)) and torch.equal(mid["b"], torch.full((3,), 2.0))
+    A.main(["--into", str(model), str(model), str(kept)])
+    after = load_file(str(model))
+    assert torch.equal(after["decoder.w"], torch.ones(2, 3)) and torch.equal(after["encoder.e"], torch.ones(1))
+    with pytest.raises(ConfigError, match="no such file"):
+        A.average_decoders([model, tmp_path / "missing.safetensors"])
+
+
 def test_every_kept_save_is_scored_by_its_own_step(tmp_path):
     """bench/bench_adain_eval.py --saves RUN: each kept decoder becomes a method of its own, labelled by the
     step in its file name, and the last one is the run's own decoder."""

@@ -12,6 +12,11 @@ kept its decoder every 250 steps, and the published decoder is the mean of all 3
 
     python -m zoo_adain.average --into FOLDER/model.safetensors RUN/saves/decoder_step_*.safetensors
 
+An input may also be an exported ``model.safetensors`` (its ``decoder.*`` tensors are read), so the mean of a
+card's decoder and a run's average (a two-model soup along one fine-tuning path) is
+
+    python -m zoo_adain.average --into FOLDER/model.safetensors cards/zoo/adain-zoo/model.safetensors AVG/model.safetensors
+
 Then ``zoo eval FOLDER --data ../shared/data/style-transfer`` scores the folder.
 """
 
@@ -51,17 +56,30 @@ def keep_decoder(run_dir: Path, step: int) -> Path:
     return dest
 
 
-def average_decoders(paths: Sequence[Path | str]) -> dict[str, torch.Tensor]:
-    """The mean of the decoders in ``paths`` (a run's ``decoder.safetensors`` files: the same names, shapes and
-    dtypes in each), summed in float64 and cast back to each tensor's dtype."""
+def decoder_tensors(path: Path | str) -> dict[str, torch.Tensor]:
+    """The decoder in ``path``: a run's decoder file as it is, or the ``decoder.*`` tensors of an exported
+    ``model.safetensors`` (the prefix removed, the encoder left out)."""
     from safetensors.torch import load_file
 
+    if not Path(path).is_file():
+        raise ConfigError(f"{path}: no such file; pass kept decoders (RUN/saves/decoder_step_*.safetensors) "
+                          "or exported model.safetensors files")
+    sd = load_file(str(path))
+    if any(k.startswith("decoder.") for k in sd):
+        return {k.removeprefix("decoder."): v for k, v in sd.items() if k.startswith("decoder.")}
+    return sd
+
+
+def average_decoders(paths: Sequence[Path | str]) -> dict[str, torch.Tensor]:
+    """The mean of the decoders in ``paths`` (a run's ``decoder.safetensors`` files or exported models, read by
+    :func:`decoder_tensors`: the same names, shapes and dtypes in each), summed in float64 and cast back to each
+    tensor's dtype."""
     if not paths:
         raise ConfigError("no decoder files to average; pass the run's saves (RUN/saves/decoder_step_*.safetensors)")
-    first = load_file(str(paths[0]))
+    first = decoder_tensors(paths[0])
     sums = {k: v.double() for k, v in first.items()}
     for p in paths[1:]:
-        sd = load_file(str(p))
+        sd = decoder_tensors(p)
         if sd.keys() != first.keys():
             raise ConfigError(f"{p}: its tensors are not those of {paths[0]}; average saves of one run only")
         for k, v in sd.items():
@@ -100,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m zoo_adain.average",
                                 description="average a run's kept decoders into an exported model.safetensors")
     p.add_argument("--into", required=True, help="the exported folder's model.safetensors to write the average into")
-    p.add_argument("decoders", nargs="+", help="the kept decoders (RUN/saves/decoder_step_*.safetensors)")
+    p.add_argument("decoders", nargs="+", help="the kept decoders (RUN/saves/decoder_step_*.safetensors) or exported model.safetensors files")
     a = p.parse_args(argv)
     out = write_into_model(a.into, average_decoders([Path(d) for d in a.decoders]))
     print(f"{out}: decoder replaced by the mean of {len(a.decoders)} decoders")
