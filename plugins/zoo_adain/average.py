@@ -118,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m zoo_adain.average",
                                 description="average a run's kept decoders into an exported model.safetensors")
     p.add_argument("--into", required=True, help="the exported folder's model.safetensors to write the average into")
-    p.add_argument("decoders", nargs="+", help="the kept decoders (RUN/saves/decoder_step_*.safetensors) or exported model.safetensors files")
+    p.add_argument("decoders", nargs="+",
+                   help="the kept decoders (RUN/saves/decoder_step_*.safetensors) or exported model.safetensors files")
     a = p.parse_args(argv)
     out = write_into_model(a.into, average_decoders([Path(d) for d in a.decoders]))
     print(f"{out}: decoder replaced by the mean of {len(a.decoders)} decoders")
