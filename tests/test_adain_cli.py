@@ -47,6 +47,8 @@ def _run(*args: str) -> tuple[int, str]:
         ["S2", "--style-weights", "1,3"],
         ["S2", "--mask", "MASK"],
         ["--size", "20x10", "--precision", "bf16"],
+        ["--wct-mix", "1"],
+        ["S2", "--mask", "MASK", "--wct-mix", "0.5"],
     ],
 )
 def test_stylize_command(folder: Path, tmp_path: Path, extra: list[str]) -> None:
@@ -83,3 +85,30 @@ def test_stylize_resample_reference(folder: Path, tmp_path: Path) -> None:
                            precision="fp32")
     assert Image.open(out).size == expect.size == (34, 24)  # torchvision's rule: int(24 * 45 / 31) = 34
     assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), np.asarray(expect.convert("RGB")))
+
+
+def test_wct_mix_reaches_the_bottleneck(folder: Path, tmp_path: Path) -> None:
+    from _adain_helpers import spread_adain
+
+    from zoo_adain.cli import load_model
+
+    spread = tmp_path / "spread"  # weights that carry the picture through (the fixture's give a flat image)
+    spread.mkdir()
+    save_file({k: v.contiguous() for k, v in spread_adain().state_dict().items()}, str(spread / "model.safetensors"))
+    cfg = {"encoder": "vgg19_normalised", "encoder_width": 0.25, "decoder_width": 0.25, "pretrained_encoder": False}
+    (spread / "config.json").write_text(json.dumps({"architecture": "adain", "config": cfg}))
+    model = load_model(str(spread), None)
+    outs = {}
+    for mix in ("0", "1"):
+        out = tmp_path / f"wct{mix}.png"
+        code, text = _run(str(folder / "c.png"), str(folder / "s1.png"), "-o", str(out), "--model", str(spread),
+                          "--precision", "fp32", "--wct-mix", mix)
+        assert code == 0, text
+        model.wct_mix = float(mix)
+        expect = model.stylize(folder / "c.png", folder / "s1.png", precision="fp32")
+        outs[mix] = np.asarray(Image.open(out).convert("RGB"))
+        assert np.array_equal(outs[mix], np.asarray(expect.convert("RGB")))
+    assert np.abs(outs["0"].astype(int) - outs["1"]).mean() > 1
+    code, text = _run(str(folder / "c.png"), str(folder / "s1.png"), "-o", str(tmp_path / "x.png"), "--model", str(folder),
+                      "--wct-mix", "2")
+    assert code == 2 and "wct-mix" in text

@@ -178,7 +178,7 @@ def test_registered_record() -> None:
     assert arch.builder == "zoo_adain.model:build" and "naoto0804" in arch.converters
     assert arch.validate_config({}) == {
         "encoder": "vgg19_normalised", "encoder_width": 1.0, "decoder_width": 1.0, "pretrained_encoder": False,
-        "depth": 4,
+        "depth": 4, "wct_mix": 0.0,
     }
 
 

@@ -31,6 +31,11 @@ SCHEMA = {
         help="VGG encoder only: the AdaIN layer is relu{depth}_1 (4: the paper's relu4_1; 3: relu3_1, "
         "which keeps more of the photo's layout and less of the painting's larger-scale structure)",
     ),
+    "wct_mix": zoo.Field(
+        "float", 0.0, min=0.0, max=1.0,
+        help="the share of the whitening-colouring transform (Li et al. 2017) at the bottleneck, mixed with AdaIN: "
+        "0 is the paper's AdaIN (per-channel mean and std), 1 matches the style's whole feature covariance",
+    ),
 }
 
 # The paper's training recipe (section 6 and naoto0804/pytorch-AdaIN train.py).

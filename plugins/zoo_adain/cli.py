@@ -92,8 +92,11 @@ def _check_size_bound(size: int | tuple[int, int] | None) -> None:
 @click.option("--no-alpha", is_flag=True, help="drop the content's alpha channel (output RGB)")
 @click.option("--resample", type=click.Choice(["zoo", "reference"]), default="zoo", show_default=True,
               help="reference: --size N and --style-size resize as naoto0804's test.py (PIL bilinear)")
+@click.option("--wct-mix", type=click.FloatRange(0.0, 1.0), default=None,
+              help="AdaIN models: the share of the whitening-colouring transform at the bottleneck (0: AdaIN, 1: WCT, "
+              "which carries more of the painting's texture); default the model's own")
 def stylize(content, style, output, model_name, revision, alpha, style_weights, preserve_color, masks, size,
-            style_size, max_pixels, precision, no_alpha, resample):  # type: ignore[no-untyped-def]
+            style_size, max_pixels, precision, no_alpha, resample, wct_mix):  # type: ignore[no-untyped-def]
     """Stylize CONTENT in the manner of STYLE (several STYLEs: interpolate, or regions with --mask)."""
     from zoo.images import DEFAULT_MAX_PIXELS, check_output_path, save_image
 
@@ -103,6 +106,10 @@ def stylize(content, style, output, model_name, revision, alpha, style_weights, 
         model = load_model(model_name, revision)
         if not hasattr(model, "stylize"):
             raise ConfigError(f"model {model_name!r} is not a style-transfer model (it has no stylize())")
+        if wct_mix is not None:
+            if not hasattr(model, "wct_mix"):
+                raise ConfigError(f"--wct-mix: model {model_name!r} has no AdaIN bottleneck; leave the option out")
+            model.wct_mix = float(wct_mix)
         # the stylize contract (zoo.stylizing, docs/plugins.md): alpha always, every other option only when
         # given on the command line; one the model's stylize() does not take is refused by name
         ctx = click.get_current_context()

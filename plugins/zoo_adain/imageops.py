@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from zoo.errors import ImageError
 from zoo.images import open_image, rgb_to_yiq, shorter_side, yiq_to_rgb  # noqa: F401
 
-from .ops import EPS, StyleStats
+from .ops import EPS, StyleStats, wct_from_stats
 
 
 # ----------------------------------------------------------------- colour helpers
@@ -135,9 +135,11 @@ def _load_mask(src: Any, size: tuple[int, int], device: torch.device) -> torch.T
     return m.clamp_(0.0, 1.0)
 
 
-def masked_adain(feat: torch.Tensor, styles: Sequence[StyleStats], masks: torch.Tensor) -> torch.Tensor:
+def masked_adain(feat: torch.Tensor, styles: Sequence[StyleStats], masks: torch.Tensor, wct_mix: float = 0.0
+                 ) -> torch.Tensor:
     """Each mask region of ``feat`` (N, C, h, w) normalised with its own statistics and given
-    its style's; ``masks`` (K, 1, h, w). Uncovered places keep ``feat``."""
+    its style's; ``masks`` (K, 1, h, w). Uncovered places keep ``feat``. With ``wct_mix`` > 0, each region
+    is whitened by its own covariance and coloured with its style's (:func:`zoo_adain.ops.wct_from_stats`)."""
     f = feat.float()
     out = torch.zeros_like(f)
     cover = torch.zeros_like(f[:, :1])
@@ -146,10 +148,13 @@ def masked_adain(feat: torch.Tensor, styles: Sequence[StyleStats], masks: torch.
         wsum = m.sum()
         if float(wsum) < 1e-6:
             continue
-        mean = (f * m).sum((2, 3), keepdim=True) / wsum
-        var = ((f - mean) ** 2 * m).sum((2, 3), keepdim=True) / (wsum - 1).clamp_min(1e-6)
-        std = (var + EPS).sqrt()
-        t = (f - mean) / std * stats.std + stats.mean
+        if wct_mix > 0:
+            t = wct_from_stats(f, stats, wct_mix, weight=m)
+        else:
+            mean = (f * m).sum((2, 3), keepdim=True) / wsum
+            var = ((f - mean) ** 2 * m).sum((2, 3), keepdim=True) / (wsum - 1).clamp_min(1e-6)
+            std = (var + EPS).sqrt()
+            t = (f - mean) / std * stats.std + stats.mean
         out += m * t
         cover += m
     result = torch.where(cover > 0, out / cover.clamp_min(1e-6), f)

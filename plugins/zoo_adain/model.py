@@ -49,6 +49,7 @@ from zoo.fastconv import conv_reflect, hooked as _hooked
 from .fastpath import forward_affine_chain as _forward_affine_chain
 from .fastpath import forward_chain as _forward_chain
 from .ops import EPS, StyleStats, adain, adain_affine, adain_from_stats, calc_mean_std  # noqa: F401  (zoo_adain.model's names)
+from .ops import stats_of, wct_from_stats
 
 
 #: VGG-19 widths up to relu4_1, per stage: (name, out_channels); "pool" between stages.
@@ -267,12 +268,17 @@ class AdaIN(nn.Module):
     ``forward(content, style, alpha)`` is the differentiable transfer used in training;
     :meth:`stylize` is the user-facing API (paths, PIL images or tensors; several styles,
     colour preservation, masks), see :mod:`zoo_adain.stylize`.
+
+    ``wct_mix`` (config key, default 0: the paper's AdaIN) puts the whitening-colouring transform (Li et al.
+    2017) at the bottleneck, mixed with AdaIN: ``wct_mix * WCT + (1 - wct_mix) * AdaIN``
+    (:func:`zoo_adain.ops.wct_from_stats`). It may be changed on a loaded model.
     """
 
-    def __init__(self, encoder: nn.Module, decoder: Decoder) -> None:
+    def __init__(self, encoder: nn.Module, decoder: Decoder, wct_mix: float = 0.0) -> None:
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
+        self.wct_mix = float(wct_mix)
 
     @property
     def multiple(self) -> int:
@@ -297,14 +303,17 @@ class AdaIN(nn.Module):
         return self.decoder(t if t.dtype == dtype else t.to(dtype), affine)
 
     def style_stats(self, style: torch.Tensor) -> StyleStats:
-        mean, std = calc_mean_std(self.encode(style))
-        return StyleStats(mean, std)
+        """The statistics the bottleneck needs: mean and std, and the colour matrix when ``wct_mix`` > 0."""
+        return stats_of(self.encode(style), self.wct_mix)
 
     def transfer(
         self, content: torch.Tensor, style: StyleStats, alpha: float = 1.0, content_feat: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Decode AdaIN(content) with the given style statistics (sizes as the decoder gives)."""
         f = self.encode(content) if content_feat is None else content_feat
+        if self.wct_mix > 0:
+            t = wct_from_stats(f, style, self.wct_mix)
+            return self.decode(t if alpha == 1.0 else alpha * t + (1.0 - alpha) * f)
         if not torch.is_grad_enabled():  # AdaIN and the blend as one affine map, folded into the decoder
             return self.decode(f, adain_affine(f, style.mean, style.std, alpha))
         t = adain_from_stats(f, style.mean, style.std)
@@ -377,10 +386,12 @@ def build(
     decoder_width: float = 1.0,
     pretrained_encoder: bool = False,
     depth: int = 4,
+    wct_mix: float = 0.0,
 ) -> AdaIN:
     """The AdaIN model (the architecture's builder; arguments are the config keys).
 
-    ``depth`` applies to the VGG encoder: 4 puts AdaIN at relu4_1 (the paper), 3 at relu3_1."""
+    ``depth`` applies to the VGG encoder: 4 puts AdaIN at relu4_1 (the paper), 3 at relu3_1. ``wct_mix``: the
+    share of the whitening-colouring transform at the bottleneck (:class:`AdaIN`)."""
     enc = build_encoder(encoder, width=encoder_width, pretrained=pretrained_encoder, depth=depth)
     if isinstance(enc, VGGEncoder) or getattr(enc, "kind", "") == "vgg16":
         stages = vgg_decoder_stages(decoder_width, depth)
@@ -394,4 +405,4 @@ def build(
                 "no upsampling decoder mirrors it; pick a convolutional timm backbone (resnet, convnext, ...)"
             )
         stages = mirror_decoder_stages(enc.channels, enc.reductions, decoder_width)
-    return AdaIN(enc, Decoder(enc.out_channels, stages))
+    return AdaIN(enc, Decoder(enc.out_channels, stages), wct_mix)

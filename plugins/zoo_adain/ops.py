@@ -3,6 +3,12 @@
 Adaptive instance normalisation (Huang and Belongie 2017, eq. 8): the content features
 normalised per channel, then scaled and shifted to the style's mean and std. Re-exported by
 :mod:`zoo_adain.model`.
+
+The whitening-colouring transform (WCT; Li, Fang, Yang, Wang, Lu, Yang, "Universal Style Transfer via
+Feature Transforms", NeurIPS 2017, section 3.1) is AdaIN's generalisation: the content features
+whitened by their own covariance, then coloured with the style's, so the output has the style's
+covariance (which channels fire together), not only its per-channel means and stds. ``wct_mix`` mixes
+the two: ``wct_mix * WCT + (1 - wct_mix) * AdaIN``, one linear map of the centred features.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+from zoo.errors import ConfigError
 from zoo.fastconv import instance_affine
 from zoo.s2dconv import channel_stats
 
@@ -94,20 +101,87 @@ def adain(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = EPS
 
 @dataclass(frozen=True)
 class StyleStats:
-    """A style's statistics at the AdaIN layer: mean and std, each (N, C, 1, 1) float32.
+    """A style's statistics at the AdaIN layer: mean and std, each (N, C, 1, 1) float32, and for the
+    whitening-colouring transform ``colour``, (N, C, C) float32: the symmetric square root of the
+    features' covariance (None where only AdaIN needs them).
 
     Compute once with :meth:`AdaIN.style_stats` and pass as ``style`` to reuse.
     """
 
     mean: torch.Tensor
     std: torch.Tensor
+    colour: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.mean.shape[0])
 
     @staticmethod
     def mix(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
-        """Weighted mix: equal to the weighted sum of the AdaIN outputs (weights sum to 1)."""
+        """Weighted mix: equal to the weighted sum of the AdaIN (and of the WCT) outputs (weights sum to 1)."""
         mean = sum(w * s.mean for s, w in zip(stats, weights))
         std = sum(w * s.std for s, w in zip(stats, weights))
-        return StyleStats(mean, std)  # type: ignore[arg-type]
+        colour = None
+        if all(s.colour is not None for s in stats):
+            colour = sum(w * s.colour for s, w in zip(stats, weights))  # type: ignore[operator]
+        return StyleStats(mean, std, colour)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- WCT
+def covariance(feat: torch.Tensor, weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean (N, C, 1, 1), covariance (N, C, C)) of ``feat`` (N, C, H, W) over space, float32, unbiased; with
+    ``weight`` (1 or N, 1, H, W), of the places it covers, each counted by its weight (a mask region)."""
+    n, c = feat.shape[:2]
+    x = feat.float().reshape(n, c, -1)
+    if weight is None:
+        mean = x.mean(2, keepdim=True)
+        xc = x - mean
+        cov = xc @ xc.transpose(1, 2) / max(x.shape[2] - 1, 1)
+    else:
+        w = weight.float().reshape(weight.shape[0], 1, -1).expand(n, 1, -1)
+        total = w.sum(2, keepdim=True).clamp_min(1e-6)
+        mean = (x * w).sum(2, keepdim=True) / total
+        xc = x - mean
+        cov = (xc * w) @ xc.transpose(1, 2) / (total - 1).clamp_min(1e-6)
+    return mean.view(n, c, 1, 1), cov
+
+
+def _eig(cov: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eigenvalues (at least ``eps``) and eigenvectors of each symmetric (C, C) matrix, in float64."""
+    c = cov.shape[-1]
+    vals, vecs = torch.linalg.eigh(cov.double() + eps * torch.eye(c, dtype=torch.float64, device=cov.device))
+    return vals.clamp_min(eps), vecs
+
+
+def colouring(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean (N, C, 1, 1), colour (N, C, C)): the style side of WCT, colour = covariance ** 0.5."""
+    mean, cov = covariance(feat)
+    vals, vecs = _eig(cov, eps)
+    colour = vecs @ torch.diag_embed(vals.sqrt()) @ vecs.transpose(1, 2)
+    return mean, colour.float()
+
+
+def stats_of(feat: torch.Tensor, wct_mix: float = 0.0) -> StyleStats:
+    """A style's :class:`StyleStats` from its features: mean and std, and the colour matrix if ``wct_mix`` > 0."""
+    mean, std = calc_mean_std(feat)
+    return StyleStats(mean, std, colouring(feat)[1] if wct_mix > 0 else None)
+
+
+def wct_from_stats(content_feat: torch.Tensor, style: StyleStats, mix: float = 1.0, eps: float = EPS,
+                   weight: torch.Tensor | None = None) -> torch.Tensor:
+    """``mix * WCT(x) + (1 - mix) * AdaIN(x)`` with the style's statistics (``style.colour`` needed for mix
+    > 0; a style batch of 1 or N), in ``content_feat``'s dtype. ``weight``: the content's statistics from
+    that region only (masks); the map is applied everywhere."""
+    if mix > 0 and style.colour is None:
+        raise ConfigError("the whitening-colouring transform needs the style's colour matrix: compute the "
+                          "StyleStats with the model whose wct_mix > 0 (AdaIN.style_stats), or pass the style image")
+    mean_c, cov_c = covariance(content_feat, weight)
+    vals, vecs = _eig(cov_c, eps)
+    n, c = content_feat.shape[:2]
+    std_c = (torch.diagonal(cov_c, dim1=1, dim2=2) + eps).sqrt()  # AdaIN's per-channel std, as calc_mean_std
+    linear = torch.diag_embed((style.std.reshape(-1, c) / std_c).double()) * (1.0 - mix)
+    if mix > 0:
+        whiten = vecs @ torch.diag_embed(vals.rsqrt()) @ vecs.transpose(1, 2)
+        linear = linear + mix * (style.colour.double() @ whiten)  # type: ignore[union-attr]
+    x = content_feat.float().reshape(n, c, -1) - mean_c.reshape(n, c, 1)
+    out = linear.float() @ x + style.mean.reshape(-1, c, 1)
+    return out.reshape(content_feat.shape).to(content_feat.dtype)

@@ -16,8 +16,9 @@ from .recipe import (  # noqa: F401
     mean_std, adain, total_variation, content_loss, style_loss, TrainConfig, ENCODER_KINDS, vgg16_hed_encoder,
     enc_features, encoder_state, build_encoder, calibration_images, new_decoder, conv_outputs,
     revive_dead_channels, calibrate_decoder, dead_channels, lr_at, warmup_step, train_step, feature_scales,
-    loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH, TEACHER_TARGETS,
+    loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH, TEACHER_TARGETS, bottleneck,
 )
 from .runs import (  # noqa: F401
-    MODEL_CONFIG, vgg16_model_config, zoo_model_from, load_run, export_hub_folder, model_config,
+    MODEL_CONFIG, vgg16_model_config, zoo_model_from, load_run, export_hub_folder, model_config, builder_config,
+    same_decoder,
 )

@@ -28,12 +28,12 @@ def vgg16_model_config(decoder_width: float, depth: int = 4) -> dict:
             "pretrained_encoder": False, "depth": depth}
 
 
-def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -> nn.Module:
+def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4, wct_mix: float = 0.0) -> nn.Module:
     """The zoo's AdaIN model (``zoo_adain.model.build``) holding this encoder and decoder.
 
     The encoder's convs are copied in order (the upstream Sequential and the
     zoo's VGGEncoder have the same convs in the same order; shapes are checked);
-    with ``depth`` < 4 the zoo's encoder has only the first of them.
+    with ``depth`` < 4 the zoo's encoder has only the first of them. ``wct_mix``: the model's bottleneck.
     """
     from .model import build
 
@@ -42,7 +42,7 @@ def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -
     base = vgg_decoder_stages(1.0, depth)[0][0][1]  # the first conv's channels at width 1 (256 at relu4_1)
     width = decoder.stages[0][0].conv.out_channels / base if depth > 1 else 1.0
     if isinstance(encoder, E.VGG16Encoder):
-        model = build(**vgg16_model_config(width, depth))
+        model = build(**vgg16_model_config(width, depth), wct_mix=wct_mix)
         state, wanted = encoder.state_dict(), model.encoder.state_dict().keys()
         if any(k not in state for k in wanted):
             raise ValueError(f"the run's VGG16 does not hold the model's encoder to relu{depth}_1")
@@ -50,7 +50,7 @@ def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4) -
             model.encoder.load_state_dict({k: state[k] for k in wanted})
             model.decoder.load_state_dict(decoder.state_dict())
         return model.eval()
-    model = build(**{**MODEL_CONFIG, "decoder_width": float(width)}, depth=depth)
+    model = build(**{**MODEL_CONFIG, "decoder_width": float(width)}, depth=depth, wct_mix=wct_mix)
     dst = [m for m in model.encoder.modules() if isinstance(m, nn.Conv2d)]
     src = [m for m in encoder if isinstance(m, nn.Conv2d)][: len(dst)]
     if len(src) != len(dst):
@@ -99,7 +99,7 @@ def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics:
     save_safetensors_deterministic(state, out / "model.safetensors", {"format": "pt"})
     step = int(cfg["steps_done"]) if "steps_done" in cfg else \
         int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
-    model_config = vgg16_model_config(cfg.get("decoder_width", 1.0), depth) if vgg16 else {**MODEL_CONFIG, "decoder_width": float(cfg.get("decoder_width", 1.0)), "depth": depth}
+    model_config = builder_config(vgg16, float(cfg.get("decoder_width", 1.0)), depth, float(cfg.get("wct_mix", 0.0)))
     config = {
         "architecture": "adain",
         "config": model_config,
@@ -115,8 +115,20 @@ def export_hub_folder(run: Path, out: Path, *, card: str | None = None, metrics:
     return out
 
 
+def builder_config(vgg16: bool, decoder_width: float, depth: int, wct_mix: float = 0.0) -> dict[str, Any]:
+    """The builder config of an exported model (``wct_mix`` only where it is not AdaIN's 0, so that the
+    configs of AdaIN exports stay as they were)."""
+    base = vgg16_model_config(decoder_width, depth) if vgg16 else {**MODEL_CONFIG, "decoder_width": float(decoder_width),
+                                                                   "depth": depth}
+    return {**base, "wct_mix": float(wct_mix)} if wct_mix else base
+
+
 def model_config(cfg: TrainConfig) -> dict[str, Any]:
     """The builder config of the model a run exports."""
-    if cfg.encoder == "vgg16-hed":
-        return vgg16_model_config(cfg.decoder_width, cfg.depth)
-    return {**MODEL_CONFIG, "decoder_width": float(cfg.decoder_width), "depth": cfg.depth}
+    return builder_config(cfg.encoder == "vgg16-hed", cfg.decoder_width, cfg.depth, cfg.wct_mix)
+
+
+def same_decoder(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two builder configs hold the same decoder weights: equal but for ``wct_mix``, which only
+    changes the bottleneck (a decoder trained under AdaIN may go on under the WCT, and back)."""
+    return {k: v for k, v in a.items() if k != "wct_mix"} == {k: v for k, v in b.items() if k != "wct_mix"}

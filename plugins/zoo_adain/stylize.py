@@ -99,7 +99,7 @@ from zoo.images import (
     to_pil,
 )
 
-from .ops import StyleStats, adain_affine, calc_mean_std
+from .ops import StyleStats, adain_affine, stats_of, wct_from_stats
 from .imageops import (  # noqa: F401  (zoo_adain.stylize's names before the split)
     rgb_to_yiq, yiq_to_rgb, _sym_power, coral, luminance, _out_size, reference_size, reference_resize,
     pad_small, pad_to_multiple, masked_adain, _load_mask, _mask_native_size,
@@ -167,7 +167,7 @@ class Runner:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.dtype, self.memory_format, self.device, weights_version(self.model))
+        return (self.dtype, self.memory_format, self.device, weights_version(self.model), self.wct_mix > 0)
 
     def prep(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(self.device, self.dtype).contiguous(memory_format=self.memory_format)
@@ -178,9 +178,12 @@ class Runner:
     def decode(self, t: torch.Tensor, affine: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         return self.net.decode(t.to(self.dtype).contiguous(memory_format=self.memory_format), affine).float()
 
+    @property
+    def wct_mix(self) -> float:
+        return float(getattr(self.model, "wct_mix", 0.0))
+
     def stats(self, x: torch.Tensor) -> StyleStats:
-        mean, std = calc_mean_std(self.encode(x))
-        return StyleStats(mean, std)
+        return stats_of(self.encode(x), self.wct_mix)
 
 
 # ------------------------------------------------------------------ the options
@@ -346,12 +349,15 @@ def _transfer(
         ms = torch.cat([_load_mask(mk, work, runner.device) for mk in mask_srcs])
         ms = pad(ms, m)
         ms = F.interpolate(ms, size=f.shape[-2:], mode="area")
-        t, affine = masked_adain(f, stats, ms), None
+        t, affine = masked_adain(f, stats, ms, runner.wct_mix), None
     else:
         mixed = stats[0] if len(stats) == 1 else StyleStats.mix(stats, opts.weights or ())
         if mixed.mean.shape[0] not in (1, n):
             raise ImageError(f"a batch of {mixed.mean.shape[0]} styles for a batch of {n} contents")
-        t, affine = f, adain_affine(f, mixed.mean, mixed.std, opts.alpha)  # folded into the decoder's first conv
+        if runner.wct_mix > 0:
+            t, affine = wct_from_stats(f, mixed, runner.wct_mix), None
+        else:
+            t, affine = f, adain_affine(f, mixed.mean, mixed.std, opts.alpha)  # folded into the decoder's first conv
     if affine is None and opts.alpha != 1.0:
         t = opts.alpha * t + (1.0 - opts.alpha) * f
     y = runner.decode(t, affine)[..., : work[0], : work[1]]

@@ -50,10 +50,11 @@ from .recipe import (  # noqa: F401
     vgg16_hed_encoder,
     enc_features, encoder_state, build_encoder, calibration_images, new_decoder, conv_outputs,
     revive_dead_channels, calibrate_decoder, dead_channels, lr_at, warmup_step, train_step, feature_scales,
-    loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH, TEACHER_TARGETS,
+    loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH, TEACHER_TARGETS, bottleneck,
 )
 from .runs import (  # noqa: F401
-    MODEL_CONFIG, vgg16_model_config, zoo_model_from, load_run, export_hub_folder, model_config,
+    MODEL_CONFIG, vgg16_model_config, zoo_model_from, load_run, export_hub_folder, model_config, builder_config,
+    same_decoder,
 )
 
 
@@ -139,6 +140,9 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
                    help="with --loss-network: the content loss too in that network (its relu4_1 against its own AdaIN target)")
     p.add_argument("--encoder-content-weight", type=float, default=d.encoder_content_weight,
                    help="with --loss-network-content: the encoder's AdaIN-layer content loss as well, this weight")
+    p.add_argument("--wct-mix", type=float, default=d.wct_mix,
+                   help="the share of the whitening-colouring transform (Li et al. 2017) at the bottleneck, mixed with "
+                   "AdaIN (0: AdaIN, 1: WCT); the exported model carries it")
     p.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     p.add_argument("--init-decoder", default=None)
     p.add_argument("--teacher", default="", help="a zoo style model whose stylizations are an extra target "
@@ -164,7 +168,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         identity_weight=a.identity_weight, depth=a.depth, tv_weight=a.tv_weight,
         teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0, loss_network=a.loss_network,
         teacher_target=a.teacher_target, loss_network_content=a.loss_network_content,
-        encoder_content_weight=a.encoder_content_weight,
+        encoder_content_weight=a.encoder_content_weight, wct_mix=a.wct_mix,
     )
 
 

@@ -125,7 +125,7 @@ def train_config(config: Mapping[str, Any], settings: Mapping[str, Any], *, out:
     cfg = T.TrainConfig(**{**values, "out": str(out), "steps": int(steps), "seed": int(seed), "bf16": bf16,
                            "channels_last": channels_last, "minutes": minutes,
                            "decoder_width": float(config.get("decoder_width", 1.0)),
-                           "depth": int(config.get("depth", 4))})
+                           "depth": int(config.get("depth", 4)), "wct_mix": float(config.get("wct_mix", 0.0))})
     return cfg, losses
 
 
@@ -189,7 +189,7 @@ class AdaINTrainer(Trainer):
             with torch.no_grad():
                 cb, sb = self.content_pool.sample(16, vrng), self.style_pool.sample(16, vrng)
                 fc = T.enc_features(enc, cb, depth)[-1].float()
-                t = T.adain(fc, T.enc_features(enc, sb, depth)[-1].float())
+                t = T.bottleneck(fc, T.enc_features(enc, sb, depth)[-1].float(), cfg.wct_mix)
             rep = T.revive_dead_channels(self.decoder, torch.cat([t, fc]), cfg.seed)
             print_fn(f"revived dead decoder channels (conv, dead, of): {rep}")
         # a fixed batch of AdaIN targets (own generator: the training stream is unchanged), for the
@@ -197,7 +197,8 @@ class AdaINTrainer(Trainer):
         mrng = random.Random(cfg.seed + 4)
         with torch.no_grad():
             mc, ms = self.content_pool.sample(8, mrng), self.style_pool.sample(8, mrng)
-            self.monitor = T.adain(T.enc_features(enc, mc, depth)[-1].float(), T.enc_features(enc, ms, depth)[-1].float())
+            self.monitor = T.bottleneck(T.enc_features(enc, mc, depth)[-1].float(),
+                                        T.enc_features(enc, ms, depth)[-1].float(), cfg.wct_mix)
         if not resuming and cfg.data_init and not cfg.init_decoder:
             factors = T.calibrate_decoder(self.decoder, self.monitor)
             print_fn(f"decoder convs rescaled on training targets by {[round(f, 4) for f in factors]}")
@@ -267,7 +268,7 @@ class AdaINTrainer(Trainer):
             meta = json.loads((folder / "config.json").read_text()) if (folder / "config.json").is_file() else {}
             if meta.get("architecture") not in (None, "adain"):
                 raise ConfigError(f"--init-from {folder} holds a {meta.get('architecture')!r} model, not 'adain'")
-            if meta.get("config") and dict(meta["config"]) != model_config(cfg):
+            if meta.get("config") and not T.same_decoder(dict(meta["config"]), model_config(cfg)):
                 raise ConfigError(f"--init-from {folder}: its config {meta['config']} differs from this run's "
                                   f"{model_config(cfg)}; pass the same --set values")
             cfg = dataclasses.replace(cfg, init_decoder=str(folder / "model.safetensors"))
@@ -344,7 +345,7 @@ class AdaINTrainer(Trainer):
                 feats = T.enc_features(enc, ctx.layout(images), cfg.depth)
                 style_feats = [f[n : 2 * n].float() for f in feats]
                 teacher_feats = [f[2 * n :].float() for f in feats] if taught is not None else None
-                target = T.adain(feats[-1][:n].float(), style_feats[-1])
+                target = T.bottleneck(feats[-1][:n].float(), style_feats[-1], cfg.wct_mix)
             out = self.d_run(ctx.layout(target))
             out_feats = [f.float() for f in T.enc_features(enc, out, cfg.depth)]
             ln_goal = None
@@ -401,7 +402,7 @@ class AdaINTrainer(Trainer):
         dev = next(self.decoder.parameters()).device
         self.decoder.eval()
         f = T.enc_features(self.encoder, torch.cat([c, s]).to(dev), self.cfg.depth)[-1].float()
-        out = self.decoder(T.adain(f[: len(c)], f[len(c):])).float().clamp(0, 1).cpu()
+        out = self.decoder(T.bottleneck(f[: len(c)], f[len(c):], self.cfg.wct_mix)).float().clamp(0, 1).cpu()
         self.decoder.train()
         return torch.cat([c, s, out])
 
@@ -436,7 +437,7 @@ class AdaINTrainer(Trainer):
         return rewrite_card(folder)
 
     def published(self) -> nn.Module:
-        return T.zoo_model_from(self.encoder.cpu(), self.decoder.cpu(), self.cfg.depth)
+        return T.zoo_model_from(self.encoder.cpu(), self.decoder.cpu(), self.cfg.depth, self.cfg.wct_mix)
 
     def export(self, out: Path, summary: dict[str, Any]) -> Path:
         """``out``/{model.safetensors, config.json, README.md, samples.jpg}: the format of cards/zoo/adain-*,
