@@ -15,12 +15,14 @@ a painting given as a path, read on every call by both sides):
   (precision "auto": bf16 on a CPU with native bf16, channels_last). Also fp32, reported apart.
 - ``adain``: ``zoo.load("adain").stylize(photo, style)`` (the default AdaIN, default options) at the
   same N (item 4: goal no more than 3x the port's time).
+- ``adain wct``, with ``--wct-mix X``: the same default AdaIN with the whitening-colouring transform mixed
+  into its bottleneck (``wct_mix = X``; docs/adain.md), the same call.
 
 Times are medians of --repeat calls after one warm-up, the three interleaved in each round (the
 machine is shared; interleaving spreads its noise over all). Printed as ratios (time / port's time)
 with the machine's description.
 
-    python bench/bench_magenta.py [--sizes 512,1024] [--repeat 5] [--threads N] [--style PATH] [--plain]
+    python bench/bench_magenta.py [--sizes 512,1024] [--repeat 5] [--threads N] [--style PATH] [--plain] [--wct-mix X]
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def main() -> None:
     ap.add_argument("--no-adain", action="store_true")
     ap.add_argument("--plain", action="store_true",
                     help="also time the port with its modules' own forwards (zoo_magenta.fastpath off)")
+    ap.add_argument("--wct-mix", type=float, default=0.0,
+                    help="also time the default adain with this share of the whitening-colouring transform")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -66,6 +70,10 @@ def main() -> None:
     port = zoo.load("magenta-arbitrary")
     adain = None if a.no_adain else zoo.load("adain")
     peer = StyleTransfer(device="cpu", threads=threads)
+    adain_wct = None
+    if adain is not None and a.wct_mix:
+        adain_wct = zoo.load("adain")
+        adain_wct.wct_mix = a.wct_mix
 
     def plain_port(content):  # the same call with zoo_magenta's fast path switched off
         from zoo_magenta import layers
@@ -80,7 +88,8 @@ def main() -> None:
     print(f"machine: {machine()}; torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, "
           f"{threads} thread(s) each; style {a.style}; median of {a.repeat}")
     print(f"{'size':>6} {'peer s':>8} {'port s':>8} {'port fp32 s':>11} {'adain s':>8}  "
-          f"{'peer/port':>9} {'adain/port':>10}" + (f" {'plain s':>8} {'plain/port':>10}" if a.plain else ""))
+          f"{'peer/port':>9} {'adain/port':>10}" + (f" {'plain s':>8} {'plain/port':>10}" if a.plain else "")
+          + (f" {'wct s':>8} {'wct/port':>9} {'wct/adain':>9}" if adain_wct is not None else ""))
     for n in (int(s) for s in a.sizes.split(",")):
         content = photo.resize((n, n), Image.LANCZOS)
         cases = {
@@ -92,6 +101,8 @@ def main() -> None:
             cases["adain"] = lambda: adain.stylize(content, a.style)
         if a.plain:
             cases["port_plain"] = lambda: plain_port(content)
+        if adain_wct is not None:
+            cases["adain_wct"] = lambda: adain_wct.stylize(content, a.style)
         for fn in cases.values():  # warm-up (sessions, converted copies, oneDNN kernels)
             out = fn()
             assert out.size == (n, n), out.size
@@ -104,10 +115,14 @@ def main() -> None:
         med = {k: statistics.median(v) for k, v in times.items()}
         ad = med.get("adain", float("nan"))
         plain = (f" {med['port_plain']:>8.3f} {med['port_plain'] / med['port']:>10.2f}" if a.plain else "")
+        if adain_wct is not None:
+            w = med["adain_wct"]
+            plain += f" {w:>8.3f} {w / med['port']:>9.2f} {w / ad:>9.2f}"
         print(f"{n:>6} {med['peer']:>8.3f} {med['port']:>8.3f} {med['port_fp32']:>11.3f} {ad:>8.3f}  "
               f"{med['peer'] / med['port']:>9.2f} {ad / med['port']:>10.2f}" + plain)
     print("peer/port > 1: the port is faster; adain/port: the default adain's time in units of the port's"
-          + ("; plain/port: the port with its modules' own forwards (no space-to-depth) over the port" if a.plain else ""))
+          + ("; plain/port: the port with its modules' own forwards (no space-to-depth) over the port" if a.plain else "")
+          + (f"; wct: adain with wct_mix {a.wct_mix}" if adain_wct is not None else ""))
 
 
 if __name__ == "__main__":
