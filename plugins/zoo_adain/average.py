@@ -65,9 +65,12 @@ def decoder_tensors(path: Path | str) -> dict[str, torch.Tensor]:
         raise ConfigError(f"{path}: no such file; pass kept decoders (RUN/saves/decoder_step_*.safetensors) "
                           "or exported model.safetensors files")
     sd = load_file(str(path))
-    if any(k.startswith("decoder.") for k in sd):
-        return {k.removeprefix("decoder."): v for k, v in sd.items() if k.startswith("decoder.")}
-    return sd
+    return decoder_part(sd) or sd
+
+
+def decoder_part(model_state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The ``decoder.*`` tensors of an exported model's state, named without the prefix (empty if none)."""
+    return {k.removeprefix("decoder."): v for k, v in model_state.items() if k.startswith("decoder.")}
 
 
 def average_decoders(paths: Sequence[Path | str]) -> dict[str, torch.Tensor]:
@@ -101,7 +104,7 @@ def write_into_model(model_file: Path | str, decoder: dict[str, torch.Tensor]) -
     if not model_file.is_file():
         raise ConfigError(f"{model_file}: no such model file; pass an exported folder's model.safetensors")
     sd = load_file(str(model_file))
-    have = {k.removeprefix("decoder.") for k in sd if k.startswith("decoder.")}
+    have = set(decoder_part(sd))
     if have != set(decoder):
         raise ConfigError(f"{model_file}: its decoder has other tensors than the averaged one "
                           f"({len(have)} against {len(decoder)}); use a folder exported from the same architecture")
