@@ -158,6 +158,18 @@ def use_olah(olah: OlahServer, monkeypatch: pytest.MonkeyPatch) -> OlahServer:
 
 
 @pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """torch on one thread for the test, as before afterwards (on a shared 2-core machine two threads ran several
+    times slower than one). A module takes it with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def data_dir() -> Path:
     """The offline datasets folder (ZOO_DATA_DIR); skips when it is absent."""
     value = os.environ.get("ZOO_DATA_DIR")

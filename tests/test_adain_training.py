@@ -19,13 +19,7 @@ from zoo_adain import encoders as E  # noqa: E402
 from zoo_adain import train as T  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # on a shared 2-core machine two threads ran several times slower than one
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _style_dir(tmp_path: Path) -> Path:

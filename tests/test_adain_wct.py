@@ -18,12 +18,7 @@ from zoo_adain.ops import StyleStats, adain, colouring, covariance, stats_of, wc
 from _adain_helpers import spread_adain
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _features(seed: int, n: int, c: int = 12, h: int = 9, w: int = 10) -> torch.Tensor:

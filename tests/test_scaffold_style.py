@@ -22,12 +22,7 @@ DATA = os.environ.get("ZOO_DATA_DIR")
 needs_data = pytest.mark.skipif(not DATA, reason="ZOO_DATA_DIR is not set: ../shared/data/style-transfer is needed")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_the_scaffold_depends_on_the_zoo_it_was_made_with_and_says_how_to_install_it(tmp_path):

@@ -20,12 +20,7 @@ DATA = os.environ.get("ZOO_DATA_DIR")
 needs_data = pytest.mark.skipif(not DATA, reason="ZOO_DATA_DIR is not set: ../shared/data is needed")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _invoke(cmd, *args: str):

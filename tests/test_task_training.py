@@ -22,12 +22,7 @@ TINY = ["--set", "resize=48", "--set", "crop=32", "--set", "batch_size=2", "--se
         "--set", 'skimage_content=["camera"]', "--threads", "1", "--no-progress"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _train(*args: str) -> str:
