@@ -127,19 +127,29 @@ def forward_chain(mods: Sequence[nn.Module], x: torch.Tensor, banded: bool = Tru
 def forward_affine_chain(mods: Sequence[nn.Module], x: torch.Tensor, scale: torch.Tensor,
                          shift: torch.Tensor) -> torch.Tensor:
     """The chain ``mods`` on ``x * scale + shift`` (``scale``, ``shift``: (N or 1, C, 1, 1), per sample and
-    channel; AdaIN with its alpha blend, :func:`zoo_adain.ops.adain_affine`). Without autograd, when the
-    chain starts with a reflect-padded 3x3 conv, the affine map goes into that conv's weights and bias
-    (reflection padding commutes with a per-channel affine map): no pass over ``x`` and no copy of it.
-    Otherwise the map is applied, then :func:`forward_chain`."""
+    channel; AdaIN with its alpha blend, :func:`zoo_adain.ops.adain_affine`), or with ``scale`` a matrix (N or 1,
+    C, C), on ``scale @ x + shift`` at every pixel (the whitening-colouring transform, :func:`zoo_adain.ops.
+    wct_affine`). Without autograd, when the chain starts with a reflect-padded 3x3 conv, the map goes into that
+    conv's weights and bias (reflection padding commutes with a per-pixel linear map): no pass over ``x`` and no
+    copy of it. Otherwise the map is applied, then :func:`forward_chain`."""
+    matrix = scale.dim() == 3
     parts = conv_relu_parts(mods[0]) if mods else None
     if parts is None or torch.is_grad_enabled() or hooked(mods):
+        if matrix:
+            from .ops import apply_linear
+
+            return forward_chain(mods, apply_linear(x, scale, shift))
         return forward_chain(mods, x * scale.to(x.dtype) + shift.to(x.dtype))
+
+    def mix(a: torch.Tensor) -> torch.Tensor:
+        return a if matrix else a.reshape(-1)
+
     if scale.shape[0] == 1 and shift.shape[0] == 1:
-        return forward_chain([folded(mods[0], parts[0], scale[0].reshape(-1), shift[0].reshape(-1)), *mods[1:]], x)
+        return forward_chain([folded(mods[0], parts[0], mix(scale[0]), shift[0].reshape(-1)), *mods[1:]], x)
     outs = []
     for i in range(x.shape[0]):
         a, b = scale[min(i, scale.shape[0] - 1)], shift[min(i, shift.shape[0] - 1)]
-        outs.append(forward_chain([folded(mods[0], parts[0], a.reshape(-1), b.reshape(-1)), *mods[1:]], x[i : i + 1]))
+        outs.append(forward_chain([folded(mods[0], parts[0], mix(a), b.reshape(-1)), *mods[1:]], x[i : i + 1]))
     return torch.cat(outs)
 
 

@@ -49,7 +49,7 @@ from zoo.fastconv import conv_reflect, hooked as _hooked
 from .fastpath import forward_affine_chain as _forward_affine_chain
 from .fastpath import forward_chain as _forward_chain
 from .ops import EPS, StyleStats, adain, adain_affine, adain_from_stats, calc_mean_std  # noqa: F401  (zoo_adain.model's names)
-from .ops import stats_of, wct_from_stats
+from .ops import stats_of, wct_affine, wct_from_stats
 
 
 #: VGG-19 widths up to relu4_1, per stage: (name, out_channels); "pool" between stages.
@@ -253,8 +253,9 @@ class Decoder(nn.Module):
         self.upsampling = 2 ** (n - 1)
 
     def forward(self, x: torch.Tensor, affine: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        """Decode ``x``; with ``affine = (scale, shift)`` (N or 1, C, 1, 1), decode ``x * scale + shift`` (the
-        map folded into the first conv without autograd: zoo_adain.fastpath.forward_affine_chain)."""
+        """Decode ``x``; with ``affine = (scale, shift)`` (N or 1, C, 1, 1), decode ``x * scale + shift``, or with
+        ``scale`` a matrix (N or 1, C, C), ``scale @ x + shift`` per pixel (the map folded into the first conv
+        without autograd: zoo_adain.fastpath.forward_affine_chain)."""
         mods = [m for st in self.stages for m in st.children()]
         if affine is None:
             return _forward_chain(mods, x)
@@ -312,6 +313,8 @@ class AdaIN(nn.Module):
         """Decode AdaIN(content) with the given style statistics (sizes as the decoder gives)."""
         f = self.encode(content) if content_feat is None else content_feat
         if self.wct_mix > 0:
+            if not torch.is_grad_enabled():  # the transform and the blend as one linear map, folded likewise
+                return self.decode(f, wct_affine(f, style, self.wct_mix, alpha))
             t = wct_from_stats(f, style, self.wct_mix)
             return self.decode(t if alpha == 1.0 else alpha * t + (1.0 - alpha) * f)
         if not torch.is_grad_enabled():  # AdaIN and the blend as one affine map, folded into the decoder

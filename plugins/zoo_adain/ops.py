@@ -131,17 +131,21 @@ def covariance(feat: torch.Tensor, weight: torch.Tensor | None = None) -> tuple[
     """(mean (N, C, 1, 1), covariance (N, C, C)) of ``feat`` (N, C, H, W) over space, float32, unbiased; with
     ``weight`` (1 or N, 1, H, W), of the places it covers, each counted by its weight (a mask region)."""
     n, c = feat.shape[:2]
-    x = feat.float().reshape(n, c, -1)
+    x = feat.float()
     if weight is None:
-        mean = x.mean(2, keepdim=True)
-        xc = x - mean
-        cov = xc @ xc.transpose(1, 2) / max(x.shape[2] - 1, 1)
-    else:
-        w = weight.float().reshape(weight.shape[0], 1, -1).expand(n, 1, -1)
-        total = w.sum(2, keepdim=True).clamp_min(1e-6)
-        mean = (x * w).sum(2, keepdim=True) / total
-        xc = x - mean
-        cov = (xc * w) @ xc.transpose(1, 2) / (total - 1).clamp_min(1e-6)
+        # the pixels as rows: a view of a channels_last map, so no copy beyond the float one
+        rows = x.permute(0, 2, 3, 1).reshape(n, -1, c)
+        p = rows.shape[1]
+        mean = rows.mean(1)
+        gram = rows.transpose(1, 2) @ rows
+        cov = (gram - p * mean[:, :, None] * mean[:, None, :]) / max(p - 1, 1)
+        return mean.view(n, c, 1, 1), cov
+    x = x.reshape(n, c, -1)
+    w = weight.float().reshape(weight.shape[0], 1, -1).expand(n, 1, -1)
+    total = w.sum(2, keepdim=True).clamp_min(1e-6)
+    mean = (x * w).sum(2, keepdim=True) / total
+    xc = x - mean
+    cov = (xc * w) @ xc.transpose(1, 2) / (total - 1).clamp_min(1e-6)
     return mean.view(n, c, 1, 1), cov
 
 
@@ -166,22 +170,39 @@ def stats_of(feat: torch.Tensor, wct_mix: float = 0.0) -> StyleStats:
     return StyleStats(mean, std, colouring(feat)[1] if wct_mix > 0 else None)
 
 
-def wct_from_stats(content_feat: torch.Tensor, style: StyleStats, mix: float = 1.0, eps: float = EPS,
-                   weight: torch.Tensor | None = None) -> torch.Tensor:
-    """``mix * WCT(x) + (1 - mix) * AdaIN(x)`` with the style's statistics (``style.colour`` needed for mix
-    > 0; a style batch of 1 or N), in ``content_feat``'s dtype. ``weight``: the content's statistics from
-    that region only (masks); the map is applied everywhere."""
+def wct_affine(content_feat: torch.Tensor, style: StyleStats, mix: float = 1.0, alpha: float = 1.0,
+               eps: float = EPS, weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``mix * WCT(x) + (1 - mix) * AdaIN(x)``, blended with the content by ``alpha``, as one linear map of each
+    pixel's features: ``(linear (N, C, C), shift (N, C, 1, 1))``, float32, such that the output is ``linear @ x +
+    shift`` at every pixel (a decoder can take it folded into its first convolution). ``style.colour`` is needed
+    for mix > 0; a style batch of 1 or N. ``weight``: the content's statistics from that region only (masks)."""
     if mix > 0 and style.colour is None:
         raise ConfigError("the whitening-colouring transform needs the style's colour matrix: compute the "
                           "StyleStats with the model whose wct_mix > 0 (AdaIN.style_stats), or pass the style image")
     mean_c, cov_c = covariance(content_feat, weight)
-    vals, vecs = _eig(cov_c, eps)
     n, c = content_feat.shape[:2]
     std_c = (torch.diagonal(cov_c, dim1=1, dim2=2) + eps).sqrt()  # AdaIN's per-channel std, as calc_mean_std
     linear = torch.diag_embed((style.std.reshape(-1, c) / std_c).double()) * (1.0 - mix)
     if mix > 0:
+        vals, vecs = _eig(cov_c, eps)
         whiten = vecs @ torch.diag_embed(vals.rsqrt()) @ vecs.transpose(1, 2)
         linear = linear + mix * (style.colour.double() @ whiten)  # type: ignore[union-attr]
-    x = content_feat.float().reshape(n, c, -1) - mean_c.reshape(n, c, 1)
-    out = linear.float() @ x + style.mean.reshape(-1, c, 1)
-    return out.reshape(content_feat.shape).to(content_feat.dtype)
+    shift = alpha * (style.mean.reshape(-1, c, 1).double() - linear @ mean_c.reshape(n, c, 1).double())
+    if alpha != 1.0:
+        linear = alpha * linear + (1.0 - alpha) * torch.eye(c, dtype=torch.float64, device=linear.device)
+    return linear.float(), shift.float().reshape(n, c, 1, 1)
+
+
+def apply_linear(feat: torch.Tensor, linear: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """``linear @ x + shift`` at every pixel of ``feat`` (N, C, H, W); ``linear`` (N or 1, C, C), ``shift``
+    (N or 1, C, 1, 1); in ``feat``'s dtype."""
+    out = torch.einsum("ncd,ndhw->nchw", linear.to(torch.float32), feat.float()) + shift.float()
+    return out.to(feat.dtype)
+
+
+def wct_from_stats(content_feat: torch.Tensor, style: StyleStats, mix: float = 1.0, eps: float = EPS,
+                   weight: torch.Tensor | None = None) -> torch.Tensor:
+    """``mix * WCT(x) + (1 - mix) * AdaIN(x)`` with the style's statistics, in ``content_feat``'s dtype
+    (:func:`wct_affine` applied)."""
+    linear, shift = wct_affine(content_feat, style, mix, eps=eps, weight=weight)
+    return apply_linear(content_feat, linear, shift)

@@ -99,7 +99,7 @@ from zoo.images import (
     to_pil,
 )
 
-from .ops import StyleStats, adain_affine, stats_of, wct_from_stats
+from .ops import StyleStats, adain_affine, stats_of, wct_affine
 from .imageops import (  # noqa: F401  (zoo_adain.stylize's names before the split)
     rgb_to_yiq, yiq_to_rgb, _sym_power, coral, luminance, _out_size, reference_size, reference_resize,
     pad_small, pad_to_multiple, masked_adain, _load_mask, _mask_native_size,
@@ -354,8 +354,8 @@ def _transfer(
         mixed = stats[0] if len(stats) == 1 else StyleStats.mix(stats, opts.weights or ())
         if mixed.mean.shape[0] not in (1, n):
             raise ImageError(f"a batch of {mixed.mean.shape[0]} styles for a batch of {n} contents")
-        if runner.wct_mix > 0:
-            t, affine = wct_from_stats(f, mixed, runner.wct_mix), None
+        if runner.wct_mix > 0:  # the transform and the alpha blend as one linear map, folded into the first conv
+            t, affine = f, wct_affine(f, mixed, runner.wct_mix, opts.alpha)
         else:
             t, affine = f, adain_affine(f, mixed.mean, mixed.std, opts.alpha)  # folded into the decoder's first conv
     if affine is None and opts.alpha != 1.0:
