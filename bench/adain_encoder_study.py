@@ -158,7 +158,7 @@ def main() -> None:
     steps = {}
     for run in a.runs:
         enc, dec, cfg = T.load_run(Path(run))
-        models[Path(run).name] = T.zoo_model_from(enc, dec, int(cfg.get("depth", 4)), float(cfg.get("wct_mix", 0.0)))
+        models[Path(run).name] = T.run_model(enc, dec, cfg)
         steps[Path(run).name] = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
     methods, per, table, outputs = evaluate_pairs(models, contents, styles, lambda o, c, s: scores(judge, o, c, s))
     n_pairs = len(contents) * len(styles)

@@ -75,7 +75,7 @@ def load_models(names: list[str], runs: list[str], saves: list[str] = ()) -> tup
     for run in runs:
         enc, dec, cfg = T.load_run(Path(run))
         label = f"{Path(run).name}"
-        models[label] = T.zoo_model_from(enc, dec, int(cfg.get("depth", 4)), float(cfg.get("wct_mix", 0.0))).eval()
+        models[label] = T.run_model(enc, dec, cfg).eval()
         steps[label] = int(json.loads((Path(run) / "log.jsonl").read_text().splitlines()[-1])["step"])
     for run in saves:
         kept = sorted((Path(run) / SAVES_DIR).glob("decoder_step_*.safetensors"))
@@ -85,8 +85,7 @@ def load_models(names: list[str], runs: list[str], saves: list[str] = ()) -> tup
         for path in kept:
             dec.load_state_dict(load_file(str(path)))
             label = f"{Path(run).name}@{kept_step(path)}"
-            models[label] = T.zoo_model_from(enc, copy.deepcopy(dec), int(cfg.get("depth", 4)),
-                                              float(cfg.get("wct_mix", 0.0))).eval()
+            models[label] = T.run_model(enc, copy.deepcopy(dec), cfg).eval()
             steps[label] = kept_step(path)
     return models, steps
 

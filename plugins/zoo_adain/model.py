@@ -49,7 +49,7 @@ from zoo.fastconv import conv_reflect, hooked as _hooked
 from .fastpath import forward_affine_chain as _forward_affine_chain
 from .fastpath import forward_chain as _forward_chain
 from .ops import EPS, StyleStats, adain, adain_affine, adain_from_stats, calc_mean_std  # noqa: F401  (zoo_adain.model's names)
-from .ops import stats_of, wct_affine, wct_from_stats
+from .ops import stats_of, wct_affine
 
 
 #: VGG-19 widths up to relu4_1, per stage: (name, out_channels); "pool" between stages.
@@ -272,7 +272,7 @@ class AdaIN(nn.Module):
 
     ``wct_mix`` (config key, default 0: the paper's AdaIN) puts the whitening-colouring transform (Li et al.
     2017) at the bottleneck, mixed with AdaIN: ``wct_mix * WCT + (1 - wct_mix) * AdaIN``
-    (:func:`zoo_adain.ops.wct_from_stats`). It may be changed on a loaded model.
+    (:func:`zoo_adain.ops.wct_affine`). It may be changed on a loaded model.
     """
 
     def __init__(self, encoder: nn.Module, decoder: Decoder, wct_mix: float = 0.0) -> None:
@@ -312,11 +312,8 @@ class AdaIN(nn.Module):
     ) -> torch.Tensor:
         """Decode AdaIN(content) with the given style statistics (sizes as the decoder gives)."""
         f = self.encode(content) if content_feat is None else content_feat
-        if self.wct_mix > 0:
-            if not torch.is_grad_enabled():  # the transform and the blend as one linear map, folded likewise
-                return self.decode(f, wct_affine(f, style, self.wct_mix, alpha))
-            t = wct_from_stats(f, style, self.wct_mix)
-            return self.decode(t if alpha == 1.0 else alpha * t + (1.0 - alpha) * f)
+        if self.wct_mix > 0:  # the transform and the blend as one linear map (folded into the decoder without autograd)
+            return self.decode(f, wct_affine(f, style, self.wct_mix, alpha))
         if not torch.is_grad_enabled():  # AdaIN and the blend as one affine map, folded into the decoder
             return self.decode(f, adain_affine(f, style.mean, style.std, alpha))
         t = adain_from_stats(f, style.mean, style.std)

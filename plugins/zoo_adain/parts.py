@@ -19,6 +19,6 @@ from .recipe import (  # noqa: F401
     loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH, TEACHER_TARGETS, bottleneck,
 )
 from .runs import (  # noqa: F401
-    MODEL_CONFIG, vgg16_model_config, zoo_model_from, load_run, export_hub_folder, model_config, builder_config,
+    MODEL_CONFIG, vgg16_model_config, zoo_model_from, run_model, load_run, export_hub_folder, model_config, builder_config,
     same_decoder,
 )

@@ -17,6 +17,7 @@ from torch import nn
 from . import encoders as E
 
 from .data import SKIMAGE_CONTENT, center_square, skimage_image
+from .ops import stats_of, wct_from_stats
 
 
 # ---------------------------------------------------------------- losses
@@ -40,8 +41,6 @@ def bottleneck(content: torch.Tensor, style: torch.Tensor, wct_mix: float = 0.0)
     the whitening-colouring transform and AdaIN (:func:`zoo_adain.ops.wct_from_stats`, per pair)."""
     if not wct_mix:
         return adain(content, style)
-    from .ops import stats_of, wct_from_stats
-
     return wct_from_stats(content, stats_of(style, wct_mix), wct_mix)
 
 

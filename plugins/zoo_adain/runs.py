@@ -65,6 +65,11 @@ def zoo_model_from(encoder: nn.Sequential, decoder: nn.Module, depth: int = 4, w
     return model.eval()
 
 
+def run_model(encoder: nn.Sequential, decoder: nn.Module, cfg: dict) -> nn.Module:
+    """:func:`zoo_model_from` with a run's train_config (its depth and bottleneck)."""
+    return zoo_model_from(encoder, decoder, int(cfg.get("depth", 4)), float(cfg.get("wct_mix", 0.0)))
+
+
 def load_run(run: Path) -> tuple[nn.Sequential, nn.Module, dict]:
     """The encoder, decoder and train_config of a run folder."""
     from safetensors.torch import load_file
