@@ -178,3 +178,16 @@ def test_the_folded_map_is_the_map_applied() -> None:
         with torch.enable_grad():
             unfolded = m.transfer(c, stats, alpha).detach()
         torch.testing.assert_close(folded, unfolded, rtol=1e-3, atol=1e-3)
+
+
+def test_the_transform_is_exact_inside_a_bf16_training_step() -> None:
+    """A training step runs under bf16 autocast; the covariance (a Gram matrix minus the means' product) and the
+    map must still be float32's, or whitening blows up (it did: the loss became NaN at step 2)."""
+    fc, fs = _features(5, 2) * 4 + 6.0, _features(6, 1) * 3 + 5.0  # large means: the cancellation is the test
+    exact = wct_from_stats(fc, stats_of(fs, 1.0), 1.0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mean, cov = covariance(fc)
+        out = wct_from_stats(fc, stats_of(fs, 1.0), 1.0)
+    assert cov.dtype == torch.float32 and out.dtype == torch.float32
+    torch.testing.assert_close(cov, covariance(fc)[1], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(out, exact, rtol=1e-5, atol=1e-5)

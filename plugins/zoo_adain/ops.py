@@ -13,6 +13,7 @@ the two: ``wct_mix * WCT + (1 - wct_mix) * AdaIN``, one linear map of the centre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -127,6 +128,19 @@ class StyleStats:
 
 
 # --------------------------------------------------------------------------- WCT
+def _exact(fn):
+    """Run ``fn`` with autocast off: under a training step's bf16 autocast its matrix products would round the
+    Gram matrix to bf16, and the covariance taken from it (Gram minus the means' product) loses every digit."""
+
+    @functools.wraps(fn)
+    def run(feat: torch.Tensor, *args, **kwargs):
+        with torch.autocast(feat.device.type, enabled=False):
+            return fn(feat, *args, **kwargs)
+
+    return run
+
+
+@_exact
 def covariance(feat: torch.Tensor, weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean (N, C, 1, 1), covariance (N, C, C)) of ``feat`` (N, C, H, W) over space, float32, unbiased; with
     ``weight`` (1 or N, 1, H, W), of the places it covers, each counted by its weight (a mask region)."""
@@ -156,6 +170,7 @@ def _eig(cov: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
     return vals.clamp_min(eps), vecs
 
 
+@_exact
 def colouring(feat: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean (N, C, 1, 1), colour (N, C, C)): the style side of WCT, colour = covariance ** 0.5."""
     mean, cov = covariance(feat)
@@ -170,6 +185,7 @@ def stats_of(feat: torch.Tensor, wct_mix: float = 0.0) -> StyleStats:
     return StyleStats(mean, std, colouring(feat)[1] if wct_mix > 0 else None)
 
 
+@_exact
 def wct_affine(content_feat: torch.Tensor, style: StyleStats, mix: float = 1.0, alpha: float = 1.0,
                eps: float = EPS, weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``mix * WCT(x) + (1 - mix) * AdaIN(x)``, blended with the content by ``alpha``, as one linear map of each
@@ -193,6 +209,7 @@ def wct_affine(content_feat: torch.Tensor, style: StyleStats, mix: float = 1.0, 
     return linear.float(), shift.float().reshape(n, c, 1, 1)
 
 
+@_exact
 def apply_linear(feat: torch.Tensor, linear: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """``linear @ x + shift`` at every pixel of ``feat`` (N, C, H, W); ``linear`` (N or 1, C, C), ``shift``
     (N or 1, C, 1, 1); in ``feat``'s dtype."""
