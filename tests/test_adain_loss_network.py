@@ -148,3 +148,17 @@ def test_yes_no_settings_of_zoo_train_adain_read_words_as_meant(tmp_path):
     assert cfg(keep_saves=0).keep_saves is False
     with pytest.raises(ConfigError, match="true or false"):
         cfg(normalise_features="maybe")
+
+
+def test_the_laplacian_term_is_its_weight_times_the_loss_on_the_output(tmp_path):
+    """laplacian_weight w: the trainer's loss gains w * laplacian_loss(output, photo); the reported losses stay."""
+    from zoo_adain.imageops import laplacian_loss
+
+    base = dict(encoder="random", depth=3, seed=0, tv_weight=0.0, identity_weight=0.0)
+    plain = _first_losses(_cfg(tmp_path / "a", **base))
+    lap = _first_losses(_cfg(tmp_path / "b", laplacian_weight=300.0, laplacian_pool=2, **base))
+    want = float(laplacian_loss(_output(lap), lap["c"], 2))
+    assert want > 0
+    assert lap["content"] == pytest.approx(plain["content"], rel=1e-6)
+    assert lap["style"] == pytest.approx(plain["style"], rel=1e-6)
+    assert lap["loss"] == pytest.approx(plain["loss"] + 300.0 * want, rel=1e-5)

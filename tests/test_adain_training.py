@@ -271,6 +271,29 @@ def test_total_variation_penalises_neighbour_differences_and_enters_the_gradient
     assert T.parse_args(["--style-dir", "x", "--tv-weight", "20", "--depth", "3"]).tv_weight == 20.0
 
 
+def test_the_laplacian_loss_sees_structure_not_flat_colour_and_enters_the_gradient(tmp_path):
+    from zoo.errors import ConfigError
+    from zoo_adain.imageops import laplacian, laplacian_loss
+
+    y, x = torch.meshgrid(torch.linspace(0, 1, 16), torch.linspace(0, 1, 16), indexing="ij")
+    ramp = torch.stack([x, 0.5 * y, x * 0 + 0.3])[None]  # linear in both directions: no curvature
+    assert laplacian(ramp, 1).abs().max().item() < 1e-5
+    assert laplacian(ramp, 2).shape == (1, 1, 6, 6)  # pooled to 8x8, then a 3x3 valid convolution
+    checker = ((torch.arange(16)[:, None] + torch.arange(16)[None]) % 2).float().expand(1, 3, 16, 16)
+    assert laplacian_loss(checker, checker, 1).item() == 0.0
+    assert laplacian_loss(checker, ramp, 1).item() > 1.0  # a checkerboard's Laplacian is +-4 (luminance 1)
+    assert laplacian_loss(checker * 0 + 0.7, ramp, 1).item() < 1e-8  # a colour change alone costs nothing
+    with pytest.raises(ConfigError, match="at least 1"):
+        laplacian(ramp, 0)
+
+    grads = _decoder_gradients(_cfg(tmp_path, encoder="random"), "laplacian_weight", (0.0, 100.0))
+    assert not torch.allclose(grads[0], grads[1])
+    a = T.parse_args(["--style-dir", "x", "--laplacian-weight", "100", "--laplacian-pool", "4"])
+    assert (a.laplacian_weight, a.laplacian_pool) == (100.0, 4)
+    with pytest.raises(SystemExit):
+        T.parse_args(["--style-dir", "x", "--laplacian-pool", "0"])
+
+
 def _random_vgg16(path: Path) -> Path:
     """A VGG16 (the layout of vgg16.hed-bsds500) with random He weights, saved for --encoder-weights."""
     from safetensors.torch import save_file

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from zoo.errors import ImageError
+from zoo.errors import ConfigError, ImageError
 from zoo.images import open_image, rgb_to_yiq, shorter_side, yiq_to_rgb  # noqa: F401
 
 from .ops import EPS, StyleStats, wct_from_stats
@@ -116,6 +116,25 @@ def pad_to_multiple(x: torch.Tensor, m: int) -> torch.Tensor:
 
 def luminance(x: torch.Tensor) -> torch.Tensor:
     return rgb_to_yiq(x)[:, :1]
+
+
+def laplacian(x: torch.Tensor, pool: int = 2) -> torch.Tensor:
+    """The 3x3 four-neighbour Laplacian of the luminance of ``x`` (N, 3, H, W) after ``pool`` x ``pool`` average
+    pooling: Li, Xu, Nie, Zhao, "Laplacian-Steered Neural Style Transfer" (ACM MM 2017), their D_p(x), on the
+    luminance only here (so the style is free to move colour), without padding."""
+    if pool < 1:
+        raise ConfigError(f"laplacian_pool must be at least 1 (1: no pooling), got {pool}")
+    y = luminance(x.float())
+    if pool > 1:
+        y = F.avg_pool2d(y, pool)
+    k = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], device=y.device).view(1, 1, 3, 3)
+    return F.conv2d(y, k)
+
+
+def laplacian_loss(out: torch.Tensor, content: torch.Tensor, pool: int = 2) -> torch.Tensor:
+    """Mean squared difference of the two images' :func:`laplacian`: the photo's edges and fine structure kept
+    in the stylization (the paper sums the squares; a mean here, so the weight does not scale with the crop)."""
+    return F.mse_loss(laplacian(out, pool), laplacian(content, pool))
 
 
 def _load_mask(src: Any, size: tuple[int, int], device: torch.device) -> torch.Tensor:

@@ -13,7 +13,7 @@ from .data import (  # noqa: F401
     load_pools, read_gimp_pattern, tile_to, style_weights, PATTERN_SUFFIX,
 )
 from .recipe import (  # noqa: F401
-    mean_std, adain, total_variation, content_loss, style_loss, TrainConfig, ENCODER_KINDS, vgg16_hed_encoder,
+    mean_std, adain, total_variation, image_terms, content_loss, style_loss, TrainConfig, ENCODER_KINDS, vgg16_hed_encoder,
     enc_features, encoder_state, build_encoder, calibration_images, new_decoder, conv_outputs,
     revive_dead_channels, calibrate_decoder, dead_channels, lr_at, warmup_step, train_step, feature_scales,
     loss_network, LOSS_NETWORKS, LOSS_NETWORK_DEPTH, TEACHER_TARGETS, bottleneck,

@@ -17,6 +17,7 @@ from torch import nn
 from . import encoders as E
 
 from .data import SKIMAGE_CONTENT, center_square, skimage_image
+from .imageops import laplacian_loss
 from .ops import stats_of, wct_from_stats
 
 
@@ -42,6 +43,13 @@ def bottleneck(content: torch.Tensor, style: torch.Tensor, wct_mix: float = 0.0)
     if not wct_mix:
         return adain(content, style)
     return wct_from_stats(content, stats_of(style, wct_mix), wct_mix)
+
+
+def image_terms(out: torch.Tensor, content: torch.Tensor, cfg: TrainConfig) -> torch.Tensor | float:
+    """The terms on the output image itself, 0 where their weights are: ``tv_weight`` * :func:`total_variation`
+    and ``laplacian_weight`` * :func:`zoo_adain.imageops.laplacian_loss` against the photo."""
+    tv = cfg.tv_weight * total_variation(out) if cfg.tv_weight else 0.0
+    return tv + (cfg.laplacian_weight * laplacian_loss(out, content, cfg.laplacian_pool) if cfg.laplacian_weight else 0.0)
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
@@ -185,6 +193,10 @@ class TrainConfig:
     # Not in the paper: the whitening-colouring transform (Li et al. 2017) mixed into AdaIN at the bottleneck
     # (the model's config key wct_mix: 0 is AdaIN, 1 is WCT); the exported model carries it.
     wct_mix: float = 0.0
+    # Not in the paper: Li et al.'s Laplacian loss (ACM MM 2017), laplacian_weight * MSE of the luminance
+    # Laplacians of output and photo after laplacian_pool x laplacian_pool pooling (imageops.laplacian_loss).
+    laplacian_weight: float = 0.0
+    laplacian_pool: int = 2
 
 
 ENCODER_KINDS = (*E.KINDS, "vgg16-hed")
@@ -410,8 +422,7 @@ def train_step(
     lc = content_loss(out_feats[-1], goal)
     ls = style_loss(out_feats, style_feats)
     loss = cfg.content_weight * lc + cfg.style_weight * ls
-    if cfg.tv_weight:
-        loss = loss + cfg.tv_weight * total_variation(out.float())
+    loss = loss + image_terms(out.float(), content, cfg)
     if cfg.identity_weight:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             with torch.no_grad():

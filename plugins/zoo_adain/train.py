@@ -46,7 +46,7 @@ from .data import (  # noqa: F401
     load_pools, read_gimp_pattern, tile_to, style_weights, PATTERN_SUFFIX,
 )
 from .recipe import (  # noqa: F401
-    mean_std, adain, total_variation, content_loss, style_loss, style_loss_terms, TrainConfig, ENCODER_KINDS,
+    mean_std, adain, total_variation, image_terms, content_loss, style_loss, style_loss_terms, TrainConfig, ENCODER_KINDS,
     vgg16_hed_encoder,
     enc_features, encoder_state, build_encoder, calibration_images, new_decoder, conv_outputs,
     revive_dead_channels, calibrate_decoder, dead_channels, lr_at, warmup_step, train_step, feature_scales,
@@ -128,10 +128,10 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
                    + ", ".join(SKIMAGE_CONTENT) + "); repeatable")
     p.add_argument("--cifar-encoder", default=None)
     for name in ("resize", "crop", "batch_size", "steps", "threads", "seed", "encoder_seed", "log_every", "save_every",
-                 "warmup_steps", "depth"):
+                 "warmup_steps", "depth", "laplacian_pool"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     for name in ("lr", "first_lr_scale", "lr_decay", "content_weight", "style_weight", "minutes", "identity_weight", "tv_weight",
-                 "teacher_weight"):
+                 "teacher_weight", "laplacian_weight"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--loss-network", default="", choices=("", *LOSS_NETWORKS),
                    help="measure the style loss with this network instead of the encoder (the content loss stays at the "
@@ -150,6 +150,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     p.add_argument("--teacher-target", default=d.teacher_target, choices=TEACHER_TARGETS,
                    help="features: the teacher's stylization feature by feature; style: its style statistics")
     a = p.parse_args(argv)
+    if a.laplacian_pool < 1:
+        p.error("--laplacian-pool must be at least 1 (1: the Laplacian at full resolution)")
     if a.teacher_weight and not a.teacher:
         p.error("--teacher-weight needs --teacher (the zoo model whose stylizations are the target)")
     return TrainConfig(
@@ -169,6 +171,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
         teacher=a.teacher, teacher_weight=a.teacher_weight if a.teacher else 0.0, loss_network=a.loss_network,
         teacher_target=a.teacher_target, loss_network_content=a.loss_network_content,
         encoder_content_weight=a.encoder_content_weight, wct_mix=a.wct_mix,
+        laplacian_weight=a.laplacian_weight, laplacian_pool=a.laplacian_pool,
     )
 
 

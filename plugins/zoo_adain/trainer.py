@@ -373,8 +373,7 @@ class AdaINTrainer(Trainer):
         loss = cfg.content_weight * lc + cfg.style_weight * ls
         if cfg.encoder_content_weight and ln_goal is not None:  # the encoder's content loss beside the judge's
             loss = loss + cfg.encoder_content_weight * self.losses["content"].fn(out_feats[-1], goal)
-        if cfg.tv_weight:
-            loss = loss + cfg.tv_weight * T.total_variation(out.float())
+        loss = loss + T.image_terms(out.float(), content, cfg)  # total variation, Laplacian (0 where off)
         if cfg.identity_weight:
             with ctx.autocast():
                 with torch.no_grad():
