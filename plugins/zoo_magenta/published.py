@@ -16,7 +16,7 @@ PUBLISHED = [
     zoo.Weights(
         name="magenta-arbitrary.int8",
         repo_id="zoo/magenta-arbitrary",
-        revision="ae379e940c03a376d36e33ee0e44590682a28cf5",
+        revision="2d34f733b4de356cdf457f0e56dbaa63406567be",
         sha256="85a21963aca7b552bc01d9de70eaf1a5913aef0600cb07344999940ad6f0ec5c",
         size=10099832,
         config={"style_dim": 100},
