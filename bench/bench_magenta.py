@@ -13,10 +13,10 @@ a painting given as a path, read on every call by both sides):
 - ``port``: ``zoo.load("magenta-arbitrary").stylize(photo, style)`` at N x N: the style network on
   the 256 x 256 style, the transformer on the full N x N photo (no resize), default options
   (precision "auto": bf16 on a CPU with native bf16, channels_last). Also fp32, reported apart.
-- ``adain``: ``zoo.load("adain").stylize(photo, style)`` (the default AdaIN, default options) at the
+- ``adain``: ``zoo.load("adain").stylize(photo, style)`` (the default adain as published, its own ``wct_mix``) at the
   same N (item 4: goal no more than 3x the port's time).
-- ``adain wct``, with ``--wct-mix X``: the same default AdaIN with the whitening-colouring transform mixed
-  into its bottleneck (``wct_mix = X``; docs/adain.md), the same call.
+- ``adain wct``, with ``--wct-mix X``: the same default adain with ``wct_mix = X`` (0: plain AdaIN) at
+  its bottleneck (docs/adain.md), the same call.
 
 Times are medians of --repeat calls after one warm-up, the three interleaved in each round (the
 machine is shared; interleaving spreads its noise over all). Printed as ratios (time / port's time)
@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--no-adain", action="store_true")
     ap.add_argument("--plain", action="store_true",
                     help="also time the port with its modules' own forwards (zoo_magenta.fastpath off)")
-    ap.add_argument("--wct-mix", type=float, default=0.0,
+    ap.add_argument("--wct-mix", type=float, default=None,
                     help="also time the default adain with this share of the whitening-colouring transform")
     a = ap.parse_args()
     if a.threads:
@@ -71,7 +71,7 @@ def main() -> None:
     adain = None if a.no_adain else zoo.load("adain")
     peer = StyleTransfer(device="cpu", threads=threads)
     adain_wct = None
-    if adain is not None and a.wct_mix:
+    if adain is not None and a.wct_mix is not None:
         adain_wct = zoo.load("adain")
         adain_wct.wct_mix = a.wct_mix
 
