@@ -16,7 +16,7 @@ PUBLISHED = [
     zoo.Weights(
         name="magenta-arbitrary.int8",
         repo_id="zoo/magenta-arbitrary",
-        revision="2d34f733b4de356cdf457f0e56dbaa63406567be",
+        revision="a538c90db2fc9c6e2e8afc0298a9ff5a73d885dc",
         sha256="85a21963aca7b552bc01d9de70eaf1a5913aef0600cb07344999940ad6f0ec5c",
         size=10099832,
         config={"style_dim": 100},
