@@ -4,10 +4,10 @@ the same images in one process, with a check that the two agree bit for bit.
 
     python bench/bench_fid_resize.py [--size 32] [--batch 250] [--repeat 7] [--threads 1]
 
-Each CIFAR-10 image is resized from 32 x 32 to 299 x 299 before the network; at batch 250 the resize was
-about an eighth of the bf16 feature extraction's time on one thread before the zoo's own was rewritten
-(seventeenth session's profile; docs/training.md, "FID feature extraction speed"). The two are called in turn, after one warm-up call each; the medians
-are printed with their ratio.
+Each CIFAR-10 image is resized from 32 x 32 to 299 x 299 before the network; before the zoo's own was
+rewritten, the resize took about an eighth of the bf16 feature extraction's time on one thread (a profile
+in the seventeenth session; docs/training.md, "FID feature extraction speed"). The two are called in
+turn, alternating which goes first; the medians are printed with their ratio.
 """
 
 from __future__ import annotations
